@@ -1,0 +1,80 @@
+import { EvictionStrategyFactory } from '../eviction/eviction-strategy.interface';
+
+export type MaybePromise<T> = T | Promise<T>;
+
+/** One entry of a bulk write. `ttlMs` 0 means no expiry. */
+export interface BackendEntry {
+  readonly key: string;
+  readonly value: unknown;
+  readonly ttlMs: number;
+  readonly sizeBytes: number;
+}
+
+/** Figures a backend can report about itself; unknown ones are left out. */
+export interface BackendStats {
+  entries?: number;
+  bytes?: number;
+  evictions?: number;
+  expirations?: number;
+}
+
+/**
+ * Storage for ONE namespace. Keys arrive already validated and without any namespace prefix: the
+ * backend keeps namespaces apart (the memory backend by being one instance per namespace, the Redis
+ * backend by its key prefix). `undefined` from `get` means a miss; values are never `undefined`.
+ *
+ * A backend with `storesLiveValues: false` receives and returns the serialized string made by the
+ * namespace's `Serializer`; with `true` it receives the caller's live value and must return it as is.
+ * A backend with `synchronous: true` promises that every method returns a plain value, never a
+ * promise, which lets the cache answer a hit without an extra turn of the event loop.
+ *
+ * Errors: throw `BackendUnavailableError` when the store cannot be reached; anything else thrown is
+ * wrapped in one by the namespace.
+ */
+export interface CacheBackend {
+  /** `memory`, `redis`, or your own; shown in errors, logs and stats. */
+  readonly name: string;
+  readonly storesLiveValues: boolean;
+  readonly synchronous?: boolean;
+
+  get(key: string): MaybePromise<unknown>;
+  /** `ttlMs` 0 means no expiry; `sizeBytes` is the serialized length or the estimated heap size. */
+  set(key: string, value: unknown, ttlMs: number, sizeBytes: number): MaybePromise<void>;
+  /** Resolves `true` when an entry was removed. */
+  delete(key: string): MaybePromise<boolean>;
+  has(key: string): MaybePromise<boolean>;
+  /** Results in the order of `keys`, `undefined` for misses. */
+  mget(keys: readonly string[]): MaybePromise<unknown[]>;
+  /** All or nothing where the store allows it. */
+  mset(entries: readonly BackendEntry[]): MaybePromise<void>;
+  /** Removes every entry of this namespace; resolves the number removed where known. */
+  clear(): MaybePromise<number>;
+  stats?(): BackendStats;
+}
+
+/** Why the memory backend dropped an entry by itself. */
+export type RemovalReason = 'capacity' | 'expired';
+
+/** What a backend factory knows about the namespace it builds a backend for. */
+export interface BackendContext {
+  readonly namespace: string;
+  /** Full key prefix for shared stores (global `keyPrefix` + the namespace's `keyPrefix`). */
+  readonly keyPrefix: string;
+  readonly maxEntries: number;
+  /** 0 = no byte bound. */
+  readonly maxBytes: number;
+  readonly eviction: EvictionStrategyFactory;
+  /** Called when the backend drops an entry by itself (capacity or expiry). */
+  readonly onRemove?: (key: string, reason: RemovalReason) => void;
+}
+
+/**
+ * Creates a backend per namespace. Register your own under `CacheModule` options `backends`
+ * (an instance, e.g. injected in `forRootAsync`, or a class that Nest instantiates with DI) and
+ * select it by name in a namespace's `backend`.
+ */
+export interface CacheBackendFactory {
+  create(context: BackendContext): CacheBackend;
+  /** Releases shared resources (connections) at application shutdown. */
+  close?(): Promise<void> | void;
+}

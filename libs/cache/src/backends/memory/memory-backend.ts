@@ -1,0 +1,226 @@
+import { ValueTooLargeError } from '../../errors/value-too-large.error';
+import { EvictionStrategy } from '../../eviction/eviction-strategy.interface';
+import { LruStrategy } from '../../eviction/lru-strategy';
+import { BackendEntry, BackendStats, CacheBackend, RemovalReason } from '../cache-backend.interface';
+
+export interface MemoryBackendOptions {
+  /** Upper bound on entries; the backend evicts through `strategy` to stay within it. */
+  maxEntries: number;
+  /** Upper bound on the summed sizes passed to `set`; 0 or absent = none. */
+  maxBytes?: number;
+  strategy?: EvictionStrategy;
+  /** Used in error messages. */
+  namespace?: string;
+  onRemove?: (key: string, reason: RemovalReason) => void;
+  /** Milliseconds since the epoch; injectable for tests. */
+  now?: () => number;
+}
+
+const INITIAL_CAPACITY = 1024;
+
+/**
+ * In-process store of live values, bounded by entries and by bytes, with lazy TTL expiry.
+ *
+ * Entries live in numbered slots: a Map from key to slot, plus parallel arrays for key, value, size
+ * and expiry, and the strategy's own per-slot links. That keeps the structure near lru-cache's
+ * footprint (no object per entry) and makes a hit one Map lookup, one optional clock read (only for
+ * entries with a TTL) and one strategy call, with no allocation. Values are stored by reference:
+ * mutating an object after `set` changes the cached copy.
+ */
+export class MemoryBackend implements CacheBackend {
+  readonly name = 'memory';
+  readonly storesLiveValues = true;
+  readonly synchronous = true;
+
+  private readonly index = new Map<string, number>();
+  private keys: (string | undefined)[] = [];
+  private values: unknown[] = [];
+  private sizes = new Uint32Array(0);
+  /** Allocated at the first entry with a TTL; 0 = no expiry. */
+  private expiresAt: Float64Array | null = null;
+  /** Slots freed by deletes and expiry, reused before fresh ones. */
+  private readonly free: number[] = [];
+  private capacity = 0;
+  /** Slots below this have been handed out at least once. */
+  private used = 0;
+  private bytes = 0;
+  private evictions = 0;
+  private expirations = 0;
+
+  private readonly maxEntries: number;
+  private readonly maxBytes: number;
+  private readonly strategy: EvictionStrategy;
+  private readonly namespace: string;
+  private readonly onRemove?: (key: string, reason: RemovalReason) => void;
+  private readonly now: () => number;
+
+  constructor(options: MemoryBackendOptions) {
+    if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) {
+      throw new RangeError(`MemoryBackend: maxEntries must be an integer >= 1 (got ${options.maxEntries})`);
+    }
+    this.maxEntries = options.maxEntries;
+    this.maxBytes = options.maxBytes ?? 0;
+    this.strategy = options.strategy ?? new LruStrategy();
+    this.namespace = options.namespace ?? 'memory';
+    this.onRemove = options.onRemove;
+    this.now = options.now ?? Date.now;
+    this.growTo(Math.min(this.maxEntries, INITIAL_CAPACITY));
+  }
+
+  get(key: string): unknown {
+    const slot = this.index.get(key);
+    if (slot === undefined) return undefined;
+    if (this.expiresAt !== null) {
+      const expiry = this.expiresAt[slot];
+      if (expiry !== 0 && expiry <= this.now()) {
+        this.removeSlot(slot, 'expired');
+        return undefined;
+      }
+    }
+    this.strategy.access(slot);
+    return this.values[slot];
+  }
+
+  has(key: string): boolean {
+    const slot = this.index.get(key);
+    if (slot === undefined) return false;
+    if (this.isExpired(slot)) {
+      this.removeSlot(slot, 'expired');
+      return false;
+    }
+    return true;
+  }
+
+  set(key: string, value: unknown, ttlMs: number, sizeBytes: number): void {
+    if (this.maxBytes > 0 && sizeBytes > this.maxBytes) {
+      throw new ValueTooLargeError(this.namespace, sizeBytes, this.maxBytes, 'maxBytes');
+    }
+    const expiry = ttlMs > 0 ? this.now() + ttlMs : 0;
+    let slot = this.index.get(key);
+    if (slot !== undefined) {
+      this.bytes += sizeBytes - this.sizes[slot];
+      this.values[slot] = value;
+      this.sizes[slot] = sizeBytes;
+      this.setExpiry(slot, expiry);
+      this.strategy.access(slot);
+      // The overwrite may have grown the entry past maxBytes; the strategy picks who goes, which may
+      // be this very entry when it is the least valuable one.
+      while (this.maxBytes > 0 && this.bytes > this.maxBytes && this.evictOne());
+      return;
+    }
+    // Make room first, so that a new entry is never its own victim.
+    while (this.index.size >= this.maxEntries || (this.maxBytes > 0 && this.bytes + sizeBytes > this.maxBytes)) {
+      if (!this.evictOne()) break;
+    }
+    slot = this.allocateSlot();
+    this.index.set(key, slot);
+    this.keys[slot] = key;
+    this.values[slot] = value;
+    this.sizes[slot] = sizeBytes;
+    this.bytes += sizeBytes;
+    this.setExpiry(slot, expiry);
+    this.strategy.insert(slot, key);
+  }
+
+  delete(key: string): boolean {
+    const slot = this.index.get(key);
+    if (slot === undefined) return false;
+    const expired = this.isExpired(slot);
+    this.removeSlot(slot, expired ? 'expired' : null);
+    return !expired;
+  }
+
+  mget(keys: readonly string[]): unknown[] {
+    const out = new Array<unknown>(keys.length);
+    for (let i = 0; i < keys.length; i++) out[i] = this.get(keys[i]);
+    return out;
+  }
+
+  mset(entries: readonly BackendEntry[]): void {
+    // Check every size before writing anything, so a too-large entry leaves the cache untouched.
+    if (this.maxBytes > 0) {
+      for (const e of entries) {
+        if (e.sizeBytes > this.maxBytes) throw new ValueTooLargeError(this.namespace, e.sizeBytes, this.maxBytes, 'maxBytes');
+      }
+    }
+    for (const e of entries) this.set(e.key, e.value, e.ttlMs, e.sizeBytes);
+  }
+
+  clear(): number {
+    const removed = this.index.size;
+    for (const slot of [...this.index.values()]) this.removeSlot(slot, null);
+    return removed;
+  }
+
+  stats(): BackendStats {
+    return { entries: this.index.size, bytes: this.bytes, evictions: this.evictions, expirations: this.expirations };
+  }
+
+  /** Learned or internal state of the eviction strategy. */
+  strategyState(): Record<string, number | string> {
+    return { strategy: this.strategy.name, ...this.strategy.state?.() };
+  }
+
+  private isExpired(slot: number): boolean {
+    if (this.expiresAt === null) return false;
+    const expiry = this.expiresAt[slot];
+    return expiry !== 0 && expiry <= this.now();
+  }
+
+  private setExpiry(slot: number, expiry: number): void {
+    if (this.expiresAt === null) {
+      if (expiry === 0) return;
+      this.expiresAt = new Float64Array(this.capacity);
+    }
+    this.expiresAt[slot] = expiry;
+  }
+
+  private evictOne(): boolean {
+    const victim = this.strategy.victim();
+    if (victim < 0) return false;
+    this.removeSlot(victim, this.isExpired(victim) ? 'expired' : 'capacity');
+    return true;
+  }
+
+  private removeSlot(slot: number, reason: RemovalReason | null): void {
+    const key = this.keys[slot]!;
+    this.index.delete(key);
+    this.keys[slot] = undefined;
+    this.values[slot] = undefined;
+    this.bytes -= this.sizes[slot];
+    this.sizes[slot] = 0;
+    if (this.expiresAt !== null) this.expiresAt[slot] = 0;
+    this.strategy.remove(slot);
+    this.free.push(slot);
+    if (reason === 'capacity') this.evictions++;
+    else if (reason === 'expired') this.expirations++;
+    if (reason !== null && this.onRemove !== undefined) this.onRemove(key, reason);
+  }
+
+  private allocateSlot(): number {
+    if (this.free.length > 0) return this.free.pop()!;
+    if (this.used === this.capacity) this.growTo(Math.min(this.capacity * 2, this.maxEntries));
+    return this.used++;
+  }
+
+  private growTo(capacity: number): void {
+    const keys = new Array<string | undefined>(capacity);
+    const values = new Array<unknown>(capacity);
+    for (let i = 0; i < this.used; i++) {
+      keys[i] = this.keys[i];
+      values[i] = this.values[i];
+    }
+    this.keys = keys;
+    this.values = values;
+    const sizes = new Uint32Array(capacity);
+    sizes.set(this.sizes);
+    this.sizes = sizes;
+    if (this.expiresAt !== null) {
+      const expiresAt = new Float64Array(capacity);
+      expiresAt.set(this.expiresAt);
+      this.expiresAt = expiresAt;
+    }
+    this.capacity = capacity;
+    this.strategy.resize(capacity);
+  }
+}

@@ -1,0 +1,53 @@
+import { Logger } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { BackendContext, CacheBackend, CacheBackendFactory } from '../cache-backend.interface';
+import { createRedisClient } from './create-redis-client';
+import { RedisBackend } from './redis-backend';
+import { RedisConnectionOptions } from './redis-connection-options';
+
+/** The built-in `redis` backend: one ioredis connection shared by every Redis namespace. */
+export class RedisBackendFactory implements CacheBackendFactory {
+  private readonly logger = new Logger('CacheRedis');
+  private readonly client: Redis;
+  private lastError: string | undefined;
+
+  constructor(options: RedisConnectionOptions) {
+    this.client = createRedisClient(options);
+    // Without a listener ioredis prints every reconnect failure; log each distinct one once.
+    this.client.on('error', (error: Error) => {
+      if (error.message === this.lastError) return;
+      this.lastError = error.message;
+      this.logger.error(`Redis connection error: ${error.message}`);
+    });
+    this.client.on('ready', () => {
+      if (this.lastError !== undefined) this.logger.log('Redis connection restored');
+      this.lastError = undefined;
+    });
+  }
+
+  create(context: BackendContext): CacheBackend {
+    return new RedisBackend(this.client, context.keyPrefix, context.namespace);
+  }
+
+  /**
+   * Connects at start-up. A Redis that is down does not stop the app: the error is logged, the
+   * client keeps reconnecting in the background, and until then calls fail with
+   * `BackendUnavailableError` (and `getOrSet` falls through to its loader).
+   */
+  async connect(): Promise<void> {
+    try {
+      await this.client.connect();
+    } catch (error) {
+      this.logger.error(`Redis is not reachable at start-up; retrying in the background: ${(error as Error).message}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.client.status === 'end') return;
+    try {
+      await this.client.quit();
+    } catch {
+      this.client.disconnect();
+    }
+  }
+}

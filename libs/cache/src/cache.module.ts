@@ -1,0 +1,55 @@
+import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { CACHE_ASYNC_OPTIONS_TYPE, CACHE_MODULE_OPTIONS, CACHE_OPTIONS_TYPE, ConfigurableCacheModule } from './cache.module-definition';
+import { CacheRegistry } from './cache-registry';
+import { CacheService } from './cache.service';
+import { getCacheToken } from './namespace/inject-cache.decorator';
+import { CacheModuleOptions } from './options/cache-module-options.interface';
+import { DEFAULT_NAMESPACE } from './options/resolve-cache-options';
+
+export type CacheModuleAsyncOptions = typeof CACHE_ASYNC_OPTIONS_TYPE & {
+  /** Namespaces to make injectable with `@InjectCache(name)` (the async options are not known yet when the module is built). */
+  namespaces?: string[];
+};
+
+const registryProvider: Provider = {
+  provide: CacheRegistry,
+  useFactory: (options: CacheModuleOptions, moduleRef: ModuleRef) => new CacheRegistry(options, moduleRef).init(),
+  inject: [CACHE_MODULE_OPTIONS, ModuleRef],
+};
+
+/**
+ * `CacheModule.forRoot(options)` or `CacheModule.forRootAsync({ imports, inject, useFactory |
+ * useClass | useExisting, namespaces })`, with `isGlobal` to provide `CacheService` app-wide. Options
+ * are validated when the app starts; a bad option fails the start with an `InvalidOptionsError`
+ * naming the field.
+ */
+@Module({
+  providers: [registryProvider, CacheService],
+  exports: [CacheService],
+})
+export class CacheModule extends ConfigurableCacheModule {
+  static override forRoot(options: typeof CACHE_OPTIONS_TYPE): DynamicModule {
+    const names = new Set(Object.keys(options?.namespaces ?? {}));
+    names.add(options?.defaultNamespace ?? DEFAULT_NAMESPACE);
+    return withNamespaceTokens(super.forRoot(options), [...names]);
+  }
+
+  static override forRootAsync(options: CacheModuleAsyncOptions): DynamicModule {
+    const { namespaces = [], ...asyncOptions } = options;
+    return withNamespaceTokens(super.forRootAsync(asyncOptions), namespaces);
+  }
+}
+
+function withNamespaceTokens(module: DynamicModule, names: readonly string[]): DynamicModule {
+  const providers: Provider[] = names.map((name) => ({
+    provide: getCacheToken(name),
+    useFactory: (registry: CacheRegistry) => registry.namespace(name),
+    inject: [CacheRegistry],
+  }));
+  return {
+    ...module,
+    providers: [...(module.providers ?? []), ...providers],
+    exports: [...(module.exports ?? []), ...names.map(getCacheToken)],
+  };
+}

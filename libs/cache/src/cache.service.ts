@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { CacheRegistry } from './cache-registry';
+import { CacheEntryInput, CacheNamespace, SetOptions } from './namespace/cache-namespace';
+import { NamespaceStats } from './namespace/namespace-stats';
+
+/**
+ * What apps inject. Key operations act on the default namespace; `namespace(name)` gives the cache of
+ * another one (or inject it directly with `@InjectCache(name)`).
+ */
+@Injectable()
+export class CacheService {
+  private readonly main: CacheNamespace;
+
+  constructor(private readonly registry: CacheRegistry) {
+    this.main = registry.namespace(registry.defaultNamespace);
+  }
+
+  /** Resolves the value, or `undefined` on a miss (a stored `null` resolves `null`). */
+  get<T = unknown>(key: string): Promise<T | undefined> {
+    return this.main.get<T>(key);
+  }
+
+  set<T = unknown>(key: string, value: T, options?: SetOptions): Promise<void> {
+    return this.main.set<T>(key, value, options);
+  }
+
+  has(key: string): Promise<boolean> {
+    return this.main.has(key);
+  }
+
+  /** Removes the entry; resolves `true` when there was one. */
+  invalidate(key: string): Promise<boolean> {
+    return this.main.invalidate(key);
+  }
+
+  getOrSet<T = unknown>(key: string, loader: () => T | Promise<T>, options?: SetOptions): Promise<T> {
+    return this.main.getOrSet<T>(key, loader, options);
+  }
+
+  mget<T = unknown>(keys: readonly string[]): Promise<(T | undefined)[]> {
+    return this.main.mget<T>(keys);
+  }
+
+  mset<T = unknown>(entries: readonly CacheEntryInput<T>[]): Promise<void> {
+    return this.main.mset<T>(entries);
+  }
+
+  /** The cache of a configured namespace; throws `UnknownNamespaceError` for any other name. */
+  namespace<V = unknown>(name: string): CacheNamespace<V> {
+    return this.registry.namespace<V>(name);
+  }
+
+  /** Removes every entry of a namespace (the default one when left out); resolves how many were removed. */
+  invalidateNamespace(name?: string): Promise<number> {
+    return this.registry.namespace(name ?? this.registry.defaultNamespace).clear();
+  }
+
+  namespaces(): string[] {
+    return this.registry.names();
+  }
+
+  stats(): NamespaceStats[] {
+    return this.registry.names().map((name) => this.registry.namespace(name).stats());
+  }
+}

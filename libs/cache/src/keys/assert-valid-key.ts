@@ -1,0 +1,20 @@
+import { InvalidKeyError } from '../errors/invalid-key.error';
+
+// C0 controls, DEL and C1 controls: invisible in logs and redis-cli, and a classic injection vector.
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Throws `InvalidKeyError` unless `key` is a non-empty string of at most `maxLength` characters without control characters. */
+export function assertValidKey(key: unknown, namespace: string, maxLength: number): asserts key is string {
+  if (typeof key !== 'string') {
+    throw new InvalidKeyError(namespace, `expected a string, got ${key === null ? 'null' : typeof key}`);
+  }
+  if (key.length === 0) throw new InvalidKeyError(namespace, 'the key is empty');
+  if (key.length > maxLength) {
+    throw new InvalidKeyError(namespace, `the key is ${key.length} characters long, over the limit of ${maxLength}`);
+  }
+  const control = CONTROL_CHARACTER.exec(key);
+  if (control) {
+    const hex = control[0].charCodeAt(0).toString(16).padStart(4, '0');
+    throw new InvalidKeyError(namespace, `the key holds the control character U+${hex} at position ${control.index}`);
+  }
+}

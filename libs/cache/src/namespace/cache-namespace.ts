@@ -1,0 +1,301 @@
+import { Logger } from '@nestjs/common';
+import { BackendEntry, CacheBackend } from '../backends/cache-backend.interface';
+import { BackendUnavailableError } from '../errors/backend-unavailable.error';
+import { CacheError } from '../errors/cache-error';
+import { InvalidValueError } from '../errors/invalid-value.error';
+import { ValueTooLargeError } from '../errors/value-too-large.error';
+import { assertValidKey } from '../keys/assert-valid-key';
+import { ResolvedNamespaceOptions } from '../options/resolved-namespace-options';
+import { estimateValueSize } from '../serialization/estimate-value-size';
+import { UnsupportedValueError } from '../serialization/unsupported-value.error';
+import { parseTtl, Ttl } from '../ttl/parse-ttl';
+import { NamespaceStats } from './namespace-stats';
+
+export interface SetOptions {
+  /** Overrides the namespace's default TTL: milliseconds (0 = no expiry) or `'30s'`, `'1h'`… */
+  ttl?: Ttl;
+}
+
+export interface CacheEntryInput<T> {
+  key: string;
+  value: T;
+  ttl?: Ttl;
+}
+
+const RESOLVED_UNDEFINED: Promise<undefined> = Promise.resolve(undefined);
+/** A synchronous live-value backend, whose hits need no await. */
+type FastBackend = { get(key: string): unknown };
+const WARN_INTERVAL_MS = 10_000;
+
+/**
+ * The cache of one namespace: what `@InjectCache('users')` injects and what `CacheService` delegates
+ * to. Validates keys, values and TTLs, serializes for byte-storing backends, and turns backend
+ * failures into `BackendUnavailableError`. `V` types the values of the namespace.
+ *
+ * `get` resolves `undefined` on a miss; a stored `null` comes back as `null`. Storing `undefined` is
+ * rejected (store `null` to cache an absence).
+ */
+export class CacheNamespace<V = unknown> {
+  readonly name: string;
+  private readonly fast: FastBackend | null;
+  private readonly live: boolean;
+  private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly logger = new Logger('CacheNamespace');
+  private lastWarnAt = 0;
+  private hits = 0;
+  private misses = 0;
+  private sets = 0;
+  private invalidations = 0;
+  private errors = 0;
+  private dropped = 0;
+
+  constructor(
+    private readonly options: ResolvedNamespaceOptions,
+    private readonly backend: CacheBackend,
+  ) {
+    this.name = options.name;
+    this.live = backend.storesLiveValues;
+    this.fast = backend.synchronous && backend.storesLiveValues ? (backend as FastBackend) : null;
+  }
+
+  get<T extends V = V>(key: string): Promise<T | undefined> {
+    if (this.fast !== null) {
+      // Hot path: a synchronous lookup and an already-resolved promise; keys are validated on a miss
+      // only, because a key that was never valid can never have been stored.
+      const value = this.fast.get(key);
+      if (value !== undefined) {
+        this.hits++;
+        return Promise.resolve(value as T);
+      }
+      return this.fastMiss(key);
+    }
+    return this.slowGet<T>(key);
+  }
+
+  async set<T extends V = V>(key: string, value: T, options?: SetOptions): Promise<void> {
+    assertValidKey(key, this.name, this.options.maxKeyLength);
+    const ttlMs = this.ttlOf(options?.ttl, 'set() options.ttl');
+    const { stored, size } = this.prepare(value, 'value');
+    try {
+      await this.backend.set(key, stored, ttlMs, size);
+    } catch (error) {
+      throw this.failure('set', error);
+    }
+    this.sets++;
+  }
+
+  async has(key: string): Promise<boolean> {
+    assertValidKey(key, this.name, this.options.maxKeyLength);
+    try {
+      return await this.backend.has(key);
+    } catch (error) {
+      throw this.failure('has', error);
+    }
+  }
+
+  /** Removes the entry; resolves `true` when there was one. */
+  async invalidate(key: string): Promise<boolean> {
+    assertValidKey(key, this.name, this.options.maxKeyLength);
+    let removed: boolean;
+    try {
+      removed = await this.backend.delete(key);
+    } catch (error) {
+      throw this.failure('invalidate', error);
+    }
+    this.invalidations++;
+    return removed;
+  }
+
+  /**
+   * Returns the cached value, or runs `loader`, caches what it returns and returns it. Concurrent
+   * calls for the same missing key in this process share one loader call. A loader's error is not
+   * cached and reaches every waiting caller. When the backend is unavailable, or the value is over the
+   * size limit, the loader's value is returned without being cached (and a warning is logged), so a
+   * cache failure never fails the caller. A loader that returns `undefined` is not cached.
+   */
+  async getOrSet<T extends V = V>(key: string, loader: () => T | Promise<T>, options?: SetOptions): Promise<T> {
+    const ttlMs = this.ttlOf(options?.ttl, 'getOrSet() options.ttl');
+    if (typeof loader !== 'function') throw new TypeError(`getOrSet() in namespace "${this.name}": loader must be a function`);
+    let cached: T | undefined;
+    try {
+      cached = await this.get<T>(key);
+    } catch (error) {
+      if (!(error instanceof BackendUnavailableError)) throw error;
+      this.warnDegraded(error);
+    }
+    if (cached !== undefined) return cached;
+    const running = this.inflight.get(key);
+    if (running !== undefined) return running as Promise<T>;
+    const load = this.load(key, loader, ttlMs);
+    this.inflight.set(key, load);
+    const settle = (): void => {
+      if (this.inflight.get(key) === load) this.inflight.delete(key);
+    };
+    load.then(settle, settle);
+    return load;
+  }
+
+  /** Values in the order of `keys`, `undefined` for misses. All keys are checked before any is read. */
+  async mget<T extends V = V>(keys: readonly string[]): Promise<(T | undefined)[]> {
+    if (!Array.isArray(keys)) throw new TypeError(`mget() in namespace "${this.name}": keys must be an array`);
+    for (const key of keys) assertValidKey(key, this.name, this.options.maxKeyLength);
+    let stored: unknown[];
+    try {
+      stored = await this.backend.mget(keys);
+    } catch (error) {
+      throw this.failure('mget', error);
+    }
+    const values = new Array<T | undefined>(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      const value = stored[i] === undefined || this.live ? stored[i] : await this.decode(keys[i], stored[i] as string);
+      if (value === undefined) this.misses++;
+      else this.hits++;
+      values[i] = value as T | undefined;
+    }
+    return values;
+  }
+
+  /**
+   * Writes every entry, or none: keys, TTLs and values are all checked (and serialized) before the
+   * first write, and backends write the batch atomically where the store allows it (MULTI on Redis).
+   */
+  async mset<T extends V = V>(entries: readonly CacheEntryInput<T>[]): Promise<void> {
+    if (!Array.isArray(entries)) throw new TypeError(`mset() in namespace "${this.name}": entries must be an array of { key, value, ttl? }`);
+    const prepared: BackendEntry[] = entries.map((entry, i) => {
+      if (entry === null || typeof entry !== 'object') throw new TypeError(`mset() in namespace "${this.name}": entries[${i}] must be { key, value, ttl? }`);
+      assertValidKey(entry.key, this.name, this.options.maxKeyLength);
+      const ttlMs = this.ttlOf(entry.ttl, `mset() entries[${i}].ttl`);
+      const { stored, size } = this.prepare(entry.value, `entries[${i}].value`);
+      return { key: entry.key, value: stored, ttlMs, sizeBytes: size };
+    });
+    try {
+      await this.backend.mset(prepared);
+    } catch (error) {
+      throw this.failure('mset', error);
+    }
+    this.sets += prepared.length;
+  }
+
+  /** Removes every entry of this namespace; resolves how many were removed. */
+  async clear(): Promise<number> {
+    try {
+      const removed = await this.backend.clear();
+      this.invalidations += removed;
+      return removed;
+    } catch (error) {
+      throw this.failure('clear', error);
+    }
+  }
+
+  stats(): NamespaceStats {
+    const lookups = this.hits + this.misses;
+    const backendStats = this.backend.stats?.() ?? {};
+    return {
+      namespace: this.name,
+      backend: this.backend.name,
+      eviction: this.options.evictionName,
+      hits: this.hits,
+      misses: this.misses,
+      hitRatio: lookups === 0 ? 0 : this.hits / lookups,
+      sets: this.sets,
+      invalidations: this.invalidations,
+      errors: this.errors,
+      unreadableDropped: this.dropped,
+      ...backendStats,
+    };
+  }
+
+  private fastMiss(key: string): Promise<undefined> {
+    try {
+      assertValidKey(key, this.name, this.options.maxKeyLength);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.misses++;
+    return RESOLVED_UNDEFINED;
+  }
+
+  private async slowGet<T>(key: string): Promise<T | undefined> {
+    assertValidKey(key, this.name, this.options.maxKeyLength);
+    let stored: unknown;
+    try {
+      stored = await this.backend.get(key);
+    } catch (error) {
+      throw this.failure('get', error);
+    }
+    const value = stored === undefined || this.live ? stored : await this.decode(key, stored as string);
+    if (value === undefined) this.misses++;
+    else this.hits++;
+    return value as T | undefined;
+  }
+
+  private async load<T>(key: string, loader: () => T | Promise<T>, ttlMs: number): Promise<T> {
+    const value = await loader();
+    if (value === undefined) return value;
+    try {
+      const { stored, size } = this.prepare(value, 'value');
+      await this.backend.set(key, stored, ttlMs, size);
+      this.sets++;
+    } catch (error) {
+      const failure = this.failure('set', error);
+      if (!(failure instanceof BackendUnavailableError) && !(failure instanceof ValueTooLargeError)) throw failure;
+      this.warnDegraded(failure);
+    }
+    return value;
+  }
+
+  /** Validates, measures and (for byte-storing backends) serializes a value about to be stored. */
+  private prepare(value: unknown, path: string): { stored: unknown; size: number } {
+    if (value === undefined) throw new InvalidValueError(this.name, path, 'undefined (store null to cache an absence)');
+    let stored: unknown = value;
+    let size: number;
+    try {
+      if (this.live) {
+        size = estimateValueSize(value);
+      } else {
+        stored = this.options.serializer.serialize(value);
+        if (typeof stored !== 'string') throw new UnsupportedValueError(path, `serialized by "${this.options.serializer.name}" to a ${typeof stored}, not a string`);
+        size = Buffer.byteLength(stored);
+      }
+    } catch (error) {
+      if (error instanceof UnsupportedValueError) throw new InvalidValueError(this.name, error.path.replace(/^value/, path), error.reason);
+      throw new InvalidValueError(this.name, path, `not serializable by "${this.options.serializer.name}" (${(error as Error).message})`);
+    }
+    if (size > this.options.maxValueBytes) throw new ValueTooLargeError(this.name, size, this.options.maxValueBytes, 'maxValueBytes');
+    return { stored, size };
+  }
+
+  /** An entry the serializer cannot read (corrupt, or written by something else) is a miss, and is deleted. */
+  private async decode(key: string, payload: string): Promise<unknown> {
+    try {
+      return this.options.serializer.deserialize(payload);
+    } catch (error) {
+      this.dropped++;
+      // The key stays out of the log: it may belong to a protected namespace.
+      this.logger.warn(`Dropped an unreadable entry in namespace "${this.name}" (${this.options.serializer.name}: ${(error as Error).message})`);
+      try {
+        await this.backend.delete(key);
+      } catch {
+        // Already counted as unreadable; the entry will expire or be overwritten.
+      }
+      return undefined;
+    }
+  }
+
+  private ttlOf(ttl: Ttl | undefined, where: string): number {
+    return ttl === undefined ? this.options.ttlMs : parseTtl(ttl, `namespace "${this.name}" ${where}`);
+  }
+
+  private failure(operation: string, error: unknown): CacheError {
+    this.errors++;
+    if (error instanceof CacheError) return error;
+    return new BackendUnavailableError(this.backend.name, this.name, operation, error);
+  }
+
+  private warnDegraded(error: CacheError): void {
+    const now = Date.now();
+    if (now - this.lastWarnAt < WARN_INTERVAL_MS) return;
+    this.lastWarnAt = now;
+    this.logger.warn(`getOrSet in namespace "${this.name}" served the loader's value uncached: ${error.message}`);
+  }
+}

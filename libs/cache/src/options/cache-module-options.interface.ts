@@ -1,0 +1,51 @@
+import { Type } from '@nestjs/common';
+import { CacheBackendFactory } from '../backends/cache-backend.interface';
+import { RedisConnectionOptions } from '../backends/redis/redis-connection-options';
+import { EvictionPolicy } from '../eviction/create-eviction-strategy';
+import { Serializer } from '../serialization/serializer.interface';
+import { Ttl } from '../ttl/parse-ttl';
+
+/** Settings of one namespace; anything left out comes from `defaults`, then from the built-in defaults. */
+export interface NamespaceOptions {
+  /** `'memory'` (default), `'redis'`, or the name of an entry in `backends`. */
+  backend?: string;
+  /** Default TTL of entries: milliseconds or a duration string (`'30s'`, `'1h'`). 0 = no expiry (default). */
+  ttl?: Ttl;
+  /** Memory backend: entries kept before evicting. Default 10 000. */
+  maxEntries?: number;
+  /** Memory backend: bound on the summed estimated size of the values. Default: none. */
+  maxBytes?: number;
+  /** Largest single value accepted by `set` (serialized bytes, or estimated size in memory). Default 1 MiB. */
+  maxValueBytes?: number;
+  /** Appended to the global `keyPrefix` on shared backends. Default `{<namespace>}:`. */
+  keyPrefix?: string;
+  /** Memory backend eviction: `'lru'` (default), `'lfu'`, or a factory of your own `EvictionStrategy`. */
+  eviction?: EvictionPolicy;
+  /** Longest key accepted, in characters. Default 1024. */
+  maxKeyLength?: number;
+  /** Serializer for backends that store bytes. Default `TaggedJsonSerializer`. */
+  serializer?: Serializer;
+}
+
+export interface CacheModuleOptions {
+  /** Namespace used by `CacheService.get/set/...`. Default `'default'` (created if not listed). */
+  defaultNamespace?: string;
+  /** Prefix of every key on shared backends (Redis). Default `'cache:'`. */
+  keyPrefix?: string;
+  /** Settings every namespace starts from. */
+  defaults?: NamespaceOptions;
+  /** Namespaces by name (letters, digits, `_`, `-`, `.`; up to 64 characters). */
+  namespaces?: Record<string, NamespaceOptions>;
+  /** Connection used by every namespace whose backend is `'redis'`. */
+  redis?: RedisConnectionOptions;
+  /**
+   * Your own backends by name: a factory instance (e.g. injected into `forRootAsync`'s factory) or a
+   * class that Nest instantiates with dependency injection.
+   */
+  backends?: Record<string, CacheBackendFactory | Type<CacheBackendFactory>>;
+}
+
+/** For `forRootAsync({ useClass })` and `useExisting`. */
+export interface CacheOptionsFactory {
+  createCacheOptions(): CacheModuleOptions | Promise<CacheModuleOptions>;
+}

@@ -1,0 +1,115 @@
+import {
+  IsBoolean, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min,
+} from 'class-validator';
+
+/*
+ * class-validator shapes of the module options. Only the fields listed here are accepted: an unknown
+ * field is reported (it is usually a typo). Fields whose type class-validator cannot express
+ * (ttl, eviction, serializer, backends, tls) are checked in `resolveCacheOptions`.
+ */
+
+const SAFE_PREFIX = /^[^\s*?[\]\\\u0000-\u001f\u007f]*$/;
+const SAFE_PREFIX_REASON = 'must not contain whitespace, control characters or the glob characters * ? [ ] \\';
+
+export class NamespaceOptionsDto {
+  @IsOptional() @IsString() @IsNotEmpty()
+  backend?: string;
+
+  @IsOptional()
+  ttl?: unknown;
+
+  @IsOptional() @IsInt() @Min(1) @Max(100_000_000)
+  maxEntries?: number;
+
+  @IsOptional() @IsInt() @Min(1)
+  maxBytes?: number;
+
+  @IsOptional() @IsInt() @Min(1) @Max(512 * 1024 * 1024)
+  maxValueBytes?: number;
+
+  @IsOptional() @IsString() @MaxLength(128) @Matches(SAFE_PREFIX, { message: SAFE_PREFIX_REASON })
+  keyPrefix?: string;
+
+  @IsOptional()
+  eviction?: unknown;
+
+  @IsOptional() @IsInt() @Min(1) @Max(65_536)
+  maxKeyLength?: number;
+
+  @IsOptional()
+  serializer?: unknown;
+}
+
+export class RedisOptionsDto {
+  @IsOptional() @IsString() @Matches(/^rediss?:\/\//, { message: 'must start with redis:// or rediss://' })
+  url?: string;
+
+  @IsOptional() @IsString() @IsNotEmpty()
+  host?: string;
+
+  @IsOptional() @IsInt() @Min(1) @Max(65_535)
+  port?: number;
+
+  @IsOptional() @IsString() @IsNotEmpty()
+  username?: string;
+
+  @IsOptional() @IsString()
+  password?: string;
+
+  @IsOptional() @IsInt() @Min(0)
+  db?: number;
+
+  @IsOptional()
+  tls?: unknown;
+
+  @IsOptional() @IsInt() @Min(1) @Max(600_000)
+  connectTimeoutMs?: number;
+
+  @IsOptional() @IsInt() @Min(1) @Max(600_000)
+  commandTimeoutMs?: number;
+}
+
+export class RedisTlsOptionsDto {
+  @IsOptional()
+  ca?: unknown;
+
+  @IsOptional()
+  cert?: unknown;
+
+  @IsOptional()
+  key?: unknown;
+
+  @IsOptional() @IsString()
+  servername?: string;
+
+  @IsOptional() @IsBoolean()
+  rejectUnauthorized?: boolean;
+}
+
+export class CacheModuleOptionsDto {
+  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, {
+    message: 'must be 1-64 letters, digits, "_", "-" or ".", starting with a letter or digit',
+  })
+  defaultNamespace?: string;
+
+  @IsOptional() @IsString() @MaxLength(128) @Matches(SAFE_PREFIX, { message: SAFE_PREFIX_REASON })
+  keyPrefix?: string;
+
+  @IsOptional() @IsObject()
+  defaults?: object;
+
+  @IsOptional() @IsObject()
+  namespaces?: object;
+
+  @IsOptional() @IsObject()
+  redis?: object;
+
+  @IsOptional() @IsObject()
+  backends?: object;
+}
+
+/** Fields whose value must never appear in an error message. */
+export const SECRET_FIELDS = new Set(['password', 'key', 'cert', 'ca', 'url']);
+
+export const BUILT_IN_BACKENDS = ['memory', 'redis'] as const;
+export const isBuiltInBackend = (name: string): boolean => (BUILT_IN_BACKENDS as readonly string[]).includes(name);

@@ -1,0 +1,163 @@
+import { validateSync, ValidationError } from 'class-validator';
+import { InvalidOptionsError, OptionProblem } from '../errors/invalid-options.error';
+import { BUILT_IN_EVICTION_POLICIES, EvictionPolicy, evictionStrategyFactory } from '../eviction/create-eviction-strategy';
+import { Serializer } from '../serialization/serializer.interface';
+import { TaggedJsonSerializer } from '../serialization/tagged-json-serializer';
+import { parseTtl } from '../ttl/parse-ttl';
+import { CacheModuleOptions, NamespaceOptions } from './cache-module-options.interface';
+import {
+  CacheModuleOptionsDto, isBuiltInBackend, NamespaceOptionsDto, RedisOptionsDto, RedisTlsOptionsDto, SECRET_FIELDS,
+} from './option-dtos';
+import { ResolvedNamespaceOptions } from './resolved-namespace-options';
+
+export const DEFAULT_NAMESPACE = 'default';
+export const DEFAULT_KEY_PREFIX = 'cache:';
+export const DEFAULT_MAX_ENTRIES = 10_000;
+export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_KEY_LENGTH = 1024;
+const NAMESPACE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+export interface ResolvedCacheOptions {
+  readonly defaultNamespace: string;
+  readonly namespaces: ReadonlyMap<string, ResolvedNamespaceOptions>;
+  readonly raw: CacheModuleOptions;
+}
+
+/**
+ * Validates the module options once, at start-up, and fills in every default. Collects every
+ * problem (not just the first) and throws one `InvalidOptionsError` whose lines name each field's
+ * path, e.g. `namespaces.users.ttl`.
+ */
+export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptions {
+  const problems: OptionProblem[] = [];
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new InvalidOptionsError([{ path: '(options)', reason: 'must be an object' }]);
+  }
+  check(CacheModuleOptionsDto, raw, '', problems);
+  if (isObject(raw.redis)) {
+    check(RedisOptionsDto, raw.redis, 'redis.', problems);
+    const tls = raw.redis.tls;
+    if (isObject(tls)) check(RedisTlsOptionsDto, tls, 'redis.tls.', problems);
+    else if (tls !== undefined && typeof tls !== 'boolean') problems.push({ path: 'redis.tls', reason: 'must be a boolean or an object' });
+  }
+  const backends = isObject(raw.backends) ? (raw.backends as Record<string, unknown>) : {};
+  for (const [name, factory] of Object.entries(backends)) {
+    if (isBuiltInBackend(name)) problems.push({ path: `backends.${name}`, reason: `"${name}" is a built-in backend name; pick another` });
+    else if (typeof factory !== 'function' && !(isObject(factory) && typeof (factory as { create?: unknown }).create === 'function')) {
+      problems.push({ path: `backends.${name}`, reason: 'must be a CacheBackendFactory (an object with create()) or a class implementing it' });
+    }
+  }
+
+  const defaults: NamespaceOptions = isObject(raw.defaults) ? raw.defaults : {};
+  if (isObject(raw.defaults)) checkNamespace(raw.defaults, 'defaults.', problems);
+  const declared: Record<string, NamespaceOptions> = isObject(raw.namespaces) ? { ...raw.namespaces } : {};
+  const defaultNamespace = typeof raw.defaultNamespace === 'string' ? raw.defaultNamespace : DEFAULT_NAMESPACE;
+  if (!(defaultNamespace in declared)) declared[defaultNamespace] = {};
+
+  const globalPrefix = typeof raw.keyPrefix === 'string' ? raw.keyPrefix : DEFAULT_KEY_PREFIX;
+  const namespaces = new Map<string, ResolvedNamespaceOptions>();
+  for (const [name, own] of Object.entries(declared)) {
+    const path = `namespaces.${name}.`;
+    if (!NAMESPACE_NAME.test(name)) {
+      problems.push({ path: `namespaces.${JSON.stringify(name)}`, reason: 'a namespace name must be 1-64 letters, digits, "_", "-" or ".", starting with a letter or digit' });
+      continue;
+    }
+    if (!isObject(own)) {
+      problems.push({ path: `namespaces.${name}`, reason: 'must be an object' });
+      continue;
+    }
+    const before = problems.length;
+    checkNamespace(own, path, problems);
+    const merged: NamespaceOptions = { ...defaults, ...own };
+    const backend = merged.backend ?? 'memory';
+    if (typeof backend === 'string' && !isBuiltInBackend(backend) && !(backend in backends)) {
+      problems.push({ path: `${path}backend`, reason: `unknown backend "${backend}"; use "memory", "redis" or a name registered under "backends"` });
+    }
+    if (backend === 'redis' && !isObject(raw.redis)) {
+      problems.push({ path: `${path}backend`, reason: 'is "redis" but no "redis" connection options are set' });
+    }
+    if (problems.length > before) continue;
+    const eviction = (merged.eviction ?? 'lru') as EvictionPolicy;
+    namespaces.set(name, {
+      name,
+      backend,
+      ttlMs: merged.ttl === undefined ? 0 : parseTtl(merged.ttl, `${path}ttl`),
+      maxEntries: merged.maxEntries ?? DEFAULT_MAX_ENTRIES,
+      maxBytes: merged.maxBytes ?? 0,
+      maxValueBytes: merged.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
+      keyPrefix: globalPrefix + (merged.keyPrefix ?? `{${name}}:`),
+      evictionName: typeof eviction === 'string' ? eviction : 'custom',
+      eviction: evictionStrategyFactory(eviction),
+      maxKeyLength: merged.maxKeyLength ?? DEFAULT_MAX_KEY_LENGTH,
+      serializer: merged.serializer ?? new TaggedJsonSerializer(),
+    });
+  }
+  checkPrefixesDisjoint(namespaces, problems);
+  if (problems.length > 0) throw new InvalidOptionsError(problems);
+  return { defaultNamespace, namespaces, raw };
+}
+
+function checkNamespace(options: object, path: string, problems: OptionProblem[]): void {
+  check(NamespaceOptionsDto, options, path, problems);
+  const ns = options as NamespaceOptions;
+  if (ns.ttl !== undefined) {
+    try {
+      parseTtl(ns.ttl, `${path}ttl`);
+    } catch (error) {
+      problems.push({ path: `${path}ttl`, reason: (error as Error).message.replace(/^Invalid TTL in \S+: /, '') });
+    }
+  }
+  const eviction: unknown = ns.eviction;
+  if (eviction !== undefined && typeof eviction !== 'function' && !(BUILT_IN_EVICTION_POLICIES as readonly unknown[]).includes(eviction)) {
+    problems.push({ path: `${path}eviction`, reason: `must be ${BUILT_IN_EVICTION_POLICIES.map((p) => `"${p}"`).join(', ')} or a function returning an EvictionStrategy (got ${describe(eviction)})` });
+  }
+  const serializer = ns.serializer as Partial<Serializer> | undefined;
+  if (serializer !== undefined && (!isObject(serializer) || typeof serializer.serialize !== 'function' || typeof serializer.deserialize !== 'function')) {
+    problems.push({ path: `${path}serializer`, reason: 'must be an object with serialize() and deserialize()' });
+  }
+}
+
+/** Namespaces on one shared store must not be able to address each other's keys (or SCAN them away). */
+function checkPrefixesDisjoint(namespaces: Map<string, ResolvedNamespaceOptions>, problems: OptionProblem[]): void {
+  const shared = [...namespaces.values()].filter((ns) => ns.backend !== 'memory');
+  for (const a of shared) {
+    for (const b of shared) {
+      if (a !== b && a.backend === b.backend && b.keyPrefix.startsWith(a.keyPrefix)) {
+        problems.push({
+          path: `namespaces.${b.name}.keyPrefix`,
+          reason: `key prefix "${b.keyPrefix}" starts with namespace "${a.name}"'s prefix "${a.keyPrefix}" on the same backend; the two would overlap`,
+        });
+      }
+    }
+  }
+}
+
+function check(dto: new () => object, value: object, path: string, problems: OptionProblem[]): void {
+  const instance = Object.assign(new dto(), value);
+  const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });
+  for (const error of errors) collect(error, path, value as Record<string, unknown>, problems);
+}
+
+function collect(error: ValidationError, path: string, source: Record<string, unknown>, problems: OptionProblem[]): void {
+  const field = error.property;
+  for (const [rule, message] of Object.entries(error.constraints ?? {})) {
+    if (rule === 'whitelistValidation') {
+      problems.push({ path: path + field, reason: 'is not a known option' });
+      continue;
+    }
+    const reason = message.startsWith(field + ' ') ? message.slice(field.length + 1) : message;
+    const got = SECRET_FIELDS.has(field) ? '' : ` (got ${describe(source[field])})`;
+    problems.push({ path: path + field, reason: reason + got });
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.slice(0, 60));
+  if (typeof value === 'function') return 'a function';
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
+}
+
+function isObject(value: unknown): value is Record<string, any> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
