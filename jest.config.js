@@ -1,4 +1,4 @@
-/** One Jest run for unit (libs/**/*.spec.ts), contract and integration (libs/cache/test) and e2e (test/) suites. */
+// One Jest run: unit (libs/**/*.spec.ts), contract and integration (libs/cache/test) and e2e (test/) suites.
 module.exports = {
   rootDir: '.',
   testEnvironment: 'node',
@@ -6,12 +6,13 @@ module.exports = {
   testRegex: '.*\\.(spec|e2e-spec)\\.ts$',
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: {
-    // Type checking is `npm run typecheck`'s job; transpiling alone keeps the suite fast.
-    '^.+\\.ts$': ['ts-jest', { isolatedModules: true }],
+    // tsconfig's isolatedModules makes ts-jest transpile only; type checking is `npm run typecheck`'s job.
+    '^.+\\.ts$': 'ts-jest',
   },
   moduleNameMapper: {
     '^nest-cachekit$': '<rootDir>/libs/cache/src/index.ts',
   },
   testTimeout: 30000,
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
 };

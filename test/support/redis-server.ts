@@ -1,0 +1,143 @@
+/**
+ * Starts real `redis-server` processes on free loopback ports for tests, and stops them.
+ * Every suite that needs Redis uses this; nothing touches the machine's own Redis on 6379.
+ */
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface RedisServerOptions {
+  /** A fixed port (to restart a server where clients expect it); a free one by default. */
+  port?: number;
+  /** Extra `redis-server` arguments, e.g. `['--requirepass', 'pw']`. */
+  args?: string[];
+}
+
+export interface RedisServer {
+  readonly host: '127.0.0.1';
+  readonly port: number;
+  readonly url: string;
+  readonly pid: number;
+  /** SIGTERM, then SIGKILL after 3 s; removes the working directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Where each started server's PID is recorded, so that global teardown can reap orphans. One folder
+ * per test run (made by global setup), so that two runs on one machine never reap each other's.
+ */
+const PID_DIR = process.env.NEST_CACHEKIT_REDIS_PID_DIR ?? join(tmpdir(), `nest-cachekit-redis-pids-${process.pid}`);
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+export function assertRedisServerInstalled(): void {
+  const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    throw new Error(
+      'redis-server is not on PATH; the Redis tests start their own servers with it. ' +
+        'Install it with `sudo apt-get install -y redis-server` (Debian/Ubuntu) or `brew install redis` (macOS).',
+    );
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
+  assertRedisServerInstalled();
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port ?? (await freePort());
+    try {
+      return await launch(port, options.args ?? []);
+    } catch (error) {
+      // Another process may take the port between freePort() and bind(); pick another.
+      if (options.port !== undefined || attempt >= 5 || !/Address already in use/.test(String(error))) throw error;
+    }
+  }
+}
+
+async function launch(port: number, args: string[]): Promise<RedisServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'nest-cachekit-redis-'));
+  const logFile = join(dir, 'redis.log');
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no',
+      '--dir', dir, '--logfile', logFile, ...args],
+    { stdio: 'ignore' },
+  );
+  live.add(child);
+  mkdirSync(PID_DIR, { recursive: true });
+  const pidFile = join(PID_DIR, String(child.pid));
+  writeFileSync(pidFile, String(port));
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+    live.delete(child);
+    rmSync(pidFile, { force: true });
+  });
+
+  const deadline = Date.now() + 5_000;
+  while (!(await answersPing(port))) {
+    if (exited || Date.now() > deadline) {
+      const log = safeRead(logFile);
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`redis-server on port ${port} did not start: ${log.slice(-500)}`);
+    }
+    await sleep(10);
+  }
+
+  return {
+    host: '127.0.0.1',
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    pid: child.pid!,
+    async stop() {
+      if (!exited) {
+        const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+        await gone;
+        clearTimeout(timer);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Up means an answer to PING: `+PONG`, or `-NOAUTH` from a server with a password. */
+function answersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    const done = (up: boolean): void => {
+      socket.destroy();
+      resolve(up);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => done(/^(\+PONG|-NOAUTH)/.test(data.toString())));
+  });
+}
+
+function safeRead(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '(no log)';
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
