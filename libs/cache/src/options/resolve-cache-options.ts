@@ -77,11 +77,17 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
       problems.push({ path: `${path}backend`, reason: 'is "redis" but no "redis" connection options are set' });
     }
     if (problems.length > before) continue;
+    let ttlMs = 0;
+    try {
+      ttlMs = merged.ttl === undefined ? 0 : parseTtl(merged.ttl, `${path}ttl`);
+    } catch {
+      continue; // An invalid inherited `defaults.ttl`, already reported under its own path.
+    }
     const eviction = (merged.eviction ?? 'lru') as EvictionPolicy;
     namespaces.set(name, {
       name,
       backend,
-      ttlMs: merged.ttl === undefined ? 0 : parseTtl(merged.ttl, `${path}ttl`),
+      ttlMs,
       maxEntries: merged.maxEntries ?? DEFAULT_MAX_ENTRIES,
       maxBytes: merged.maxBytes ?? 0,
       maxValueBytes: merged.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,

@@ -1,0 +1,158 @@
+import { Global, Injectable, Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { MapBackendFactory } from '../test/map-backend.fixture';
+import { CacheModule } from './cache.module';
+import { CacheService } from './cache.service';
+import { InvalidOptionsError } from './errors/invalid-options.error';
+import { UnknownNamespaceError } from './errors/unknown-namespace.error';
+import { CacheNamespace } from './namespace/cache-namespace';
+import { InjectCache } from './namespace/inject-cache.decorator';
+import { CacheModuleOptions, CacheOptionsFactory } from './options/cache-module-options.interface';
+
+@Injectable()
+class TrackCatalog {
+  constructor(
+    @InjectCache('users') readonly users: CacheNamespace<{ name: string }>,
+    @InjectCache('tracks') readonly tracks: CacheNamespace<{ title: string }>,
+  ) {}
+}
+
+@Injectable()
+class ConfigService {
+  readonly namespaces = { users: { ttl: '1h' }, tracks: { maxEntries: 50 } };
+}
+
+@Module({ providers: [ConfigService], exports: [ConfigService] })
+class ConfigModule {}
+
+@Injectable()
+class CacheConfig implements CacheOptionsFactory {
+  constructor(private readonly config: ConfigService) {}
+  createCacheOptions(): CacheModuleOptions {
+    return { namespaces: this.config.namespaces };
+  }
+}
+
+describe('CacheModule', () => {
+  it('forRoot provides CacheService and injects several namespaces into one provider', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [CacheModule.forRoot({ namespaces: { users: {}, tracks: {} } })],
+      providers: [TrackCatalog],
+    }).compile();
+    const catalog = moduleRef.get(TrackCatalog);
+    const cache = moduleRef.get(CacheService);
+    await catalog.users.set('1', { name: 'Ada' });
+    await catalog.tracks.set('1', { title: 'Blue' });
+    expect(await cache.namespace('users').get('1')).toEqual({ name: 'Ada' });
+    expect(await cache.namespace('tracks').get('1')).toEqual({ title: 'Blue' });
+    expect(await cache.get('1')).toBeUndefined();
+    expect(cache.namespaces().sort()).toEqual(['default', 'tracks', 'users']);
+    await moduleRef.close();
+  });
+
+  it('forRootAsync with useFactory, inject and imports, made global, reaches providers in other modules', async () => {
+    @Module({ providers: [TrackCatalog], exports: [TrackCatalog] })
+    class FeatureModule {}
+
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        CacheModule.forRootAsync({
+          isGlobal: true,
+          imports: [ConfigModule],
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) => ({ namespaces: config.namespaces }),
+          namespaces: ['users', 'tracks'],
+        }),
+        FeatureModule,
+      ],
+    }).compile();
+    const catalog = moduleRef.get(TrackCatalog);
+    await catalog.users.set('2', { name: 'Lin' });
+    expect(await moduleRef.get(CacheService).namespace('users').get('2')).toEqual({ name: 'Lin' });
+    expect(catalog.users.stats().eviction).toBe('lru');
+    await moduleRef.close();
+  });
+
+  it('forRootAsync with useClass builds the options through DI', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [CacheModule.forRootAsync({ imports: [ConfigModule], useClass: CacheConfig, namespaces: ['users'] })],
+    }).compile();
+    const cache = moduleRef.get(CacheService);
+    await cache.namespace('tracks').set('t', { title: 'x' });
+    expect(await cache.namespace('tracks').get('t')).toEqual({ title: 'x' });
+    await moduleRef.close();
+  });
+
+  it('forRootAsync with useExisting reuses a provider from an imported module', async () => {
+    @Module({ imports: [ConfigModule], providers: [CacheConfig], exports: [CacheConfig] })
+    class CacheConfigModule {}
+    const moduleRef = await Test.createTestingModule({
+      imports: [CacheModule.forRootAsync({ imports: [CacheConfigModule], useExisting: CacheConfig })],
+    }).compile();
+    expect(moduleRef.get(CacheService).namespaces()).toContain('users');
+    await moduleRef.close();
+  });
+
+  it('fails the start with a message naming the bad field', async () => {
+    const start = Test.createTestingModule({
+      imports: [CacheModule.forRoot({ namespaces: { users: { ttl: 'forever', maxEntries: 0 } } })],
+    }).compile();
+    await expect(start).rejects.toThrow(InvalidOptionsError);
+    await expect(
+      Test.createTestingModule({ imports: [CacheModule.forRoot({ namespaces: { users: { ttl: 'forever' } } })] }).compile(),
+    ).rejects.toThrow(/namespaces\.users\.ttl: "forever" is not a duration string/);
+  });
+
+  it('fails the start when a provider injects a namespace that is not configured', async () => {
+    @Injectable()
+    class NeedsGhost {
+      constructor(@InjectCache('ghost') readonly ghost: CacheNamespace) {}
+    }
+    const start = Test.createTestingModule({
+      imports: [CacheModule.forRootAsync({ useFactory: () => ({}), namespaces: ['ghost'] })],
+      providers: [NeedsGhost],
+    }).compile();
+    await expect(start).rejects.toThrow(UnknownNamespaceError);
+  });
+
+  it('plugs in a custom backend given as an instance, and closes it at shutdown', async () => {
+    const store = new MapBackendFactory();
+    const moduleRef = await Test.createTestingModule({
+      imports: [CacheModule.forRoot({ backends: { map: store }, namespaces: { users: { backend: 'map' } } })],
+    }).compile();
+    const users = moduleRef.get(CacheService).namespace('users');
+    await users.set('1', { when: new Date(0) });
+    // Byte-storing backends receive the serializer's output under the namespace's key prefix.
+    expect([...store.store.keys()]).toEqual(['cache:{users}:1']);
+    expect(await users.get('1')).toEqual({ when: new Date(0) });
+    await moduleRef.close();
+    expect(store.closed).toBe(true);
+  });
+
+  it('instantiates a custom backend class with dependency injection from the modules it can see', async () => {
+    @Injectable()
+    class Clock {
+      now = (): number => 42;
+    }
+    @Global()
+    @Module({ providers: [Clock], exports: [Clock] })
+    class ClockModule {}
+    @Injectable()
+    class ClockedMapBackend extends MapBackendFactory {
+      constructor(readonly clock: Clock) {
+        super();
+      }
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ClockModule,
+        CacheModule.forRoot({ isGlobal: true, backends: { clocked: ClockedMapBackend }, defaults: { backend: 'clocked' } }),
+      ],
+    }).compile();
+    const cache = moduleRef.get(CacheService);
+    await cache.set('k', 1);
+    expect(await cache.get('k')).toBe(1);
+    expect(cache.stats()[0].backend).toBe('map');
+    await moduleRef.close();
+  });
+});
