@@ -117,9 +117,9 @@ describe.each(kinds)('CacheNamespace on %s', (_kind, make) => {
 
   it('mset writes all entries, or none when one value is bad', async () => {
     const { cache } = make();
-    await expect(cache.mset([{ key: 'a', value: 1 }, { key: 'b', value: () => 2 }])).rejects.toThrow('entries[1].value is a function');
+    await expect(cache.mset<unknown>([{ key: 'a', value: 1 }, { key: 'b', value: () => 2 }])).rejects.toThrow('entries[1].value is a function');
     expect(await cache.mget(['a', 'b'])).toEqual([undefined, undefined]);
-    await cache.mset([{ key: 'a', value: 1 }, { key: 'b', value: { n: 2 } }]);
+    await cache.mset<unknown>([{ key: 'a', value: 1 }, { key: 'b', value: { n: 2 } }]);
     expect(await cache.mget(['a', 'b', 'c'])).toEqual([1, { n: 2 }, undefined]);
   });
 

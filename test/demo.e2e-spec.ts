@@ -1,0 +1,118 @@
+/**
+ * The demo music API end to end with supertest, once on the in-memory default and once on a real
+ * redis-server (REDIS_URL), the two ways the README runs it.
+ */
+import { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import Redis from 'ioredis';
+import { CacheService } from 'nest-cachekit';
+import request from 'supertest';
+import { AppModule } from '../apps/demo/src/app.module';
+import { CatalogRepository } from '../apps/demo/src/catalog/catalog.repository';
+import { RedisServer, startRedisServer } from './support/redis-server';
+
+describe.each(['memory', 'redis'] as const)('demo app on the %s backend', (backend) => {
+  let app: INestApplication;
+  let catalog: CatalogRepository;
+  let redis: RedisServer | undefined;
+  let admin: Redis | undefined;
+
+  beforeAll(async () => {
+    if (backend === 'redis') {
+      redis = await startRedisServer();
+      admin = new Redis(redis.port, '127.0.0.1');
+      process.env.REDIS_URL = redis.url;
+    } else {
+      delete process.env.REDIS_URL;
+    }
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    catalog = app.get(CatalogRepository);
+  });
+
+  afterAll(async () => {
+    await app.close();
+    delete process.env.REDIS_URL;
+    admin?.disconnect();
+    await redis?.stop();
+  });
+
+  it('serves a track once from the catalogue, then from the cache', async () => {
+    const before = catalog.reads.track;
+    const first = await request(app.getHttpServer()).get('/tracks/t7').expect(200);
+    const second = await request(app.getHttpServer()).get('/tracks/t7').expect(200);
+    expect(second.body).toEqual(first.body);
+    expect(first.body).toMatchObject({ id: 't7', title: 'Track 7' });
+    expect(catalog.reads.track - before).toBe(1);
+  });
+
+  it('caches an unknown track as null: 404 twice, one catalogue read', async () => {
+    const before = catalog.reads.track;
+    await request(app.getHttpServer()).get('/tracks/t999').expect(404);
+    await request(app.getHttpServer()).get('/tracks/t999').expect(404);
+    expect(catalog.reads.track - before).toBe(1);
+  });
+
+  it('answers concurrent requests for a cold key with one catalogue read', async () => {
+    const before = catalog.reads.topTracks;
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () => request(app.getHttpServer()).get('/users/u3/top-tracks')),
+    );
+    expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(catalog.reads.topTracks - before).toBe(1);
+  });
+
+  it('invalidates a user\'s top tracks and recommendations when a play is recorded', async () => {
+    const server = app.getHttpServer();
+    const top = await request(server).get('/users/u2/top-tracks').expect(200);
+    await request(server).get('/users/u2/recommendations').expect(200);
+    const reads = { ...catalog.reads };
+    await request(server).get('/users/u2/top-tracks').expect(200);
+    await request(server).get('/users/u2/recommendations').expect(200);
+    expect(catalog.reads).toEqual(reads);
+
+    const newTrack = 't200';
+    for (let i = 0; i < 50; i++) await request(server).post('/users/u2/plays').send({ trackId: newTrack }).expect(201);
+    const after = await request(server).get('/users/u2/top-tracks').expect(200);
+    expect(after.body[0]).toMatchObject({ track: { id: newTrack }, plays: 50 });
+    expect(after.body).not.toEqual(top.body);
+    await request(server).get('/users/u2/recommendations').expect(200);
+    expect(catalog.reads.topTracks).toBe(reads.topTracks + 1);
+    expect(catalog.reads.recommendations).toBe(reads.recommendations + 1);
+  });
+
+  it('revives dates from the cache as dates (JSON shows them as ISO strings)', async () => {
+    const server = app.getHttpServer();
+    await request(server).get('/users/u5/top-tracks').expect(200);
+    const cached = await app.get(CacheService).namespace('users').get<{ lastPlayed: Date }[]>('user:u5:top-tracks');
+    expect(cached![0].lastPlayed).toBeInstanceOf(Date);
+    const served = await request(server).get('/users/u5/top-tracks').expect(200);
+    expect(served.body[0].lastPlayed).toBe(cached![0].lastPlayed.toISOString());
+  });
+
+  it('rejects ids that could shape a cache key, and unknown users', async () => {
+    const server = app.getHttpServer();
+    await request(server).get('/tracks/T1%0Aflushall').expect(400);
+    await request(server).get(`/tracks/${'a'.repeat(65)}`).expect(400);
+    await request(server).post('/users/u1/plays').send({ trackId: 42 }).expect(400);
+    await request(server).get('/users/u404/top-tracks').expect(404);
+  });
+
+  it('reports per-namespace figures on /cache/stats', async () => {
+    const res = await request(app.getHttpServer()).get('/cache/stats').expect(200);
+    const tracks = res.body.find((s: { namespace: string }) => s.namespace === 'tracks');
+    expect(tracks).toMatchObject({ backend, eviction: 'lfu' });
+    expect(tracks.hits).toBeGreaterThanOrEqual(2);
+    expect(res.body.map((s: { namespace: string }) => s.namespace).sort()).toEqual(['default', 'recommendations', 'tracks', 'users']);
+  });
+
+  if (backend === 'redis') {
+    it('keeps its entries in Redis under the demo prefix, one hash-tagged prefix per namespace', async () => {
+      const keys = await admin!.keys('*');
+      expect(keys.length).toBeGreaterThan(0);
+      expect(keys.every((k) => /^demo:\{(users|tracks|recommendations)\}:/.test(k))).toBe(true);
+      expect(keys).toContain('demo:{tracks}:track:t7');
+    });
+  }
+});
