@@ -1,18 +1,22 @@
+import { EvictionStrategy } from './eviction-strategy.interface';
 import { LfuStrategy } from './lfu-strategy';
 
-function strategyWith(capacity: number, ...inserted: number[]): LfuStrategy {
-  const lfu = new LfuStrategy();
+/** Used through the interface the memory backend sees (`insert(slot, key)`), with its `state()`. */
+type Strategy = Required<EvictionStrategy>;
+
+function strategyWith(capacity: number, ...inserted: number[]): Strategy {
+  const lfu: Strategy = new LfuStrategy();
   lfu.resize(capacity);
   for (const slot of inserted) lfu.insert(slot, `key-${slot}`);
   return lfu;
 }
 
-function accessAll(lfu: LfuStrategy, ...slots: number[]): void {
+function accessAll(lfu: Strategy, ...slots: number[]): void {
   for (const slot of slots) lfu.access(slot);
 }
 
 /** Evicts until empty, returning the victims in order. */
-function drain(lfu: LfuStrategy): number[] {
+function drain(lfu: Strategy): number[] {
   const order: number[] = [];
   for (let victim = lfu.victim(); victim !== -1; victim = lfu.victim()) {
     if (order.length > 10_000) throw new Error('victim() never reached -1: the structure has a cycle');
@@ -213,7 +217,7 @@ describe('LfuStrategy', () => {
 
   it('names the same victim as a naive model over 20,000 random operations with growth', () => {
     const random = mulberry32(0x5eed1f0);
-    const lfu = new LfuStrategy();
+    const lfu: Strategy = new LfuStrategy();
     const model = new ReferenceLfu();
     let capacity = 16;
     lfu.resize(capacity);

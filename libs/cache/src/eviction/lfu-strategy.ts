@@ -34,7 +34,7 @@ export class LfuStrategy implements EvictionStrategy {
     while (this.bucketOf.length < capacity) this.bucketOf.push(null);
   }
 
-  insert(slot: number): void {
+  insert(slot: number, _key?: string): void {
     let bucket = this.lowest;
     if (bucket === null || bucket.freq !== 1) bucket = this.newBucket(1, null, bucket);
     this.pushHead(bucket, slot);

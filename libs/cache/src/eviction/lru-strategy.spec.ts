@@ -1,14 +1,18 @@
+import { EvictionStrategy } from './eviction-strategy.interface';
 import { LruStrategy } from './lru-strategy';
 
-function strategyWith(capacity: number, ...inserted: number[]): LruStrategy {
-  const lru = new LruStrategy();
+/** Used through the interface the memory backend sees: `insert(slot, key)`. */
+type Strategy = EvictionStrategy;
+
+function strategyWith(capacity: number, ...inserted: number[]): Strategy {
+  const lru: Strategy = new LruStrategy();
   lru.resize(capacity);
   for (const slot of inserted) lru.insert(slot, `key-${slot}`);
   return lru;
 }
 
 /** Evicts until empty, returning the victims in order. */
-function drain(lru: LruStrategy): number[] {
+function drain(lru: Strategy): number[] {
   const order: number[] = [];
   for (let victim = lru.victim(); victim !== -1; victim = lru.victim()) {
     if (order.length > 10_000) throw new Error('victim() never reached -1: the list has a cycle');
@@ -182,7 +186,7 @@ describe('LruStrategy', () => {
 
   it('names the same victim as a naive model over 20,000 random operations with growth', () => {
     const random = mulberry32(0xc0ffee);
-    const lru = new LruStrategy();
+    const lru: Strategy = new LruStrategy();
     const model = new ReferenceLru();
     let capacity = 16;
     lru.resize(capacity);

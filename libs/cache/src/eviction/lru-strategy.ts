@@ -18,7 +18,7 @@ export class LruStrategy implements EvictionStrategy {
     this.next = grow(this.next, capacity);
   }
 
-  insert(slot: number): void {
+  insert(slot: number, _key?: string): void {
     this.linkAtHead(slot);
   }
 

@@ -62,6 +62,20 @@ describe('assertValidKey', () => {
     });
   });
 
+  describe('unpaired surrogates', () => {
+    it.each([
+      ['a lone high surrogate', 'user:\ud800', 5],
+      ['a lone low surrogate', '\udc00:user', 0],
+      ['a reversed pair', 'a\udc00\ud800', 1],
+    ])('rejects %s (Redis would store it as U+FFFD, merging distinct keys)', (_label, key, position) => {
+      expect(rejection(key).reason).toContain(`unpaired UTF-16 surrogate at position ${position}`);
+    });
+
+    it('accepts a proper surrogate pair', () => {
+      expect(() => assertValidKey('user:\ud83c\udfb5', NAMESPACE, 64)).not.toThrow();
+    });
+  });
+
   describe('error message', () => {
     const secret = 'secret-user-42';
 

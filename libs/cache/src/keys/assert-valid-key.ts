@@ -2,6 +2,8 @@ import { InvalidKeyError } from '../errors/invalid-key.error';
 
 // C0 controls, DEL and C1 controls: invisible in logs and redis-cli, and a classic injection vector.
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+// Lone surrogates all encode to the same UTF-8 bytes (EF BF BD), so two such keys would be one in Redis.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Throws `InvalidKeyError` unless `key` is a non-empty string of at most `maxLength` characters without control characters. */
 export function assertValidKey(key: unknown, namespace: string, maxLength: number): asserts key is string {
@@ -16,5 +18,9 @@ export function assertValidKey(key: unknown, namespace: string, maxLength: numbe
   if (control) {
     const hex = control[0].charCodeAt(0).toString(16).padStart(4, '0');
     throw new InvalidKeyError(namespace, `the key holds the control character U+${hex} at position ${control.index}`);
+  }
+  const lone = LONE_SURROGATE.exec(key);
+  if (lone) {
+    throw new InvalidKeyError(namespace, `the key holds an unpaired UTF-16 surrogate at position ${lone.index}, which Redis would store as U+FFFD`);
   }
 }

@@ -1,5 +1,6 @@
+import { binaryKind } from './binary-types';
 import { UnsupportedValueError } from './unsupported-value.error';
-import { childPath, MAX_VALUE_DEPTH } from './value-path';
+import { checkDepth, childPath } from './value-path';
 
 /**
  * Approximate heap bytes of a live value, for the memory backend's `maxBytes` and `maxValueBytes`.
@@ -28,17 +29,21 @@ function sizeOf(value: unknown, path: string, ancestors: object[], depth: number
     case 'string':
       return 16 + value.length * 2;
     case 'number':
+      if (!Number.isFinite(value) || Object.is(value, -0)) checkDepth(path, depth);
       return 8;
     case 'boolean':
       return 4;
     case 'undefined':
+      checkDepth(path, depth);
       return 4;
     case 'object':
       return value === null ? 4 : objectSize(value, path, ancestors, depth);
     default:
+      if (typeof value === 'bigint') checkDepth(path, depth);
       return otherSize(value, path);
   }
 }
+
 
 function otherSize(value: unknown, path: string): number {
   switch (typeof value) {
@@ -54,9 +59,16 @@ function otherSize(value: unknown, path: string): number {
 }
 
 function objectSize(value: object, path: string, ancestors: object[], depth: number): number {
-  if (depth >= MAX_VALUE_DEPTH) throw new UnsupportedValueError(path, `nested deeper than ${MAX_VALUE_DEPTH} levels`);
+  checkDepth(path, depth);
   if (ancestors.includes(value)) throw new UnsupportedValueError(path, 'a circular reference');
-  if (ArrayBuffer.isView(value)) return 64 + value.byteLength;
+  if (ArrayBuffer.isView(value)) {
+    if (binaryKind(value) === undefined) throw new UnsupportedValueError(path, `a ${value.constructor.name}, which is not supported`);
+    return 64 + value.byteLength;
+  }
+  if (value instanceof ArrayBuffer) return 64 + value.byteLength;
+  if (typeof SharedArrayBuffer !== 'undefined' && value instanceof SharedArrayBuffer) {
+    throw new UnsupportedValueError(path, 'a SharedArrayBuffer, which cannot be copied');
+  }
   if (value instanceof Date) return 32;
   if (value instanceof RegExp) return 64 + value.source.length * 2;
   if (value instanceof Promise) throw new UnsupportedValueError(path, 'a promise (await it first)');

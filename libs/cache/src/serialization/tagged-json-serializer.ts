@@ -1,18 +1,15 @@
+import { binaryKind, TYPED_ARRAYS, TypedArrayName } from './binary-types';
 import { Serializer } from './serializer.interface';
 import { UnsupportedValueError } from './unsupported-value.error';
-import { childPath, MAX_VALUE_DEPTH } from './value-path';
+import { checkDepth, childPath, MAX_VALUE_DEPTH } from './value-path';
 
 const TAG = '$t';
-const TYPED_ARRAYS = {
-  Int8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
-  Float32Array, Float64Array, BigInt64Array, BigUint64Array,
-} as const;
-type TypedArrayName = keyof typeof TYPED_ARRAYS;
 const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 
 /**
  * JSON with tagged objects for the types JSON loses: `{"$t":"Date","v":1700000000000}`. Round-trips
- * Date, BigInt, Map, Set, Buffer and typed arrays, RegExp, undefined, NaN, ±Infinity and -0.
+ * Date, BigInt, Map, Set, Buffer (and any Uint8Array, which comes back as a Buffer), typed arrays,
+ * ArrayBuffer, RegExp, undefined, NaN, ±Infinity and -0.
  * A plain object that itself owns a `$t` key is escaped as `{"$t":"Object","v":{...}}`, so stored data
  * can never be mistaken for a tag.
  *
@@ -38,11 +35,14 @@ function encode(value: unknown, path: string, ancestors: object[], depth: number
     case 'boolean':
       return value;
     case 'number':
-      if (Number.isFinite(value)) return Object.is(value, -0) ? { [TAG]: 'Number', v: '-0' } : value;
-      return { [TAG]: 'Number', v: String(value) };
+      if (Number.isFinite(value) && !Object.is(value, -0)) return value;
+      checkDepth(path, depth);
+      return { [TAG]: 'Number', v: Object.is(value, -0) ? '-0' : String(value) };
     case 'bigint':
+      checkDepth(path, depth);
       return { [TAG]: 'BigInt', v: value.toString() };
     case 'undefined':
+      checkDepth(path, depth);
       return { [TAG]: 'undefined' };
     case 'function':
       throw new UnsupportedValueError(path, 'a function');
@@ -53,16 +53,20 @@ function encode(value: unknown, path: string, ancestors: object[], depth: number
   return encodeObject(value as object, path, ancestors, depth);
 }
 
+
 function encodeObject(value: object, path: string, ancestors: object[], depth: number): unknown {
-  if (depth >= MAX_VALUE_DEPTH) throw new UnsupportedValueError(path, `nested deeper than ${MAX_VALUE_DEPTH} levels`);
+  checkDepth(path, depth);
   if (ancestors.includes(value)) throw new UnsupportedValueError(path, 'a circular reference');
   if (value instanceof Date) return { [TAG]: 'Date', v: Number.isNaN(value.getTime()) ? null : value.getTime() };
   if (ArrayBuffer.isView(value)) {
+    const kind = binaryKind(value);
+    if (kind === undefined) throw new UnsupportedValueError(path, `a ${value.constructor.name}, which is not supported`);
     const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
-    if (value instanceof Uint8Array) return { [TAG]: 'Buffer', v: bytes };
-    const name = value.constructor.name;
-    if (!hasOwn(TYPED_ARRAYS, name)) throw new UnsupportedValueError(path, `a ${name}, which is not supported`);
-    return { [TAG]: 'TypedArray', c: name, v: bytes };
+    return kind === 'Buffer' ? { [TAG]: 'Buffer', v: bytes } : { [TAG]: 'TypedArray', c: kind, v: bytes };
+  }
+  if (value instanceof ArrayBuffer) return { [TAG]: 'ArrayBuffer', v: Buffer.from(value).toString('base64') };
+  if (typeof SharedArrayBuffer !== 'undefined' && value instanceof SharedArrayBuffer) {
+    throw new UnsupportedValueError(path, 'a SharedArrayBuffer, which cannot be copied');
   }
   if (value instanceof RegExp) return { [TAG]: 'RegExp', v: value.source, f: value.flags };
   if (value instanceof Promise) throw new UnsupportedValueError(path, 'a promise (await it first)');
@@ -148,6 +152,14 @@ function decode(value: unknown, depth: number): unknown {
       copy.set(bytes);
       return new ctor(copy.buffer);
     }
+    case 'ArrayBuffer':
+      if (typeof v === 'string') {
+        const bytes = Buffer.from(v, 'base64');
+        const copy = new Uint8Array(bytes.byteLength);
+        copy.set(bytes);
+        return copy.buffer;
+      }
+      break;
     case 'RegExp':
       if (typeof v === 'string' && typeof record.f === 'string') return new RegExp(v, record.f);
       break;

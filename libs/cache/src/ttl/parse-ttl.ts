@@ -19,7 +19,7 @@ export function parseTtl(ttl: unknown, where: string): number {
       throw new InvalidTtlError(where, `${ttl} is not a non-negative integer of milliseconds`);
     }
     if (ttl > MAX_TTL_MS) throw new InvalidTtlError(where, `${ttl} ms is over the 10-year maximum`);
-    return ttl;
+    return ttl === 0 ? 0 : ttl; // -0 becomes 0
   }
   if (typeof ttl !== 'string') {
     throw new InvalidTtlError(where, `expected a number or a string, got ${ttl === null ? 'null' : typeof ttl}`);
@@ -30,8 +30,8 @@ export function parseTtl(ttl: unknown, where: string): number {
   let ms = 0;
   for (const [, amount, unit] of ttl.matchAll(PART)) ms += Number(amount) * UNIT_MS[unit];
   ms = Math.round(ms);
-  if (ms === 0) throw new InvalidTtlError(where, `"${ttl}" is zero; use 0 for no expiry`);
-  if (ms > MAX_TTL_MS) throw new InvalidTtlError(where, `"${ttl}" is over the 10-year maximum`);
+  if (ms === 0) throw new InvalidTtlError(where, `"${ttl.slice(0, 40)}" is zero; use 0 for no expiry`);
+  if (ms > MAX_TTL_MS) throw new InvalidTtlError(where, `"${ttl.slice(0, 40)}" is over the 10-year maximum`);
   if (parsed.size < 1_000) parsed.set(ttl, ms);
   return ms;
 }

@@ -92,6 +92,9 @@ export class MemoryBackend implements CacheBackend {
   }
 
   set(key: string, value: unknown, ttlMs: number, sizeBytes: number): void {
+    if (sizeBytes >>> 0 !== sizeBytes) {
+      throw new RangeError(`MemoryBackend: sizeBytes must be an integer from 0 to 2^32-1 (got ${sizeBytes})`);
+    }
     if (this.maxBytes > 0 && sizeBytes > this.maxBytes) {
       throw new ValueTooLargeError(this.namespace, sizeBytes, this.maxBytes, 'maxBytes');
     }
@@ -137,10 +140,13 @@ export class MemoryBackend implements CacheBackend {
   }
 
   mset(entries: readonly BackendEntry[]): void {
-    // Check every size before writing anything, so a too-large entry leaves the cache untouched.
-    if (this.maxBytes > 0) {
-      for (const e of entries) {
-        if (e.sizeBytes > this.maxBytes) throw new ValueTooLargeError(this.namespace, e.sizeBytes, this.maxBytes, 'maxBytes');
+    // Check every size before writing anything, so a bad entry leaves the cache untouched.
+    for (const e of entries) {
+      if (e.sizeBytes >>> 0 !== e.sizeBytes) {
+        throw new RangeError(`MemoryBackend: sizeBytes must be an integer from 0 to 2^32-1 (got ${e.sizeBytes})`);
+      }
+      if (this.maxBytes > 0 && e.sizeBytes > this.maxBytes) {
+        throw new ValueTooLargeError(this.namespace, e.sizeBytes, this.maxBytes, 'maxBytes');
       }
     }
     for (const e of entries) this.set(e.key, e.value, e.ttlMs, e.sizeBytes);

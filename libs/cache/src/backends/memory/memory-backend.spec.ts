@@ -1,0 +1,504 @@
+import { ValueTooLargeError } from '../../errors/value-too-large.error';
+import { EvictionStrategy } from '../../eviction/eviction-strategy.interface';
+import { LfuStrategy } from '../../eviction/lfu-strategy';
+import { LruStrategy } from '../../eviction/lru-strategy';
+import { RemovalReason } from '../cache-backend.interface';
+import { MemoryBackend, MemoryBackendOptions } from './memory-backend';
+
+/** Deterministic PRNG (mulberry32), so a failure reproduces. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('MemoryBackend', () => {
+  let clock: number;
+  let removals: [string, RemovalReason][];
+
+  beforeEach(() => {
+    clock = 1_000_000;
+    removals = [];
+  });
+
+  function backend(options: Partial<MemoryBackendOptions> = {}): MemoryBackend {
+    return new MemoryBackend({
+      maxEntries: 100,
+      namespace: 'things',
+      onRemove: (key, reason) => removals.push([key, reason]),
+      now: () => clock,
+      ...options,
+    });
+  }
+
+  function tooLarge(action: () => void): ValueTooLargeError {
+    try {
+      action();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ValueTooLargeError);
+      return error as ValueTooLargeError;
+    }
+    throw new Error('did not throw');
+  }
+
+  describe('construction', () => {
+    it.each([0, -1, 1.5, NaN])('rejects maxEntries %p', (maxEntries) => {
+      expect(() => new MemoryBackend({ maxEntries })).toThrow(RangeError);
+    });
+
+    it('reports its strategy', () => {
+      expect(backend().strategyState()).toEqual({ strategy: 'lru' });
+      expect(backend({ strategy: new LfuStrategy() }).strategyState()).toEqual({ strategy: 'lfu', lowestFrequency: 0 });
+    });
+  });
+
+  describe('get, set, has, delete', () => {
+    it('misses a key that was never set', () => {
+      const store = backend();
+      expect(store.get('nope')).toBeUndefined();
+      expect(store.has('nope')).toBe(false);
+    });
+
+    it('returns what was set', () => {
+      const store = backend();
+      store.set('a', { n: 1 }, 0, 10);
+      store.set('b', 'text', 0, 10);
+      expect(store.get('a')).toEqual({ n: 1 });
+      expect(store.get('b')).toBe('text');
+      expect(store.has('a')).toBe(true);
+      expect(store.stats()).toEqual({ entries: 2, bytes: 20, evictions: 0, expirations: 0 });
+    });
+
+    it('stores falsy values', () => {
+      const store = backend();
+      store.set('zero', 0, 0, 1);
+      store.set('empty', '', 0, 1);
+      store.set('null', null, 0, 1);
+      store.set('false', false, 0, 1);
+      expect([store.get('zero'), store.get('empty'), store.get('null'), store.get('false')]).toEqual([0, '', null, false]);
+    });
+
+    it('deletes an entry, returning true once and then false', () => {
+      const store = backend();
+      store.set('a', 1, 0, 10);
+      expect(store.delete('a')).toBe(true);
+      expect(store.delete('a')).toBe(false);
+      expect(store.get('a')).toBeUndefined();
+      expect(store.has('a')).toBe(false);
+      expect(store.stats()).toEqual({ entries: 0, bytes: 0, evictions: 0, expirations: 0 });
+    });
+
+    it('does not report an explicit delete to onRemove', () => {
+      const store = backend();
+      store.set('a', 1, 0, 10);
+      store.delete('a');
+      expect(removals).toEqual([]);
+    });
+
+    it('stores values by reference', () => {
+      const store = backend();
+      const value = { list: [1] };
+      store.set('a', value, 0, 10);
+      expect(store.get('a')).toBe(value);
+      value.list.push(2);
+      expect(store.get('a')).toEqual({ list: [1, 2] });
+    });
+
+    it('treats keys that are not strings as misses', () => {
+      const store = backend();
+      store.set('1', 'one', 0, 10);
+      store.set('[object Object]', 'object', 0, 10);
+      for (const key of [1, {}, null, undefined, Symbol('k')] as any[]) {
+        expect(store.get(key)).toBeUndefined();
+        expect(store.has(key)).toBe(false);
+        expect(store.delete(key)).toBe(false);
+      }
+      expect(store.stats().entries).toBe(2);
+    });
+
+    it('returns mget results in the order of the keys, undefined for misses', () => {
+      const store = backend();
+      store.set('a', 'A', 0, 1);
+      store.set('b', 'B', 0, 1);
+      expect(store.mget(['b', 'missing', 'a', 'b'])).toEqual(['B', undefined, 'A', 'B']);
+      expect(store.mget([])).toEqual([]);
+    });
+
+    it('clears every entry, returning how many there were', () => {
+      const store = backend();
+      for (const key of ['a', 'b', 'c']) store.set(key, key, 0, 10);
+      expect(store.clear()).toBe(3);
+      expect(store.mget(['a', 'b', 'c'])).toEqual([undefined, undefined, undefined]);
+      expect(store.stats()).toEqual({ entries: 0, bytes: 0, evictions: 0, expirations: 0 });
+      expect(removals).toEqual([]);
+      expect(store.clear()).toBe(0);
+      store.set('d', 'D', 0, 10);
+      expect(store.get('d')).toBe('D');
+    });
+  });
+
+  describe('overwrite', () => {
+    it('replaces the value and the size', () => {
+      const store = backend();
+      store.set('a', 'old', 0, 40);
+      store.set('b', 'other', 0, 5);
+      store.set('a', 'new', 0, 10);
+      expect(store.get('a')).toBe('new');
+      expect(store.stats()).toMatchObject({ entries: 2, bytes: 15 });
+      store.delete('a');
+      expect(store.stats()).toMatchObject({ entries: 1, bytes: 5 });
+    });
+
+    it('restarts the TTL', () => {
+      const store = backend();
+      store.set('a', 1, 100, 1); // expires at +100
+      clock += 50;
+      store.set('a', 2, 100, 1); // now expires at +150
+      clock += 99;
+      expect(store.get('a')).toBe(2);
+      clock += 1;
+      expect(store.get('a')).toBeUndefined();
+    });
+
+    it('removes the TTL when overwritten with ttl 0', () => {
+      const store = backend();
+      store.set('a', 1, 100, 1);
+      store.set('a', 2, 0, 1);
+      clock += 1_000_000;
+      expect(store.get('a')).toBe(2);
+    });
+
+    it('adds a TTL to an entry that had none', () => {
+      const store = backend();
+      store.set('a', 1, 0, 1);
+      store.set('a', 2, 100, 1);
+      clock += 100;
+      expect(store.has('a')).toBe(false);
+    });
+
+    it('does not evict anything when the store is full', () => {
+      const store = backend({ maxEntries: 2 });
+      store.set('a', 1, 0, 1);
+      store.set('b', 2, 0, 1);
+      store.set('a', 3, 0, 1);
+      expect(store.mget(['a', 'b'])).toEqual([3, 2]);
+      expect(removals).toEqual([]);
+    });
+  });
+
+  describe('TTL', () => {
+    it('keeps an entry until now reaches its expiry, then drops it', () => {
+      const store = backend();
+      store.set('a', 'A', 100, 1);
+      clock += 99;
+      expect(store.get('a')).toBe('A');
+      expect(store.has('a')).toBe(true);
+      clock += 1;
+      expect(store.get('a')).toBeUndefined();
+      expect(store.has('a')).toBe(false);
+    });
+
+    it('has() sees the expiry at the same boundary', () => {
+      const store = backend();
+      store.set('a', 'A', 100, 1);
+      clock += 100;
+      expect(store.has('a')).toBe(false);
+      expect(removals).toEqual([['a', 'expired']]);
+    });
+
+    it('never expires an entry set with ttl 0', () => {
+      const store = backend();
+      store.set('forever', 'F', 0, 1);
+      store.set('short', 'S', 10, 1);
+      clock += 10 * 365 * 86_400_000;
+      expect(store.get('forever')).toBe('F');
+      expect(store.get('short')).toBeUndefined();
+    });
+
+    it('reports an expired entry to onRemove and counts it', () => {
+      const store = backend();
+      store.set('a', 'A', 100, 30);
+      store.set('b', 'B', 0, 20);
+      clock += 100;
+      expect(store.get('a')).toBeUndefined();
+      expect(removals).toEqual([['a', 'expired']]);
+      expect(store.stats()).toEqual({ entries: 1, bytes: 20, evictions: 0, expirations: 1 });
+    });
+
+    it('reports each expired entry once', () => {
+      const store = backend();
+      store.set('a', 'A', 100, 1);
+      clock += 100;
+      store.get('a');
+      store.get('a');
+      store.has('a');
+      expect(removals).toEqual([['a', 'expired']]);
+      expect(store.stats().expirations).toBe(1);
+    });
+
+    it('returns false when deleting an expired entry, and reports it as expired', () => {
+      const store = backend();
+      store.set('a', 'A', 100, 1);
+      clock += 100;
+      expect(store.delete('a')).toBe(false);
+      expect(removals).toEqual([['a', 'expired']]);
+      expect(store.stats()).toMatchObject({ entries: 0, expirations: 1 });
+    });
+
+    it('misses expired entries in mget', () => {
+      const store = backend();
+      store.set('a', 'A', 100, 1);
+      store.set('b', 'B', 200, 1);
+      clock += 150;
+      expect(store.mget(['a', 'b'])).toEqual([undefined, 'B']);
+    });
+
+    it('reports an expired entry chosen as eviction victim as expired, not as an eviction', () => {
+      const store = backend({ maxEntries: 2 });
+      store.set('a', 'A', 100, 1);
+      store.set('b', 'B', 0, 1);
+      clock += 100;
+      store.set('c', 'C', 0, 1);
+      expect(removals).toEqual([['a', 'expired']]);
+      expect(store.stats()).toMatchObject({ entries: 2, evictions: 0, expirations: 1 });
+    });
+
+    it('gives a reused slot the TTL of its new entry', () => {
+      const store = backend();
+      store.set('a', 'A', 100, 1);
+      store.delete('a');
+      store.set('b', 'B', 0, 1); // likely reuses a's slot
+      clock += 1_000;
+      expect(store.get('b')).toBe('B');
+    });
+  });
+
+  describe('entry bound', () => {
+    it('evicts the least recently used entry with the default LRU strategy', () => {
+      const store = backend({ maxEntries: 3 });
+      store.set('a', 'A', 0, 1);
+      store.set('b', 'B', 0, 1);
+      store.set('c', 'C', 0, 1);
+      store.get('a');
+      store.set('d', 'D', 0, 1);
+      expect(removals).toEqual([['b', 'capacity']]);
+      expect(['a', 'b', 'c', 'd'].map((k) => store.has(k))).toEqual([true, false, true, true]);
+      expect(store.stats()).toMatchObject({ entries: 3, evictions: 1, expirations: 0 });
+    });
+
+    it('evicts in least-recently-used order with an explicit LruStrategy', () => {
+      const store = backend({ maxEntries: 3, strategy: new LruStrategy() });
+      for (const key of ['a', 'b', 'c']) store.set(key, key, 0, 1);
+      store.get('a');
+      store.get('b');
+      for (const key of ['d', 'e', 'f']) store.set(key, key, 0, 1);
+      expect(removals).toEqual([
+        ['c', 'capacity'],
+        ['a', 'capacity'],
+        ['b', 'capacity'],
+      ]);
+      expect(store.stats().evictions).toBe(3);
+    });
+
+    it('evicts the least frequently used entry with LfuStrategy', () => {
+      const store = backend({ maxEntries: 3, strategy: new LfuStrategy() });
+      for (const key of ['a', 'b', 'c']) store.set(key, key, 0, 1);
+      store.get('a');
+      store.get('a');
+      store.get('c');
+      store.set('d', 'D', 0, 1); // b was never read
+      expect(removals).toEqual([['b', 'capacity']]);
+      store.set('e', 'E', 0, 1); // d is the newest, but the least used
+      expect(removals).toEqual([
+        ['b', 'capacity'],
+        ['d', 'capacity'],
+      ]);
+      expect(['a', 'c', 'e'].every((k) => store.has(k))).toBe(true);
+      expect(store.stats()).toMatchObject({ entries: 3, evictions: 2 });
+    });
+
+    it('holds one entry when maxEntries is 1', () => {
+      const store = backend({ maxEntries: 1 });
+      store.set('a', 'A', 0, 1);
+      store.set('b', 'B', 0, 1);
+      expect(store.mget(['a', 'b'])).toEqual([undefined, 'B']);
+      expect(removals).toEqual([['a', 'capacity']]);
+    });
+
+    it('grows past its initial capacity of 1024 slots up to maxEntries 5000, keeping every entry', () => {
+      const store = backend({ maxEntries: 5000 });
+      for (let i = 0; i < 10; i++) store.set(`key-${i}`, i, 1_000, 1); // TTLs set before the first growth
+      for (let i = 10; i < 5000; i++) store.set(`key-${i}`, i, 0, 1);
+      expect(store.stats()).toEqual({ entries: 5000, bytes: 5000, evictions: 0, expirations: 0 });
+      for (let i = 0; i < 5000; i++) {
+        if (store.get(`key-${i}`) !== i) throw new Error(`key-${i} lost after growth`);
+      }
+      expect(removals).toEqual([]);
+
+      clock += 1_000; // the TTLs survived the copies into larger arrays (expiry is lazy: read them)
+      expect(store.mget(Array.from({ length: 11 }, (_, i) => `key-${i}`))).toEqual([...Array(10).fill(undefined), 10]);
+      expect(store.stats()).toMatchObject({ entries: 4990, expirations: 10 });
+    });
+
+    it('evicts at maxEntries after growing, in LRU order', () => {
+      const store = backend({ maxEntries: 5000 });
+      for (let i = 0; i < 5000; i++) store.set(`key-${i}`, i, 0, 1);
+      store.get('key-0');
+      store.set('one-more', 'x', 0, 1);
+      store.set('two-more', 'y', 0, 1);
+      expect(removals).toEqual([
+        ['key-1', 'capacity'],
+        ['key-2', 'capacity'],
+      ]);
+      expect(store.stats()).toMatchObject({ entries: 5000, evictions: 2 });
+    });
+  });
+
+  describe('byte bound', () => {
+    it('evicts the oldest entry to make room', () => {
+      const store = backend({ maxBytes: 100 });
+      store.set('a', 'A', 0, 40);
+      store.set('b', 'B', 0, 40);
+      store.set('c', 'C', 0, 40);
+      expect(removals).toEqual([['a', 'capacity']]);
+      expect(store.mget(['a', 'b', 'c'])).toEqual([undefined, 'B', 'C']);
+      expect(store.stats()).toEqual({ entries: 2, bytes: 80, evictions: 1, expirations: 0 });
+    });
+
+    it('evicts as many entries as needed', () => {
+      const store = backend({ maxBytes: 100 });
+      for (const key of ['a', 'b', 'c', 'd']) store.set(key, key, 0, 25);
+      store.set('big', 'B', 0, 70);
+      expect(removals.map(([key]) => key)).toEqual(['a', 'b', 'c']);
+      expect(store.stats()).toMatchObject({ entries: 2, bytes: 95 });
+    });
+
+    it('accepts a value of exactly maxBytes, evicting everything else', () => {
+      const store = backend({ maxBytes: 100 });
+      store.set('a', 'A', 0, 1);
+      store.set('b', 'B', 0, 100);
+      expect(store.get('b')).toBe('B');
+      expect(store.stats()).toMatchObject({ entries: 1, bytes: 100 });
+    });
+
+    it('throws ValueTooLargeError for a value over maxBytes and leaves the store unchanged', () => {
+      const store = backend({ maxBytes: 100 });
+      store.set('a', 'A', 0, 60);
+      store.set('b', 'B', 0, 30);
+      const before = store.stats();
+
+      const error = tooLarge(() => store.set('c', 'C', 0, 101));
+      expect(error).toMatchObject({ namespace: 'things', sizeBytes: 101, limitBytes: 100, limitName: 'maxBytes' });
+      expect(store.stats()).toEqual(before);
+      expect(store.mget(['a', 'b', 'c'])).toEqual(['A', 'B', undefined]);
+      expect(removals).toEqual([]);
+    });
+
+    it('keeps the old value when an overwrite is over maxBytes', () => {
+      const store = backend({ maxBytes: 100 });
+      store.set('a', 'old', 0, 60);
+      tooLarge(() => store.set('a', 'new', 0, 101));
+      expect(store.get('a')).toBe('old');
+      expect(store.stats()).toMatchObject({ entries: 1, bytes: 60 });
+    });
+
+    it('evicts other entries when an overwrite grows past maxBytes', () => {
+      const store = backend({ maxBytes: 100 });
+      store.set('a', 'A', 0, 40);
+      store.set('b', 'B', 0, 40);
+      store.set('a', 'A2', 0, 70); // the overwrite counts as a use of a, so b is the LRU victim
+      expect(removals).toEqual([['b', 'capacity']]);
+      expect(store.get('a')).toBe('A2');
+      expect(store.stats()).toMatchObject({ entries: 1, bytes: 70 });
+    });
+
+    it.each([
+      ['LRU', (): EvictionStrategy => new LruStrategy()],
+      ['LFU', (): EvictionStrategy => new LfuStrategy()],
+    ])('never exceeds maxBytes and keeps exact byte accounting over random sets, overwrites and deletes (%s)', (_name, strategy) => {
+      const random = mulberry32(0xb17e5);
+      const maxBytes = 1_000;
+      const store = backend({ maxEntries: 40, maxBytes, strategy: strategy() });
+      const sizeOf = new Map<string, number>();
+      const keys = Array.from({ length: 80 }, (_, i) => `k${i}`);
+      let overwrites = 0;
+
+      for (let op = 0; op < 5_000; op++) {
+        const key = keys[Math.floor(random() * keys.length)];
+        const roll = random();
+        if (roll < 0.7) {
+          // Mostly small, sometimes up to the whole budget.
+          const size = roll < 0.05 ? maxBytes : Math.floor(random() ** 2 * maxBytes);
+          if (store.has(key)) overwrites++;
+          store.set(key, op, 0, size);
+          sizeOf.set(key, size);
+        } else if (roll < 0.85) {
+          store.delete(key);
+        } else {
+          store.get(key);
+        }
+
+        const present = keys.filter((k) => store.has(k));
+        const expectedBytes = present.reduce((sum, k) => sum + sizeOf.get(k)!, 0);
+        const { bytes, entries } = store.stats();
+        if (bytes! > maxBytes) throw new Error(`op ${op}: ${bytes} bytes stored, over maxBytes ${maxBytes}`);
+        if (bytes !== expectedBytes) throw new Error(`op ${op}: stats say ${bytes} bytes, the entries hold ${expectedBytes}`);
+        if (entries !== present.length) throw new Error(`op ${op}: stats say ${entries} entries, ${present.length} are present`);
+      }
+      expect(overwrites).toBeGreaterThan(100);
+      expect(store.stats().evictions).toBeGreaterThan(100);
+      expect(removals.every(([, reason]) => reason === 'capacity')).toBe(true);
+    });
+
+    it('rejects a size it cannot account for exactly (negative, fractional or 4 GiB and over), storing nothing', () => {
+      const store = backend();
+      for (const size of [2 ** 32 + 10, 1.5, -1, NaN]) {
+        expect(() => store.set('huge', 'H', 0, size)).toThrow(RangeError);
+        expect(() => store.mset([{ key: 'ok', value: 1, ttlMs: 0, sizeBytes: 1 }, { key: 'huge', value: 'H', ttlMs: 0, sizeBytes: size }])).toThrow(RangeError);
+      }
+      expect(store.stats()).toMatchObject({ entries: 0, bytes: 0 });
+      store.set('max', 'M', 0, 2 ** 32 - 1);
+      expect(store.stats().bytes).toBe(2 ** 32 - 1);
+      store.delete('max');
+      expect(store.stats().bytes).toBe(0);
+    });
+  });
+
+  describe('mset', () => {
+    it('writes every entry with its own TTL and size', () => {
+      const store = backend();
+      store.mset([
+        { key: 'a', value: 'A', ttlMs: 0, sizeBytes: 10 },
+        { key: 'b', value: 'B', ttlMs: 100, sizeBytes: 20 },
+      ]);
+      expect(store.mget(['a', 'b'])).toEqual(['A', 'B']);
+      expect(store.stats()).toMatchObject({ entries: 2, bytes: 30 });
+      clock += 100;
+      expect(store.mget(['a', 'b'])).toEqual(['A', undefined]);
+    });
+
+    it('writes nothing when one entry is over maxBytes', () => {
+      const store = backend({ maxBytes: 100 });
+      store.set('existing', 'old', 0, 50);
+      const before = store.stats();
+
+      const error = tooLarge(() =>
+        store.mset([
+          { key: 'a', value: 'A', ttlMs: 0, sizeBytes: 10 },
+          { key: 'existing', value: 'new', ttlMs: 0, sizeBytes: 10 },
+          { key: 'huge', value: 'H', ttlMs: 0, sizeBytes: 101 },
+          { key: 'b', value: 'B', ttlMs: 0, sizeBytes: 10 },
+        ]),
+      );
+      expect(error.sizeBytes).toBe(101);
+      expect(store.mget(['a', 'existing', 'huge', 'b'])).toEqual([undefined, 'old', undefined, undefined]);
+      expect(store.stats()).toEqual(before);
+      expect(removals).toEqual([]);
+    });
+  });
+});
