@@ -34,8 +34,8 @@ process.on('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
-export function assertRedisServerInstalled(): void {
-  const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+export function assertRedisServerInstalled(env: NodeJS.ProcessEnv = process.env): void {
+  const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8', env });
   if (probe.error || probe.status !== 0) {
     throw new Error(
       'redis-server is not on PATH; the Redis tests start their own servers with it. ' +
