@@ -51,7 +51,7 @@ export class CacheService {
   }
 
   /** Removes every entry of a namespace (the default one when left out); resolves how many were removed. */
-  invalidateNamespace(name?: string): Promise<number> {
+  async invalidateNamespace(name?: string): Promise<number> {
     return this.registry.namespace(name ?? this.registry.defaultNamespace).clear();
   }
 

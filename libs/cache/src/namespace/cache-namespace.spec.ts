@@ -173,6 +173,26 @@ describe.each(kinds)('CacheNamespace on %s', (_kind, make) => {
     await expect(cache.getOrSet('k', () => ({ cb: () => 1 }))).rejects.toThrow(InvalidValueError);
   });
 
+  it.each([
+    ['invalidated', (cache: CacheNamespace<any>) => cache.invalidate('k')],
+    ['overwritten', (cache: CacheNamespace<any>) => cache.set('k', 'written meanwhile')],
+    ['bulk-written', (cache: CacheNamespace<any>) => cache.mset([{ key: 'k', value: 'written meanwhile' }])],
+    ['cleared', (cache: CacheNamespace<any>) => cache.clear()],
+  ])('getOrSet does not store a load that was superseded (key %s while the loader ran)', async (_what, interfere) => {
+    const { cache } = make();
+    let release!: () => void;
+    const slowLoad = cache.getOrSet('k', () => new Promise<string>((resolve) => { release = () => resolve('stale'); }));
+    await new Promise((r) => setTimeout(r, 5));
+    await interfere(cache);
+    // A caller arriving now starts a fresh load instead of joining the superseded one.
+    const fresh = cache.getOrSet('k', () => 'fresh');
+    release();
+    expect(await slowLoad).toBe('stale');
+    const now = await cache.get('k');
+    expect(now).not.toBe('stale');
+    expect(['fresh', 'written meanwhile']).toContain(await fresh);
+  });
+
   it('counts hits and misses', async () => {
     const { cache } = make();
     await cache.set('a', 1);
@@ -191,6 +211,20 @@ describe.each(kinds)('CacheNamespace on %s', (_kind, make) => {
 });
 
 describe('CacheNamespace specifics', () => {
+  it('turns a synchronous backend throwing on the hot path into a rejected promise and a counted error', async () => {
+    const options = optionsFor();
+    const backend = new MemoryBackend({ maxEntries: 10 });
+    backend.get = () => {
+      throw new Error('store offline');
+    };
+    const cache = new CacheNamespace(options, backend);
+    let result: Promise<unknown> | undefined;
+    expect(() => { result = cache.get('k'); }).not.toThrow();
+    await expect(result).rejects.toThrow(BackendUnavailableError);
+    expect(cache.stats().errors).toBe(1);
+    expect(await cache.getOrSet('k', () => 'loaded')).toBe('loaded');
+  });
+
   it('applies the namespace default TTL', async () => {
     let now = 1_000;
     const options = optionsFor({ ttl: '1m' });

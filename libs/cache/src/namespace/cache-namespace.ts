@@ -27,6 +27,12 @@ const RESOLVED_UNDEFINED: Promise<undefined> = Promise.resolve(undefined);
 type FastBackend = { get(key: string): unknown };
 const WARN_INTERVAL_MS = 10_000;
 
+/** A running `getOrSet` load. `superseded` is set when the key is written, invalidated or cleared meanwhile. */
+class Flight {
+  superseded = false;
+  promise!: Promise<unknown>;
+}
+
 /**
  * The cache of one namespace: what `@InjectCache('users')` injects and what `CacheService` delegates
  * to. Validates keys, values and TTLs, serializes for byte-storing backends, and turns backend
@@ -39,7 +45,7 @@ export class CacheNamespace<V = unknown> {
   readonly name: string;
   private readonly fast: FastBackend | null;
   private readonly live: boolean;
-  private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly inflight = new Map<string, Flight>();
   private readonly logger = new Logger('CacheNamespace');
   private lastWarnAt = 0;
   private hits = 0;
@@ -62,7 +68,12 @@ export class CacheNamespace<V = unknown> {
     if (this.fast !== null) {
       // Hot path: a synchronous lookup and an already-resolved promise; keys are validated on a miss
       // only, because a key that was never valid can never have been stored.
-      const value = this.fast.get(key);
+      let value: unknown;
+      try {
+        value = this.fast.get(key);
+      } catch (error) {
+        return Promise.reject(this.failure('get', error));
+      }
       if (value !== undefined) {
         this.hits++;
         return Promise.resolve(value as T);
@@ -76,6 +87,7 @@ export class CacheNamespace<V = unknown> {
     assertValidKey(key, this.name, this.options.maxKeyLength);
     const ttlMs = this.ttlOf(options?.ttl, 'set() options.ttl');
     const { stored, size } = this.prepare(value, 'value');
+    this.supersede(key);
     try {
       await this.backend.set(key, stored, ttlMs, size);
     } catch (error) {
@@ -96,6 +108,7 @@ export class CacheNamespace<V = unknown> {
   /** Removes the entry; resolves `true` when there was one. */
   async invalidate(key: string): Promise<boolean> {
     assertValidKey(key, this.name, this.options.maxKeyLength);
+    this.supersede(key);
     let removed: boolean;
     try {
       removed = await this.backend.delete(key);
@@ -109,7 +122,9 @@ export class CacheNamespace<V = unknown> {
   /**
    * Returns the cached value, or runs `loader`, caches what it returns and returns it. Concurrent
    * calls for the same missing key in this process share one loader call. A loader's error is not
-   * cached and reaches every waiting caller. When the backend is unavailable, or the value is over the
+   * cached and reaches every waiting caller. If the key is set, invalidated or its namespace cleared
+   * while the loader runs, the loaded value still answers the callers that were waiting, but it is not
+   * stored (it may be stale), and later callers start a fresh load. When the backend is unavailable, or the value is over the
    * size limit, the loader's value is returned without being cached (and a warning is logged), so a
    * cache failure never fails the caller. A loader that returns `undefined` is not cached.
    */
@@ -125,11 +140,13 @@ export class CacheNamespace<V = unknown> {
     }
     if (cached !== undefined) return cached;
     const running = this.inflight.get(key);
-    if (running !== undefined) return running as Promise<T>;
-    const load = this.load(key, loader, ttlMs);
-    this.inflight.set(key, load);
+    if (running !== undefined) return running.promise as Promise<T>;
+    const flight = new Flight();
+    const load = this.load(key, loader, ttlMs, flight);
+    flight.promise = load;
+    this.inflight.set(key, flight);
     const settle = (): void => {
-      if (this.inflight.get(key) === load) this.inflight.delete(key);
+      if (this.inflight.get(key) === flight) this.inflight.delete(key);
     };
     load.then(settle, settle);
     return load;
@@ -168,6 +185,7 @@ export class CacheNamespace<V = unknown> {
       const { stored, size } = this.prepare(entry.value, `entries[${i}].value`);
       return { key: entry.key, value: stored, ttlMs, sizeBytes: size };
     });
+    for (const entry of prepared) this.supersede(entry.key);
     try {
       await this.backend.mset(prepared);
     } catch (error) {
@@ -178,6 +196,8 @@ export class CacheNamespace<V = unknown> {
 
   /** Removes every entry of this namespace; resolves how many were removed. */
   async clear(): Promise<number> {
+    for (const flight of this.inflight.values()) flight.superseded = true;
+    this.inflight.clear();
     try {
       const removed = await this.backend.clear();
       this.invalidations += removed;
@@ -229,12 +249,19 @@ export class CacheNamespace<V = unknown> {
     return value as T | undefined;
   }
 
-  private async load<T>(key: string, loader: () => T | Promise<T>, ttlMs: number): Promise<T> {
+  private async load<T>(key: string, loader: () => T | Promise<T>, ttlMs: number, flight: Flight): Promise<T> {
     const value = await loader();
-    if (value === undefined) return value;
+    if (value === undefined || flight.superseded) return value;
+    let prepared: { stored: unknown; size: number };
     try {
-      const { stored, size } = this.prepare(value, 'value');
-      await this.backend.set(key, stored, ttlMs, size);
+      prepared = this.prepare(value, 'value');
+    } catch (error) {
+      if (!(error instanceof ValueTooLargeError)) throw error;
+      this.warnDegraded(error);
+      return value;
+    }
+    try {
+      await this.backend.set(key, prepared.stored, ttlMs, prepared.size);
       this.sets++;
     } catch (error) {
       const failure = this.failure('set', error);
@@ -242,6 +269,14 @@ export class CacheNamespace<V = unknown> {
       this.warnDegraded(failure);
     }
     return value;
+  }
+
+  /** A write, invalidation or clear makes a running load's result possibly stale: it must not be stored. */
+  private supersede(key: string): void {
+    const flight = this.inflight.get(key);
+    if (flight === undefined) return;
+    flight.superseded = true;
+    this.inflight.delete(key);
   }
 
   /** Validates, measures and (for byte-storing backends) serializes a value about to be stored. */
@@ -286,7 +321,9 @@ export class CacheNamespace<V = unknown> {
     return ttl === undefined ? this.options.ttlMs : parseTtl(ttl, `namespace "${this.name}" ${where}`);
   }
 
+  /** Typed errors (a memory backend's maxBytes refusal…) pass through; anything else is a backend failure. */
   private failure(operation: string, error: unknown): CacheError {
+    if (error instanceof CacheError && !(error instanceof BackendUnavailableError)) return error;
     this.errors++;
     if (error instanceof CacheError) return error;
     return new BackendUnavailableError(this.backend.name, this.name, operation, error);

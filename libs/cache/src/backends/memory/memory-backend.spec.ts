@@ -469,6 +469,52 @@ describe('MemoryBackend', () => {
     });
   });
 
+  describe('room-making prefers expired entries and protects the entry being written', () => {
+    it('drops expired entries before evicting a live one', () => {
+      const store = backend({ maxEntries: 3 });
+      store.set('live', 'L', 0, 1);
+      store.set('tmp1', 'T', 10, 1);
+      store.set('tmp2', 'T', 10, 1);
+      clock += 1_000;
+      store.set('new', 'N', 0, 1);
+      expect(store.get('live')).toBe('L');
+      expect(store.get('new')).toBe('N');
+      expect(store.stats()).toMatchObject({ entries: 2, evictions: 0, expirations: 2 });
+    });
+
+    it('frees bytes held by expired entries before evicting live ones', () => {
+      const store = backend({ maxEntries: 100, maxBytes: 100 });
+      store.set('live', 'L', 0, 40);
+      for (let i = 0; i < 6; i++) store.set(`tmp${i}`, 'T', 10, 10);
+      clock += 1_000;
+      store.set('new', 'N', 0, 50);
+      expect(store.get('live')).toBe('L');
+      expect(store.stats()).toMatchObject({ bytes: 90, evictions: 0 });
+    });
+
+    it('never evicts the entry being overwritten to make room for its own growth (LFU)', () => {
+      const store = backend({ maxBytes: 100, strategy: new LfuStrategy() });
+      store.set('hot', 'H', 0, 40);
+      for (let i = 0; i < 5; i++) store.get('hot');
+      store.set('b', 'small', 0, 40);
+      store.set('b', 'bigger', 0, 70);
+      expect(store.get('b')).toBe('bigger');
+      expect(store.get('hot')).toBeUndefined();
+      expect(store.stats().bytes).toBe(70);
+    });
+
+    it('stops with a clear error when a custom strategy names an empty slot', () => {
+      const broken: EvictionStrategy = {
+        name: 'broken', resize: () => undefined, insert: () => undefined, access: () => undefined,
+        remove: () => undefined, victim: () => 7,
+      };
+      const store = backend({ maxEntries: 2, strategy: broken });
+      store.set('a', 1, 0, 1);
+      store.set('b', 2, 0, 1);
+      expect(() => store.set('c', 3, 0, 1)).toThrow('Eviction strategy "broken" named slot 7, which holds no entry');
+    });
+  });
+
   describe('mset', () => {
     it('writes every entry with its own TTL and size', () => {
       const store = backend();

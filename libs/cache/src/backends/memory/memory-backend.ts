@@ -17,6 +17,8 @@ export interface MemoryBackendOptions {
 }
 
 const INITIAL_CAPACITY = 1024;
+/** Slots checked for expiry each time room must be made, so that expired entries go before live ones. */
+const EXPIRY_PROBES = 8;
 
 /**
  * In-process store of live values, bounded by entries and by bytes, with lazy TTL expiry.
@@ -44,6 +46,8 @@ export class MemoryBackend implements CacheBackend {
   /** Slots below this have been handed out at least once. */
   private used = 0;
   private bytes = 0;
+  /** Round-robin position of the expiry sweep. */
+  private sweepCursor = 0;
   private evictions = 0;
   private expirations = 0;
 
@@ -101,19 +105,29 @@ export class MemoryBackend implements CacheBackend {
     const expiry = ttlMs > 0 ? this.now() + ttlMs : 0;
     let slot = this.index.get(key);
     if (slot !== undefined) {
-      this.bytes += sizeBytes - this.sizes[slot];
+      const growth = sizeBytes - this.sizes[slot];
+      if (this.maxBytes > 0 && this.bytes + growth > this.maxBytes) {
+        // Make room among the other entries: take this one out of the strategy while evicting, so
+        // that it is never its own victim (a rare path; an LFU count restarts from 1 here).
+        this.strategy.remove(slot);
+        this.sweepExpired();
+        while (this.bytes + growth > this.maxBytes && this.evictOne());
+        this.strategy.insert(slot, key);
+      } else {
+        this.strategy.access(slot);
+      }
+      this.bytes += growth;
       this.values[slot] = value;
       this.sizes[slot] = sizeBytes;
       this.setExpiry(slot, expiry);
-      this.strategy.access(slot);
-      // The overwrite may have grown the entry past maxBytes; the strategy picks who goes, which may
-      // be this very entry when it is the least valuable one.
-      while (this.maxBytes > 0 && this.bytes > this.maxBytes && this.evictOne());
       return;
     }
-    // Make room first, so that a new entry is never its own victim.
-    while (this.index.size >= this.maxEntries || (this.maxBytes > 0 && this.bytes + sizeBytes > this.maxBytes)) {
-      if (!this.evictOne()) break;
+    // Make room first, so that a new entry is never its own victim; expired entries go first.
+    if (this.index.size >= this.maxEntries || (this.maxBytes > 0 && this.bytes + sizeBytes > this.maxBytes)) {
+      this.sweepExpired();
+      while (this.index.size >= this.maxEntries || (this.maxBytes > 0 && this.bytes + sizeBytes > this.maxBytes)) {
+        if (!this.evictOne()) break;
+      }
     }
     slot = this.allocateSlot();
     this.index.set(key, slot);
@@ -184,8 +198,28 @@ export class MemoryBackend implements CacheBackend {
   private evictOne(): boolean {
     const victim = this.strategy.victim();
     if (victim < 0) return false;
+    if (this.keys[victim] === undefined) {
+      // A custom strategy out of step with the backend; stop instead of looping on a free slot.
+      throw new Error(`Eviction strategy "${this.strategy.name}" named slot ${victim}, which holds no entry`);
+    }
     this.removeSlot(victim, this.isExpired(victim) ? 'expired' : 'capacity');
     return true;
+  }
+
+  /**
+   * Lazy expiry alone would let expired entries hold room that live ones need. Each time room must
+   * be made, check the next few slots round-robin and drop the expired ones: O(1) per call, and every
+   * slot is checked once per capacity / EXPIRY_PROBES evicting writes.
+   */
+  private sweepExpired(): void {
+    if (this.expiresAt === null || this.used === 0) return;
+    const now = this.now();
+    for (let i = 0; i < EXPIRY_PROBES; i++) {
+      const slot = this.sweepCursor;
+      this.sweepCursor = slot + 1 >= this.used ? 0 : slot + 1;
+      const expiry = this.expiresAt[slot];
+      if (expiry !== 0 && expiry <= now && this.keys[slot] !== undefined) this.removeSlot(slot, 'expired');
+    }
   }
 
   private removeSlot(slot: number, reason: RemovalReason | null): void {
