@@ -31,15 +31,21 @@ export class CacheRegistry implements OnApplicationShutdown {
 
   /** Called by the module's async provider, so that the app starts only once every backend exists. */
   async init(): Promise<this> {
-    for (const ns of this.resolved.namespaces.values()) {
-      const factory = await this.factory(ns.backend);
-      this.namespaces.set(ns.name, new CacheNamespace(ns, factory.create({
-        namespace: ns.name,
-        keyPrefix: ns.keyPrefix,
-        maxEntries: ns.maxEntries,
-        maxBytes: ns.maxBytes,
-        eviction: ns.eviction,
-      })));
+    try {
+      for (const ns of this.resolved.namespaces.values()) {
+        const factory = await this.factory(ns.backend);
+        this.namespaces.set(ns.name, new CacheNamespace(ns, factory.create({
+          namespace: ns.name,
+          keyPrefix: ns.keyPrefix,
+          maxEntries: ns.maxEntries,
+          maxBytes: ns.maxBytes,
+          eviction: ns.eviction,
+        })));
+      }
+    } catch (error) {
+      // A failed start must not leave a connected Redis client behind, reconnecting forever.
+      await this.onApplicationShutdown();
+      throw error;
     }
     return this;
   }

@@ -92,7 +92,9 @@ export class CacheModuleOptionsDto {
   })
   defaultNamespace?: string;
 
+  // No braces: they would make the global prefix every key's Redis Cluster hash tag.
   @IsOptional() @IsString() @MaxLength(128) @Matches(SAFE_PREFIX, { message: SAFE_PREFIX_REASON })
+  @Matches(/^[^{}]*$/, { message: 'must not contain "{" or "}": the namespaces carry the hash tags' })
   keyPrefix?: string;
 
   @IsOptional() @IsObject()

@@ -64,8 +64,20 @@ describe('resolveCacheOptions', () => {
     [{ backends: { memory: { create: () => null } } }, /^backends\.memory: "memory" is a built-in backend name/],
     [{ backends: { mine: 42 } }, /^backends\.mine: must be a CacheBackendFactory/],
     [{ unknownOption: true }, /^unknownOption: is not a known option/],
+    [{ keyPrefix: 'app:{x}:' }, /^keyPrefix: must not contain "\{" or "\}"/],
+    [{ namespaces: { users: { maxBytes: 1000, maxValueBytes: 2000 } } }, /^namespaces\.users\.maxValueBytes: is 2000, larger than maxBytes \(1000\)/],
+    [{ namespaces: { users: { backend: 'constructor' } } }, /^namespaces\.users\.backend: unknown backend "constructor"/],
+    [{ namespaces: { users: { backend: 'toString' } }, backends: {} }, /^namespaces\.users\.backend: unknown backend "toString"/],
   ])('rejects %j with a message naming the field', (options, expected) => {
     expect(problemsOf(options)).toEqual(expect.arrayContaining([expect.stringMatching(expected)]));
+  });
+
+  it('treats names that exist on Object.prototype as ordinary names', () => {
+    expect(resolveCacheOptions({ defaultNamespace: 'constructor' }).namespaces.has('constructor')).toBe(true);
+  });
+
+  it('caps the default maxValueBytes at maxBytes', () => {
+    expect(resolveCacheOptions({ namespaces: { small: { maxBytes: 4096 } } }).namespaces.get('small')!.maxValueBytes).toBe(4096);
   });
 
   it('reports every problem at once', () => {

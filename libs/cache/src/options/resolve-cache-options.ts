@@ -52,7 +52,7 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
   if (isObject(raw.defaults)) checkNamespace(raw.defaults, 'defaults.', problems);
   const declared: Record<string, NamespaceOptions> = isObject(raw.namespaces) ? { ...raw.namespaces } : {};
   const defaultNamespace = typeof raw.defaultNamespace === 'string' ? raw.defaultNamespace : DEFAULT_NAMESPACE;
-  if (!(defaultNamespace in declared)) declared[defaultNamespace] = {};
+  if (!Object.hasOwn(declared, defaultNamespace)) declared[defaultNamespace] = {};
 
   const globalPrefix = typeof raw.keyPrefix === 'string' ? raw.keyPrefix : DEFAULT_KEY_PREFIX;
   const namespaces = new Map<string, ResolvedNamespaceOptions>();
@@ -70,7 +70,7 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
     checkNamespace(own, path, problems);
     const merged: NamespaceOptions = { ...defaults, ...own };
     const backend = merged.backend ?? 'memory';
-    if (typeof backend === 'string' && !isBuiltInBackend(backend) && !(backend in backends)) {
+    if (typeof backend === 'string' && !isBuiltInBackend(backend) && !Object.hasOwn(backends, backend)) {
       problems.push({ path: `${path}backend`, reason: `unknown backend "${backend}"; use "memory", "redis" or a name registered under "backends"` });
     }
     if (backend === 'redis' && !isObject(raw.redis)) {
@@ -83,14 +83,20 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
     } catch {
       continue; // An invalid inherited `defaults.ttl`, already reported under its own path.
     }
+    const maxBytes = merged.maxBytes ?? 0;
+    if (merged.maxValueBytes !== undefined && maxBytes > 0 && merged.maxValueBytes > maxBytes) {
+      problems.push({ path: `${path}maxValueBytes`, reason: `is ${merged.maxValueBytes}, larger than maxBytes (${maxBytes}); no such value could be stored` });
+      continue;
+    }
     const eviction = (merged.eviction ?? 'lru') as EvictionPolicy;
     namespaces.set(name, {
       name,
       backend,
       ttlMs,
       maxEntries: merged.maxEntries ?? DEFAULT_MAX_ENTRIES,
-      maxBytes: merged.maxBytes ?? 0,
-      maxValueBytes: merged.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
+      maxBytes,
+      // A value larger than the whole namespace could never be stored: cap the default at maxBytes.
+      maxValueBytes: merged.maxValueBytes ?? (maxBytes > 0 ? Math.min(maxBytes, DEFAULT_MAX_VALUE_BYTES) : DEFAULT_MAX_VALUE_BYTES),
       keyPrefix: globalPrefix + (merged.keyPrefix ?? `{${name}}:`),
       evictionName: typeof eviction === 'string' ? eviction : 'custom',
       eviction: evictionStrategyFactory(eviction),

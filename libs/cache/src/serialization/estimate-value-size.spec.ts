@@ -215,4 +215,19 @@ describe('estimateValueSize', () => {
       ['a subclass of Float64Array', new (class Float64Vector extends Float64Array {})(2)],
     ])('%s', (_label, value) => agree(value));
   });
+
+  describe('agrees with the serializer on toJSON', () => {
+    it('sizes the toJSON() form, and rejects what the serializer rejects', () => {
+      class Money {
+        constructor(readonly cents: number) {}
+        format = (): string => `${this.cents / 100} EUR`;
+        toJSON(): string { return `${this.cents}c`; }
+      }
+      expect(estimateValueSize(new Money(12_345))).toBeGreaterThan(0);
+      class SelfJson { toJSON(): unknown { return this; } }
+      expect(() => estimateValueSize(new SelfJson())).toThrow('a circular reference');
+      class NoJson { toJSON(): undefined { return undefined; } }
+      expect(() => estimateValueSize(new NoJson())).toThrow("value is an object whose toJSON() returns undefined");
+    });
+  });
 });

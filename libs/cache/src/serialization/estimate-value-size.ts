@@ -91,6 +91,11 @@ function objectSize(value: object, path: string, ancestors: object[], depth: num
     size = 32;
     let i = 0;
     for (const v of value) size += 16 + sizeOf(v, `${path}[Set entry ${i++}]`, ancestors, depth + 1);
+  } else if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    // As the serializer does: what gets stored is the toJSON() form.
+    const json = (value as { toJSON(): unknown }).toJSON();
+    if (json === undefined && depth === 0) throw new UnsupportedValueError(path, 'an object whose toJSON() returns undefined');
+    size = sizeOf(json, path, ancestors, depth + 1);
   } else {
     size = 24;
     for (const key of Object.keys(value)) {

@@ -190,6 +190,15 @@ describe('TaggedJsonSerializer', () => {
     });
   });
 
+  describe('toJSON', () => {
+    it('stores the toJSON() form, and refuses a top-level toJSON() that gives undefined', () => {
+      class Money { constructor(readonly cents: number) {} toJSON(): string { return `${this.cents}c`; } }
+      expect(serializer.deserialize(serializer.serialize({ price: new Money(250) }))).toEqual({ price: '250c' });
+      class NoJson { toJSON(): undefined { return undefined; } }
+      expect(() => serializer.serialize(new NoJson())).toThrow(UnsupportedValueError);
+    });
+  });
+
   describe('prototype safety when deserializing', () => {
     const polluted = (): unknown => ({} as Record<string, unknown>).polluted;
     const protoKeys = (): string[] => Object.getOwnPropertyNames(Object.prototype).sort();

@@ -21,13 +21,19 @@ export class TaggedJsonSerializer implements Serializer {
   readonly name = 'tagged-json';
 
   serialize(value: unknown): string {
-    return JSON.stringify(encode(value, 'value', [], 0));
+    const encoded = encode(value, 'value', [], 0);
+    // A top-level undefined (e.g. from toJSON()) would read back as a miss forever.
+    if (isUndefinedTag(encoded)) throw new UnsupportedValueError('value', 'undefined (store null to cache an absence)');
+    return JSON.stringify(encoded);
   }
 
   deserialize(payload: string): unknown {
     return decode(JSON.parse(payload), 0);
   }
 }
+
+const isUndefinedTag = (encoded: unknown): boolean =>
+  encoded !== null && typeof encoded === 'object' && (encoded as Record<string, unknown>)[TAG] === 'undefined';
 
 function encode(value: unknown, path: string, ancestors: object[], depth: number): unknown {
   switch (typeof value) {
