@@ -107,6 +107,26 @@ describe('Redis backend on a real redis-server', () => {
     await started.moduleRef.close();
   });
 
+  it('closes its Redis connection when the start fails after connecting', async () => {
+    const failing = {
+      create: () => {
+        throw new Error('no such table');
+      },
+    };
+    const clients = async () => (await admin.client('LIST') as string).split('\n').filter((l) => l.includes('name=nest-cachekit')).length;
+    const before = await clients(); // the connection of this suite's own cache module
+    const start = Test.createTestingModule({
+      imports: [CacheModule.forRoot({
+        redis: { url: server.url },
+        backends: { broken: failing },
+        namespaces: { a: { backend: 'redis' }, b: { backend: 'broken' } },
+      })],
+    }).compile();
+    await expect(start).rejects.toThrow('no such table');
+    for (let i = 0; i < 50 && (await clients()) > before; i++) await sleep(20);
+    expect(await clients()).toBe(before);
+  });
+
   it('starts while Redis is down and recovers by itself when it comes up', async () => {
     const placeholder = await startRedisServer();
     const port = placeholder.port;
