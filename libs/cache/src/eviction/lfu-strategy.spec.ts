@@ -1,5 +1,7 @@
 import { EvictionStrategy } from './eviction-strategy.interface';
 import { LfuStrategy } from './lfu-strategy';
+import { drain } from '../../test/drain-strategy';
+import { mulberry32 } from '../../test/seeded-random';
 
 /** Used through the interface the memory backend sees (`insert(slot, key)`), with its `state()`. */
 type Strategy = Required<EvictionStrategy>;
@@ -13,29 +15,6 @@ function strategyWith(capacity: number, ...inserted: number[]): Strategy {
 
 function accessAll(lfu: Strategy, ...slots: number[]): void {
   for (const slot of slots) lfu.access(slot);
-}
-
-/** Evicts until empty, returning the victims in order. */
-function drain(lfu: Strategy): number[] {
-  const order: number[] = [];
-  for (let victim = lfu.victim(); victim !== -1; victim = lfu.victim()) {
-    if (order.length > 10_000) throw new Error('victim() never reached -1: the structure has a cycle');
-    order.push(victim);
-    lfu.remove(victim);
-  }
-  return order;
-}
-
-/** Deterministic PRNG (mulberry32), so a failure reproduces. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Naive reference: lowest use count wins, ties go to the oldest last use; found by a scan. */

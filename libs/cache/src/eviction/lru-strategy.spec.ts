@@ -1,5 +1,7 @@
 import { EvictionStrategy } from './eviction-strategy.interface';
 import { LruStrategy } from './lru-strategy';
+import { drain } from '../../test/drain-strategy';
+import { mulberry32 } from '../../test/seeded-random';
 
 /** Used through the interface the memory backend sees: `insert(slot, key)`. */
 type Strategy = EvictionStrategy;
@@ -9,29 +11,6 @@ function strategyWith(capacity: number, ...inserted: number[]): Strategy {
   lru.resize(capacity);
   for (const slot of inserted) lru.insert(slot, `key-${slot}`);
   return lru;
-}
-
-/** Evicts until empty, returning the victims in order. */
-function drain(lru: Strategy): number[] {
-  const order: number[] = [];
-  for (let victim = lru.victim(); victim !== -1; victim = lru.victim()) {
-    if (order.length > 10_000) throw new Error('victim() never reached -1: the list has a cycle');
-    order.push(victim);
-    lru.remove(victim);
-  }
-  return order;
-}
-
-/** Deterministic PRNG (mulberry32), so a failure reproduces. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Naive reference: the live slot with the oldest last use (insert or access), found by a scan. */

@@ -4,18 +4,7 @@ import { LfuStrategy } from '../../eviction/lfu-strategy';
 import { LruStrategy } from '../../eviction/lru-strategy';
 import { RemovalReason } from '../cache-backend.interface';
 import { MemoryBackend, MemoryBackendOptions } from './memory-backend';
-
-/** Deterministic PRNG (mulberry32), so a failure reproduces. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../../test/seeded-random';
 
 describe('MemoryBackend', () => {
   let clock: number;
