@@ -123,10 +123,11 @@ export class CacheNamespace<V = unknown> {
    * Returns the cached value, or runs `loader`, caches what it returns and returns it. Concurrent
    * calls for the same missing key in this process share one loader call. A loader's error is not
    * cached and reaches every waiting caller. If the key is set, invalidated or its namespace cleared
-   * while the loader runs, the loaded value still answers the callers that were waiting, but it is not
-   * stored (it may be stale), and later callers start a fresh load. When the backend is unavailable, or the value is over the
-   * size limit, the loader's value is returned without being cached (and a warning is logged), so a
-   * cache failure never fails the caller. A loader that returns `undefined` is not cached.
+   * while the loader runs, the loaded value still answers the callers that were waiting, but it is
+   * not stored (it may be stale), and later callers start a fresh load. When the backend is
+   * unavailable, or the value is over the size limit, the loader's value is returned without being
+   * cached (and a warning is logged), so a cache failure never fails the caller. A loader that
+   * returns `undefined` is not cached. (Loader timeouts and cross-instance locking: not yet.)
    */
   async getOrSet<T extends V = V>(key: string, loader: () => T | Promise<T>, options?: SetOptions): Promise<T> {
     const ttlMs = this.ttlOf(options?.ttl, 'getOrSet() options.ttl');
