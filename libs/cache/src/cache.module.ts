@@ -1,8 +1,9 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { CACHE_ASYNC_OPTIONS_TYPE, CACHE_MODULE_OPTIONS, CACHE_OPTIONS_TYPE, ConfigurableCacheModule } from './cache.module-definition';
 import { CacheRegistry } from './cache-registry';
 import { CacheService } from './cache.service';
+import { CacheDecoratorsExplorer } from './decorators/cache-decorators.explorer';
 import { getCacheToken } from './namespace/inject-cache.decorator';
 import { CacheModuleOptions } from './options/cache-module-options.interface';
 import { DEFAULT_NAMESPACE } from './options/resolve-cache-options';
@@ -25,7 +26,8 @@ const registryProvider: Provider = {
  * naming the field.
  */
 @Module({
-  providers: [registryProvider, CacheService],
+  imports: [DiscoveryModule],
+  providers: [registryProvider, CacheService, CacheDecoratorsExplorer],
   exports: [CacheService],
 })
 export class CacheModule extends ConfigurableCacheModule {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CacheRegistry } from './cache-registry';
-import { CacheEntryInput, CacheNamespace, SetOptions } from './namespace/cache-namespace';
+import { CacheEntryInput, CacheNamespace, GetOrSetOptions, SetOptions } from './namespace/cache-namespace';
 import { NamespaceStats } from './namespace/namespace-stats';
 
 /**
@@ -33,7 +33,7 @@ export class CacheService {
     return this.main.invalidate(key);
   }
 
-  getOrSet<T = unknown>(key: string, loader: () => T | Promise<T>, options?: SetOptions): Promise<T> {
+  getOrSet<T = unknown>(key: string, loader: () => T | Promise<T>, options?: GetOrSetOptions<T>): Promise<T> {
     return this.main.getOrSet<T>(key, loader, options);
   }
 

@@ -1,16 +1,15 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { CacheNamespace, InjectCache } from 'nest-cachekit';
+import { Cacheable } from 'nest-cachekit';
 import { CatalogRepository, Track } from '../catalog/catalog.repository';
 
 @Injectable()
 export class RecommendationsService {
-  constructor(
-    private readonly catalog: CatalogRepository,
-    @InjectCache('recommendations') private readonly cache: CacheNamespace<Track[]>,
-  ) {}
+  constructor(private readonly catalog: CatalogRepository) {}
 
-  forUser(userId: string): Promise<Track[]> {
+  /** Empty lists are not cached: a new user's first plays should show up at once. */
+  @Cacheable({ namespace: 'recommendations', key: 'user:{userId}:recommendations', ttl: '5m', unless: (tracks: Track[]) => tracks.length === 0 })
+  async forUser(userId: string): Promise<Track[]> {
     if (!this.catalog.userExists(userId)) throw new NotFoundException(`No user ${userId}`);
-    return this.cache.getOrSet(`user:${userId}:recommendations`, () => this.catalog.recommendations(userId), { ttl: '5m' });
+    return this.catalog.recommendations(userId);
   }
 }

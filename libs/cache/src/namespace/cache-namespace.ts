@@ -16,6 +16,11 @@ export interface SetOptions {
   ttl?: Ttl;
 }
 
+export interface GetOrSetOptions<T> extends SetOptions {
+  /** Store the loaded value only when this returns true (e.g. `(tracks) => tracks.length > 0`). */
+  cacheIf?: (value: T) => boolean;
+}
+
 export interface CacheEntryInput<T> {
   key: string;
   value: T;
@@ -129,9 +134,10 @@ export class CacheNamespace<V = unknown> {
    * cached (and a warning is logged), so a cache failure never fails the caller. A loader that
    * returns `undefined` is not cached. (Loader timeouts and cross-instance locking: not yet.)
    */
-  async getOrSet<T extends V = V>(key: string, loader: () => T | Promise<T>, options?: SetOptions): Promise<T> {
+  async getOrSet<T extends V = V>(key: string, loader: () => T | Promise<T>, options?: GetOrSetOptions<T>): Promise<T> {
     const ttlMs = this.ttlOf(options?.ttl, 'getOrSet() options.ttl');
     if (typeof loader !== 'function') throw new TypeError(`getOrSet() in namespace "${this.name}": loader must be a function`);
+    const cacheIf = options?.cacheIf as ((value: unknown) => boolean) | undefined;
     let cached: T | undefined;
     try {
       cached = await this.get<T>(key);
@@ -143,7 +149,7 @@ export class CacheNamespace<V = unknown> {
     const running = this.inflight.get(key);
     if (running !== undefined) return running.promise as Promise<T>;
     const flight = new Flight();
-    const load = this.load(key, loader, ttlMs, flight);
+    const load = this.load(key, loader, ttlMs, flight, cacheIf);
     flight.promise = load;
     this.inflight.set(key, flight);
     const settle = (): void => {
@@ -250,9 +256,50 @@ export class CacheNamespace<V = unknown> {
     return value as T | undefined;
   }
 
-  private async load<T>(key: string, loader: () => T | Promise<T>, ttlMs: number, flight: Flight): Promise<T> {
+  /**
+   * `getOrSet` for synchronous methods (`@Cacheable` on a method that does not return a promise):
+   * only for namespaces on a synchronous backend that stores live values (memory). No single-flight is
+   * needed: nothing can interleave with a synchronous call.
+   * @internal
+   */
+  getOrSetSync<T>(key: string, loader: () => T, ttl: Ttl | undefined, cacheIf?: (value: T) => boolean): T {
+    if (this.fast === null) throw new TypeError(`namespace "${this.name}" is on the asynchronous "${this.backend.name}" backend`);
+    const ttlMs = this.ttlOf(ttl, 'ttl');
+    let cached: unknown;
+    try {
+      cached = this.fast.get(key);
+    } catch (error) {
+      throw this.failure('get', error);
+    }
+    if (cached !== undefined) {
+      this.hits++;
+      return cached as T;
+    }
+    assertValidKey(key, this.name, this.options.maxKeyLength);
+    this.misses++;
+    const value = loader();
+    if (value === undefined || (cacheIf && !cacheIf(value))) return value;
+    const { stored, size } = this.prepare(value, 'value');
+    this.supersede(key);
+    try {
+      this.backend.set(key, stored, ttlMs, size);
+    } catch (error) {
+      throw this.failure('set', error);
+    }
+    this.sets++;
+    return value;
+  }
+
+  /** Whether hits can be answered synchronously (memory namespaces). */
+  get synchronous(): boolean {
+    return this.fast !== null;
+  }
+
+  private async load<T>(
+    key: string, loader: () => T | Promise<T>, ttlMs: number, flight: Flight, cacheIf?: (value: unknown) => boolean,
+  ): Promise<T> {
     const value = await loader();
-    if (value === undefined || flight.superseded) return value;
+    if (value === undefined || flight.superseded || (cacheIf && !cacheIf(value))) return value;
     let prepared: { stored: unknown; size: number };
     try {
       prepared = this.prepare(value, 'value');
