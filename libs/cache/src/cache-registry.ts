@@ -5,6 +5,7 @@ import { MemoryBackendFactory } from './backends/memory/memory-backend.factory';
 import { RedisBackendFactory } from './backends/redis/redis-backend.factory';
 import { CACHE_MODULE_OPTIONS } from './cache.module-definition';
 import { UnknownNamespaceError } from './errors/unknown-namespace.error';
+import { CacheEvents } from './events/cache-events';
 import { CacheNamespace } from './namespace/cache-namespace';
 import { CacheModuleOptions } from './options/cache-module-options.interface';
 import { ResolvedCacheOptions, resolveCacheOptions } from './options/resolve-cache-options';
@@ -17,6 +18,7 @@ import { ResolvedCacheOptions, resolveCacheOptions } from './options/resolve-cac
 @Injectable()
 export class CacheRegistry implements OnApplicationShutdown {
   readonly defaultNamespace: string;
+  readonly events = new CacheEvents();
   private readonly namespaces = new Map<string, CacheNamespace<any>>();
   private readonly factories = new Map<string, CacheBackendFactory>();
   private readonly resolved: ResolvedCacheOptions;
@@ -34,13 +36,15 @@ export class CacheRegistry implements OnApplicationShutdown {
     try {
       for (const ns of this.resolved.namespaces.values()) {
         const factory = await this.factory(ns.backend);
-        this.namespaces.set(ns.name, new CacheNamespace(ns, factory.create({
+        const backend = factory.create({
           namespace: ns.name,
           keyPrefix: ns.keyPrefix,
           maxEntries: ns.maxEntries,
           maxBytes: ns.maxBytes,
           eviction: ns.eviction,
-        })));
+          onRemove: (key, reason) => this.events.emit(reason === 'capacity' ? 'evicted' : 'expired', { namespace: ns.name, key }),
+        });
+        this.namespaces.set(ns.name, new CacheNamespace(ns, backend, this.events));
       }
     } catch (error) {
       // A failed start must not leave a connected Redis client behind, reconnecting forever.

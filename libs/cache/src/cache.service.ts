@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CacheRegistry } from './cache-registry';
+import { CacheEvents } from './events/cache-events';
 import { CacheEntryInput, CacheNamespace, GetOrSetOptions, SetOptions } from './namespace/cache-namespace';
 import { NamespaceStats } from './namespace/namespace-stats';
 
@@ -10,9 +11,12 @@ import { NamespaceStats } from './namespace/namespace-stats';
 @Injectable()
 export class CacheService {
   private readonly main: CacheNamespace;
+  /** Typed hooks: `set`, `invalidate`, `tagInvalidated`, `namespaceCleared`, `evicted`, `expired`. */
+  readonly events: CacheEvents;
 
   constructor(private readonly registry: CacheRegistry) {
     this.main = registry.namespace(registry.defaultNamespace);
+    this.events = registry.events;
   }
 
   /** Resolves the value, or `undefined` on a miss (a stored `null` resolves `null`). */

@@ -5,6 +5,8 @@ export { CacheService } from './cache.service';
 export { CacheNamespace } from './namespace/cache-namespace';
 export type { SetOptions, GetOrSetOptions, CacheEntryInput } from './namespace/cache-namespace';
 export type { NamespaceStats } from './namespace/namespace-stats';
+export { CacheEvents } from './events/cache-events';
+export type { CacheEventMap, CacheEventName, CacheEventListener } from './events/cache-events';
 export { InjectCache, getCacheToken } from './namespace/inject-cache.decorator';
 export { Cacheable } from './decorators/cacheable.decorator';
 export { CachePut } from './decorators/cache-put.decorator';

@@ -9,6 +9,7 @@ import { ResolvedNamespaceOptions } from '../options/resolved-namespace-options'
 import { estimateValueSize } from '../serialization/estimate-value-size';
 import { UnsupportedValueError } from '../serialization/unsupported-value.error';
 import { parseTtl, Ttl } from '../ttl/parse-ttl';
+import { CacheEvents } from '../events/cache-events';
 import { NamespaceStats } from './namespace-stats';
 
 export interface SetOptions {
@@ -63,6 +64,7 @@ export class CacheNamespace<V = unknown> {
   constructor(
     private readonly options: ResolvedNamespaceOptions,
     private readonly backend: CacheBackend,
+    private readonly events: CacheEvents = new CacheEvents(),
   ) {
     this.name = options.name;
     this.live = backend.storesLiveValues;
@@ -99,6 +101,7 @@ export class CacheNamespace<V = unknown> {
       throw this.failure('set', error);
     }
     this.sets++;
+    if (this.events.has('set')) this.events.emit('set', { namespace: this.name, key, ttlMs });
   }
 
   async has(key: string): Promise<boolean> {
@@ -121,6 +124,7 @@ export class CacheNamespace<V = unknown> {
       throw this.failure('invalidate', error);
     }
     this.invalidations++;
+    if (this.events.has('invalidate')) this.events.emit('invalidate', { namespace: this.name, key, existed: removed });
     return removed;
   }
 
@@ -199,6 +203,7 @@ export class CacheNamespace<V = unknown> {
       throw this.failure('mset', error);
     }
     this.sets += prepared.length;
+    if (this.events.has('set')) for (const e of prepared) this.events.emit('set', { namespace: this.name, key: e.key, ttlMs: e.ttlMs });
   }
 
   /** Removes every entry of this namespace; resolves how many were removed. */
@@ -208,6 +213,7 @@ export class CacheNamespace<V = unknown> {
     try {
       const removed = await this.backend.clear();
       this.invalidations += removed;
+      this.events.emit('namespaceCleared', { namespace: this.name, removed });
       return removed;
     } catch (error) {
       throw this.failure('clear', error);
@@ -287,6 +293,7 @@ export class CacheNamespace<V = unknown> {
       throw this.failure('set', error);
     }
     this.sets++;
+    if (this.events.has('set')) this.events.emit('set', { namespace: this.name, key, ttlMs });
     return value;
   }
 
@@ -311,6 +318,7 @@ export class CacheNamespace<V = unknown> {
     try {
       await this.backend.set(key, prepared.stored, ttlMs, prepared.size);
       this.sets++;
+      if (this.events.has('set')) this.events.emit('set', { namespace: this.name, key, ttlMs });
     } catch (error) {
       const failure = this.failure('set', error);
       if (!(failure instanceof BackendUnavailableError) && !(failure instanceof ValueTooLargeError)) throw failure;

@@ -1,0 +1,56 @@
+import { Logger } from '@nestjs/common';
+
+/** What each cache event carries. Keys are included: listeners run in-process (e.g. to sync a search index). */
+export interface CacheEventMap {
+  /** An entry was written (`set`, `mset`, a `getOrSet` or `@Cacheable` load, `@CachePut`). */
+  set: { namespace: string; key: string; ttlMs: number };
+  /** An entry was removed on request (`invalidate`, `@CacheEvict`). */
+  invalidate: { namespace: string; key: string; existed: boolean };
+  /** Every entry carrying `tag` was removed. */
+  tagInvalidated: { namespace: string; tag: string; removed: number };
+  /** A whole namespace was cleared. */
+  namespaceCleared: { namespace: string; removed: number };
+  /** The memory backend evicted an entry to stay within its bounds. */
+  evicted: { namespace: string; key: string };
+  /** The memory backend found an entry past its TTL and dropped it (Redis expires silently). */
+  expired: { namespace: string; key: string };
+}
+
+export type CacheEventName = keyof CacheEventMap;
+export type CacheEventListener<E extends CacheEventName> = (event: CacheEventMap[E]) => void;
+
+/**
+ * The cache's typed event hooks: `cache.events.on('invalidate', (e) => …)`. Listeners run
+ * synchronously after the operation; one that throws is logged and never fails the operation or the
+ * other listeners. Emitting costs nothing while an event has no listener.
+ */
+export class CacheEvents {
+  private readonly listeners: { [E in CacheEventName]?: CacheEventListener<E>[] } = {};
+  private readonly logger = new Logger('CacheEvents');
+
+  /** Subscribes; returns a function that unsubscribes. */
+  on<E extends CacheEventName>(event: E, listener: CacheEventListener<E>): () => void {
+    const list = (this.listeners[event] ??= []) as CacheEventListener<E>[];
+    list.push(listener);
+    return () => {
+      const index = list.indexOf(listener);
+      if (index >= 0) list.splice(index, 1);
+    };
+  }
+
+  has(event: CacheEventName): boolean {
+    return (this.listeners[event]?.length ?? 0) > 0;
+  }
+
+  emit<E extends CacheEventName>(event: E, payload: CacheEventMap[E]): void {
+    const list = this.listeners[event] as CacheEventListener<E>[] | undefined;
+    if (list === undefined || list.length === 0) return;
+    for (const listener of [...list]) {
+      try {
+        listener(payload);
+      } catch (error) {
+        this.logger.error(`A "${event}" listener threw in namespace "${payload.namespace}": ${(error as Error).message}`);
+      }
+    }
+  }
+}
