@@ -54,6 +54,11 @@ export class CacheService {
     return this.registry.namespace<V>(name);
   }
 
+  /** Removes every entry carrying `tag` in a namespace (the default one when left out); resolves how many. */
+  async invalidateTag(tag: string, namespace?: string): Promise<number> {
+    return this.registry.namespace(namespace ?? this.registry.defaultNamespace).invalidateTag(tag);
+  }
+
   /** Removes every entry of a namespace (the default one when left out); resolves how many were removed. */
   async invalidateNamespace(name?: string): Promise<number> {
     return this.registry.namespace(name ?? this.registry.defaultNamespace).clear();

@@ -42,3 +42,4 @@ export { InvalidTtlError } from './errors/invalid-ttl.error';
 export { InvalidOptionsError } from './errors/invalid-options.error';
 export type { OptionProblem } from './errors/invalid-options.error';
 export { UnknownNamespaceError } from './errors/unknown-namespace.error';
+export { TagsUnsupportedError } from './errors/tags-unsupported.error';

@@ -100,6 +100,21 @@ export function describeBackendContract(name: string, subject: ContractSubject):
       await other.clear();
     });
 
+    it('invalidates by tag, when the backend supports tags', async () => {
+      if (backend.invalidateTag === undefined) return;
+      await backend.set('a', 'A', 0, 1, ['artist:1', 'genre:jazz']);
+      await backend.set('b', 'B', 60_000, 1, ['artist:1']);
+      await backend.set('c', 'C', 0, 1, ['genre:jazz']);
+      await backend.mset([{ key: 'd', value: 'D', ttlMs: 0, sizeBytes: 1, tags: ['artist:1'] }]);
+      await backend.set('e', 'E', 0, 1);
+      expect(await backend.invalidateTag('artist:1')).toBe(3);
+      expect(await backend.mget(['a', 'b', 'c', 'd', 'e'])).toEqual([undefined, undefined, 'C', undefined, 'E']);
+      expect(await backend.invalidateTag('artist:1')).toBe(0);
+      expect(await backend.invalidateTag('genre:jazz')).toBe(1);
+      expect(await backend.get('c')).toBeUndefined();
+      expect(await backend.clear()).toBe(1);
+    });
+
     it('never lets one namespace read, delete or clear another namespace\'s keys', async () => {
       const other = factory.create(context(`${namespace}x`));
       await backend.set('shared', 'mine', 0, 4);

@@ -74,6 +74,32 @@ describe('Redis backend on a real redis-server', () => {
     expect(await admin.pttl('cache:{tracks}:b')).toBeGreaterThan(0);
   });
 
+  it('keeps tag sets beside the entries, living as long as their longest-lived member', async () => {
+    const users = cache.namespace('users');
+    await users.set('u1', 1, { ttl: '1m', tags: ['artist:7'] });
+    await users.set('u2', 2, { ttl: '2h', tags: ['artist:7'] });
+    const tagKey = 'cache:{users}:\u001ftag:artist:7';
+    expect((await admin.smembers(tagKey)).sort()).toEqual(['cache:{users}:u1', 'cache:{users}:u2']);
+    expect(await admin.pttl(tagKey)).toBeGreaterThan(3_600_000);
+    await cache.namespace('tracks').set('t', 3, { tags: ['artist:7'] });
+    expect(await admin.pttl('cache:{tracks}:\u001ftag:artist:7')).toBe(-1);
+    expect(await users.invalidateTag('artist:7')).toBe(2);
+    expect(await admin.exists(tagKey, 'cache:{users}:u1', 'cache:{users}:u2')).toBe(0);
+    expect(await cache.namespace('tracks').get('t')).toBe(3);
+    // Clearing removes tag sets too, but counts only entries.
+    expect(await cache.invalidateNamespace('tracks')).toBe(1);
+    expect(await admin.dbsize()).toBe(0);
+  });
+
+  it('reloads its Lua scripts after SCRIPT FLUSH (NOSCRIPT)', async () => {
+    const users = cache.namespace('users');
+    await users.set('a', 1, { tags: ['t'] });
+    await admin.script('FLUSH');
+    await users.set('b', 2, { tags: ['t'] });
+    await admin.script('FLUSH');
+    expect(await users.invalidateTag('t')).toBe(2);
+  });
+
   it('clears a namespace with SCAN (never KEYS), leaving other namespaces and foreign keys alone', async () => {
     const users = cache.namespace('users');
     await users.mset(Array.from({ length: 1_200 }, (_, i) => ({ key: `u${i}`, value: i })));
@@ -153,7 +179,8 @@ describe('Redis authentication and TLS', () => {
   it('connects with requirepass and with an ACL user limited to the cache prefix', async () => {
     const server = await startRedisServer({
       args: ['--requirepass', 'admin-pw', '--user', 'cache', 'on', '>cache-pw', '~cache:*', '+get', '+set', '+del', '+unlink',
-        '+exists', '+mget', '+multi', '+exec', '+scan', '+ping', '+client|setname', '+info'],
+        '+exists', '+mget', '+multi', '+exec', '+scan', '+ping', '+client|setname', '+info', '+evalsha', '+eval',
+        '+sadd', '+smembers', '+scard', '+pttl', '+pexpire', '+persist'],
     });
     try {
       const asDefault = await startCache({ redis: { host: '127.0.0.1', port: server.port, password: 'admin-pw' }, defaults: { backend: 'redis' } });
@@ -165,9 +192,10 @@ describe('Redis authentication and TLS', () => {
         redis: { url: `redis://cache:${encodeURIComponent('cache-pw')}@127.0.0.1:${server.port}` },
         defaults: { backend: 'redis' },
       });
-      await asUser.cache.mset([{ key: 'b', value: 2 }, { key: 'c', value: 3, ttl: '1m' }]);
+      await asUser.cache.mset([{ key: 'b', value: 2 }, { key: 'c', value: 3, ttl: '1m', tags: ['t'] }]);
       expect(await asUser.cache.mget(['a', 'b', 'c'])).toEqual([1, 2, 3]);
-      expect(await asUser.cache.invalidateNamespace()).toBe(3);
+      expect(await asUser.cache.invalidateTag('t')).toBe(1);
+      expect(await asUser.cache.invalidateNamespace()).toBe(2);
       await asUser.moduleRef.close();
 
       const wrong = await startCache({ redis: { host: '127.0.0.1', port: server.port, password: 'nope' }, defaults: { backend: 'redis' } });

@@ -8,6 +8,7 @@ export interface BackendEntry {
   readonly value: unknown;
   readonly ttlMs: number;
   readonly sizeBytes: number;
+  readonly tags?: readonly string[];
 }
 
 /** Figures a backend can report about itself; unknown ones are left out. */
@@ -38,8 +39,11 @@ export interface CacheBackend {
   readonly synchronous?: boolean;
 
   get(key: string): MaybePromise<unknown>;
-  /** `ttlMs` 0 means no expiry; `sizeBytes` is the serialized length or the estimated heap size. */
-  set(key: string, value: unknown, ttlMs: number, sizeBytes: number): MaybePromise<void>;
+  /**
+   * `ttlMs` 0 means no expiry; `sizeBytes` is the serialized length or the estimated heap size.
+   * `tags` (only passed when the backend has `invalidateTag`) replace the entry's tags.
+   */
+  set(key: string, value: unknown, ttlMs: number, sizeBytes: number, tags?: readonly string[]): MaybePromise<void>;
   /** Resolves `true` when an entry was removed. */
   delete(key: string): MaybePromise<boolean>;
   has(key: string): MaybePromise<boolean>;
@@ -49,6 +53,8 @@ export interface CacheBackend {
   mset(entries: readonly BackendEntry[]): MaybePromise<void>;
   /** Removes every entry of this namespace; resolves the number removed where known. */
   clear(): MaybePromise<number>;
+  /** Removes every entry written with `tag`; resolves how many. Backends without it do not support tags. */
+  invalidateTag?(tag: string): MaybePromise<number>;
   stats?(): BackendStats;
 }
 

@@ -16,6 +16,8 @@ interface CachingOptions {
   condition?: (...args: any[]) => boolean;
   /** Do not store the result when this returns true for it (e.g. `(r) => r === null`). */
   unless?: (result: any, ...args: any[]) => boolean;
+  /** Tags of the stored entry, as key templates over the arguments (`'artist:{artistId}'`). */
+  tags?: CacheKeySpec[];
 }
 
 export type CacheableOptions = CachingOptions;
@@ -25,6 +27,8 @@ export interface CacheEvictOptions {
   key?: CacheKeySpec;
   keys?: CacheKeySpec[];
   namespace?: string;
+  /** Remove every entry carrying these tags (key templates over the arguments). */
+  tags?: CacheKeySpec[];
   /** Clear the whole namespace instead of keys. */
   allEntries?: boolean;
   /** Evict before the method runs (and even if it throws); default: after it succeeds. */

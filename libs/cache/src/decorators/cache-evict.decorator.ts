@@ -4,14 +4,15 @@ import { addCacheOperation } from './cached-method';
 
 /**
  * Removes entries when the method succeeds (or before it runs, with `beforeInvocation`): the keys
- * given by `key`/`keys`, or the whole namespace with `allEntries`.
+ * given by `key`/`keys`, every entry carrying one of `tags`, or the whole namespace with `allEntries`.
  */
 export function CacheEvict(options: CacheEvictOptions): MethodDecorator {
   return (target, propertyKey, descriptor) =>
     addCacheOperation(target, propertyKey, descriptor, 'CacheEvict', (method) => {
       const specs = [...(options?.key !== undefined ? [options.key] : []), ...(options?.keys ?? [])];
-      if (specs.length === 0 && !options?.allEntries) {
-        throw new CacheDecoratorError(method, 'CacheEvict', 'give key, keys or allEntries: true');
+      const tags = options?.tags ?? [];
+      if (specs.length === 0 && tags.length === 0 && !options?.allEntries) {
+        throw new CacheDecoratorError(method, 'CacheEvict', 'give key, keys, tags or allEntries: true');
       }
       if (specs.length > 0 && options.allEntries) {
         throw new CacheDecoratorError(method, 'CacheEvict', 'give either keys or allEntries, not both');
@@ -20,6 +21,7 @@ export function CacheEvict(options: CacheEvictOptions): MethodDecorator {
         kind: 'CacheEvict',
         namespace: options.namespace,
         keys: specs.map((spec) => compileKey(spec, method, 'CacheEvict')),
+        tags: tags.map((tag) => compileKey(tag, method, 'CacheEvict')),
         allEntries: options.allEntries === true,
         beforeInvocation: options.beforeInvocation === true,
         condition: options.condition,

@@ -10,6 +10,7 @@ export function CachePut(options: CachePutOptions = {}): MethodDecorator {
       namespace: options.namespace,
       ttl: options.ttl,
       key: compileKey(options.key, method, 'CachePut'),
+      tags: (options.tags ?? []).map((tag) => compileKey(tag, method, 'CachePut')),
       condition: options.condition,
       unless: options.unless,
     }));

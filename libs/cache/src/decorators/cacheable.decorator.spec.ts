@@ -75,6 +75,17 @@ class UserRepository {
     throw new Error(`cannot remove ${id}`);
   }
 
+  @Cacheable({ namespace: 'users', key: 'tracks:{0}', tags: ['artist:{artistId}'] })
+  async tracksOf(albumId: string, artistId: string): Promise<string[]> {
+    this.calls++;
+    return [`${artistId}/${albumId}/1`];
+  }
+
+  @CacheEvict({ namespace: 'users', tags: ['artist:{0}'] })
+  async artistChanged(artistId: string): Promise<string> {
+    return artistId;
+  }
+
   @CacheEvict({ namespace: 'users', allEntries: true })
   async reset(): Promise<void> {
     return undefined;
@@ -171,6 +182,14 @@ describe('@Cacheable, @CachePut, @CacheEvict on a provider', () => {
     expect(await users.has('user:6')).toBe(false);
   });
 
+  it('tags cached results with templates and evicts them by tag', async () => {
+    await repo.tracksOf('al1', 'ar1');
+    await repo.tracksOf('al2', 'ar1');
+    await repo.tracksOf('al3', 'ar2');
+    await repo.artistChanged('ar1');
+    expect(await users.mget(['tracks:al1', 'tracks:al2', 'tracks:al3'])).toEqual([undefined, undefined, ['ar2/al3/1']]);
+  });
+
   it('@CacheEvict allEntries clears the namespace', async () => {
     await repo.findById('8');
     await repo.page({ page: 1 });
@@ -260,7 +279,7 @@ describe('cache decorator errors', () => {
     ['an eviction with nothing to evict', () => {
       class D { @CacheEvict({}) async drop(a: string) { return a; } }
       return D;
-    }, '@CacheEvict on D.drop: give key, keys or allEntries: true'],
+    }, '@CacheEvict on D.drop: give key, keys, tags or allEntries: true'],
     ['@Cacheable with @CachePut', () => {
       class E { @CachePut({ key: 'k' }) @Cacheable({ key: 'k' }) async both() { return 1; } }
       return E;

@@ -15,6 +15,7 @@ export function Cacheable(options: CacheableOptions = {}): MethodDecorator {
       namespace: options.namespace,
       ttl: options.ttl,
       key: compileKey(options.key, method, 'Cacheable'),
+      tags: (options.tags ?? []).map((tag) => compileKey(tag, method, 'Cacheable')),
       condition: options.condition,
       unless: options.unless,
     }));

@@ -16,6 +16,7 @@ export interface CachingOperation {
   readonly namespace?: string;
   readonly ttl?: Ttl;
   readonly key: KeyBuilder;
+  readonly tags: readonly KeyBuilder[];
   readonly condition?: (...args: any[]) => boolean;
   readonly unless?: (result: any, ...args: any[]) => boolean;
 }
@@ -24,6 +25,7 @@ export interface EvictOperation {
   readonly kind: 'CacheEvict';
   readonly namespace?: string;
   readonly keys: readonly KeyBuilder[];
+  readonly tags: readonly KeyBuilder[];
   readonly allEntries: boolean;
   readonly beforeInvocation: boolean;
   readonly condition?: (...args: any[]) => boolean;
@@ -99,8 +101,8 @@ function checkCombination(info: CachedMethod, operation: CacheOperation, decorat
   if (kinds.has('Cacheable') && kinds.has('CachePut')) {
     throw new CacheDecoratorError(info, decorator, '@Cacheable and @CachePut on one method contradict each other (skip the call vs always call)');
   }
-  if (!info.asynchronous && operation.kind !== 'Cacheable') {
-    throw new CacheDecoratorError(info, decorator, 'the method is synchronous; declare it async (or returning Promise<…>) to evict or put');
+  if (!info.asynchronous && (operation.kind !== 'Cacheable' || operation.tags.length > 0)) {
+    throw new CacheDecoratorError(info, decorator, 'the method is synchronous; declare it async (or returning Promise<…>) to evict, put or tag');
   }
 }
 
@@ -115,6 +117,7 @@ async function runAsync(registry: CacheRegistry, info: CachedMethod, self: objec
     const { unless } = cacheable;
     result = await namespaceOf(registry, cacheable).getOrSet(cacheable.key(args), () => info.original.apply(self, args), {
       ttl: cacheable.ttl,
+      tags: tagsOf(cacheable, args),
       cacheIf: unless ? (value: unknown) => !unless(value, ...args) : undefined,
     });
   } else {
@@ -123,7 +126,7 @@ async function runAsync(registry: CacheRegistry, info: CachedMethod, self: objec
   for (const op of info.operations) {
     if (!applies(op)) continue;
     if (op.kind === 'CachePut' && result !== undefined && !op.unless?.(result, ...args)) {
-      await tolerate(info, namespaceOf(registry, op).set(op.key(args), result, { ttl: op.ttl }));
+      await tolerate(info, namespaceOf(registry, op).set(op.key(args), result, { ttl: op.ttl, tags: tagsOf(op, args) }));
     } else if (op.kind === 'CacheEvict' && !op.beforeInvocation) {
       await evict(registry, info, op, args);
     }
@@ -152,7 +155,12 @@ function runSync(registry: CacheRegistry, info: CachedMethod, self: object, args
 async function evict(registry: CacheRegistry, info: CachedMethod, op: EvictOperation, args: unknown[]): Promise<void> {
   const ns = namespaceOf(registry, op);
   if (op.allEntries) await tolerate(info, ns.clear());
-  else for (const key of op.keys) await tolerate(info, ns.invalidate(key(args)));
+  for (const key of op.keys) await tolerate(info, ns.invalidate(key(args)));
+  for (const tag of op.tags) await tolerate(info, ns.invalidateTag(tag(args)));
+}
+
+function tagsOf(op: CachingOperation, args: unknown[]): string[] | undefined {
+  return op.tags.length === 0 ? undefined : op.tags.map((tag) => tag(args));
 }
 
 /** A cache that is down must not fail the method: log and go on. Anything else is a bug to surface. */

@@ -25,6 +25,8 @@ describe('cache events', () => {
     await cache.getOrSet('c', () => 3);
     await cache.invalidate('a');
     await cache.invalidate('zzz');
+    await cache.set('d', 4, { tags: ['t'] });
+    await cache.invalidateTag('t');
     await cache.invalidateNamespace();
     expect(seen).toEqual([
       ['set', { namespace: 'default', key: 'a', ttlMs: 60_000 }],
@@ -32,6 +34,8 @@ describe('cache events', () => {
       ['set', { namespace: 'default', key: 'c', ttlMs: 0 }],
       ['invalidate', { namespace: 'default', key: 'a', existed: true }],
       ['invalidate', { namespace: 'default', key: 'zzz', existed: false }],
+      ['set', { namespace: 'default', key: 'd', ttlMs: 0 }],
+      ['tagInvalidated', { namespace: 'default', tag: 't', removed: 1 }],
       ['namespaceCleared', { namespace: 'default', removed: 2 }],
     ] satisfies [CacheEventName, CacheEventMap[CacheEventName]][]);
   });

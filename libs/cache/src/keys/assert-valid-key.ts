@@ -6,21 +6,29 @@ const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Throws `InvalidKeyError` unless `key` is a non-empty string of at most `maxLength` characters without control characters. */
-export function assertValidKey(key: unknown, namespace: string, maxLength: number): asserts key is string {
+export function assertValidKey(key: unknown, namespace: string, maxLength: number, what: 'key' | 'tag' = 'key'): asserts key is string {
   if (typeof key !== 'string') {
-    throw new InvalidKeyError(namespace, `expected a string, got ${key === null ? 'null' : typeof key}`);
+    throw new InvalidKeyError(namespace, `expected a string, got ${key === null ? 'null' : typeof key}`, what);
   }
-  if (key.length === 0) throw new InvalidKeyError(namespace, 'the key is empty');
+  if (key.length === 0) throw new InvalidKeyError(namespace, `the ${what} is empty`, what);
   if (key.length > maxLength) {
-    throw new InvalidKeyError(namespace, `the key is ${key.length} characters long, over the limit of ${maxLength}`);
+    throw new InvalidKeyError(namespace, `the ${what} is ${key.length} characters long, over the limit of ${maxLength}`, what);
   }
   const control = CONTROL_CHARACTER.exec(key);
   if (control) {
     const hex = control[0].charCodeAt(0).toString(16).padStart(4, '0');
-    throw new InvalidKeyError(namespace, `the key holds the control character U+${hex} at position ${control.index}`);
+    throw new InvalidKeyError(namespace, `the ${what} holds the control character U+${hex} at position ${control.index}`, what);
   }
   const lone = LONE_SURROGATE.exec(key);
   if (lone) {
-    throw new InvalidKeyError(namespace, `the key holds an unpaired UTF-16 surrogate at position ${lone.index}, which Redis would store as U+FFFD`);
+    throw new InvalidKeyError(namespace, `the ${what} holds an unpaired UTF-16 surrogate at position ${lone.index}, which Redis would store as U+FFFD`, what);
   }
+}
+
+/** Tags follow the key rules, up to 256 characters. */
+export const MAX_TAG_LENGTH = 256;
+
+export function assertValidTags(tags: unknown, namespace: string): asserts tags is readonly string[] {
+  if (!Array.isArray(tags)) throw new InvalidKeyError(namespace, 'tags must be an array of strings', 'tag');
+  for (const tag of tags) assertValidKey(tag, namespace, MAX_TAG_LENGTH, 'tag');
 }

@@ -5,6 +5,7 @@ import { BackendUnavailableError } from '../errors/backend-unavailable.error';
 import { InvalidKeyError } from '../errors/invalid-key.error';
 import { InvalidTtlError } from '../errors/invalid-ttl.error';
 import { InvalidValueError } from '../errors/invalid-value.error';
+import { TagsUnsupportedError } from '../errors/tags-unsupported.error';
 import { ValueTooLargeError } from '../errors/value-too-large.error';
 import { NamespaceOptions } from '../options/cache-module-options.interface';
 import { resolveCacheOptions } from '../options/resolve-cache-options';
@@ -191,6 +192,29 @@ describe.each(kinds)('CacheNamespace on %s', (_kind, make) => {
     const now = await cache.get('k');
     expect(now).not.toBe('stale');
     expect(['fresh', 'written meanwhile']).toContain(await fresh);
+  });
+
+  it('invalidates by tag where the backend supports tags, and says so where it does not', async () => {
+    const { cache, backend } = make();
+    if (backend.invalidateTag === undefined) {
+      await expect(cache.set('k', 1, { tags: ['a'] })).rejects.toThrow(TagsUnsupportedError);
+      await expect(cache.invalidateTag('a')).rejects.toThrow('does not support tags');
+      expect(await cache.has('k')).toBe(false);
+      return;
+    }
+    await cache.set('a', 1, { tags: ['artist:1'] });
+    await cache.getOrSet('b', () => 2, { tags: ['artist:1'] });
+    await cache.mset([{ key: 'c', value: 3, tags: ['artist:2'] }]);
+    expect(await cache.invalidateTag('artist:1')).toBe(2);
+    expect(await cache.mget(['a', 'b', 'c'])).toEqual([undefined, undefined, 3]);
+  });
+
+  it('rejects bad tags before writing anything', async () => {
+    const { cache } = make();
+    await expect(cache.set('k', 1, { tags: ['ok', ''] })).rejects.toThrow('Invalid cache tag in namespace "users": the tag is empty');
+    await expect(cache.set('k', 1, { tags: 'artist' as unknown as string[] })).rejects.toThrow(InvalidKeyError);
+    await expect(cache.mset([{ key: 'k', value: 1, tags: ['x\n'] }])).rejects.toThrow('the tag holds the control character U+000a');
+    expect(await cache.has('k')).toBe(false);
   });
 
   it('counts hits and misses', async () => {

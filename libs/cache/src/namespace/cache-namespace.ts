@@ -4,7 +4,8 @@ import { BackendUnavailableError } from '../errors/backend-unavailable.error';
 import { CacheError } from '../errors/cache-error';
 import { InvalidValueError } from '../errors/invalid-value.error';
 import { ValueTooLargeError } from '../errors/value-too-large.error';
-import { assertValidKey } from '../keys/assert-valid-key';
+import { TagsUnsupportedError } from '../errors/tags-unsupported.error';
+import { assertValidKey, assertValidTags } from '../keys/assert-valid-key';
 import { ResolvedNamespaceOptions } from '../options/resolved-namespace-options';
 import { estimateValueSize } from '../serialization/estimate-value-size';
 import { UnsupportedValueError } from '../serialization/unsupported-value.error';
@@ -15,6 +16,8 @@ import { NamespaceStats } from './namespace-stats';
 export interface SetOptions {
   /** Overrides the namespace's default TTL: milliseconds (0 = no expiry) or `'30s'`, `'1h'`… */
   ttl?: Ttl;
+  /** Tags the entry carries; `invalidateTag(tag)` removes every entry carrying `tag`. */
+  tags?: readonly string[];
 }
 
 export interface GetOrSetOptions<T> extends SetOptions {
@@ -26,6 +29,7 @@ export interface CacheEntryInput<T> {
   key: string;
   value: T;
   ttl?: Ttl;
+  tags?: readonly string[];
 }
 
 const RESOLVED_UNDEFINED: Promise<undefined> = Promise.resolve(undefined);
@@ -93,10 +97,11 @@ export class CacheNamespace<V = unknown> {
   async set<T extends V = V>(key: string, value: T, options?: SetOptions): Promise<void> {
     assertValidKey(key, this.name, this.options.maxKeyLength);
     const ttlMs = this.ttlOf(options?.ttl, 'set() options.ttl');
+    const tags = this.tagsOf(options?.tags);
     const { stored, size } = this.prepare(value, 'value');
     this.supersede(key);
     try {
-      await this.backend.set(key, stored, ttlMs, size);
+      await this.backend.set(key, stored, ttlMs, size, tags);
     } catch (error) {
       throw this.failure('set', error);
     }
@@ -142,6 +147,7 @@ export class CacheNamespace<V = unknown> {
     const ttlMs = this.ttlOf(options?.ttl, 'getOrSet() options.ttl');
     if (typeof loader !== 'function') throw new TypeError(`getOrSet() in namespace "${this.name}": loader must be a function`);
     const cacheIf = options?.cacheIf as ((value: unknown) => boolean) | undefined;
+    const tags = this.tagsOf(options?.tags);
     let cached: T | undefined;
     try {
       cached = await this.get<T>(key);
@@ -153,7 +159,7 @@ export class CacheNamespace<V = unknown> {
     const running = this.inflight.get(key);
     if (running !== undefined) return running.promise as Promise<T>;
     const flight = new Flight();
-    const load = this.load(key, loader, ttlMs, flight, cacheIf);
+    const load = this.load(key, loader, ttlMs, flight, cacheIf, tags);
     flight.promise = load;
     this.inflight.set(key, flight);
     const settle = (): void => {
@@ -193,8 +199,9 @@ export class CacheNamespace<V = unknown> {
       if (entry === null || typeof entry !== 'object') throw new TypeError(`mset() in namespace "${this.name}": entries[${i}] must be { key, value, ttl? }`);
       assertValidKey(entry.key, this.name, this.options.maxKeyLength);
       const ttlMs = this.ttlOf(entry.ttl, `mset() entries[${i}].ttl`);
+      const tags = this.tagsOf(entry.tags);
       const { stored, size } = this.prepare(entry.value, `entries[${i}].value`);
-      return { key: entry.key, value: stored, ttlMs, sizeBytes: size };
+      return { key: entry.key, value: stored, ttlMs, sizeBytes: size, tags };
     });
     for (const entry of prepared) this.supersede(entry.key);
     try {
@@ -204,6 +211,25 @@ export class CacheNamespace<V = unknown> {
     }
     this.sets += prepared.length;
     if (this.events.has('set')) for (const e of prepared) this.events.emit('set', { namespace: this.name, key: e.key, ttlMs: e.ttlMs });
+  }
+
+  /**
+   * Removes every entry carrying `tag` (atomically on Redis); resolves how many. Loads running for
+   * this namespace are treated as superseded, since their entries may carry the tag.
+   */
+  async invalidateTag(tag: string): Promise<number> {
+    const [checked] = this.tagsOf([tag])!;
+    for (const flight of this.inflight.values()) flight.superseded = true;
+    this.inflight.clear();
+    let removed: number;
+    try {
+      removed = await this.backend.invalidateTag!(checked);
+    } catch (error) {
+      throw this.failure('invalidateTag', error);
+    }
+    this.invalidations += removed;
+    this.events.emit('tagInvalidated', { namespace: this.name, tag: checked, removed });
+    return removed;
   }
 
   /** Removes every entry of this namespace; resolves how many were removed. */
@@ -303,7 +329,8 @@ export class CacheNamespace<V = unknown> {
   }
 
   private async load<T>(
-    key: string, loader: () => T | Promise<T>, ttlMs: number, flight: Flight, cacheIf?: (value: unknown) => boolean,
+    key: string, loader: () => T | Promise<T>, ttlMs: number, flight: Flight,
+    cacheIf?: (value: unknown) => boolean, tags?: readonly string[],
   ): Promise<T> {
     const value = await loader();
     if (value === undefined || flight.superseded || (cacheIf && !cacheIf(value))) return value;
@@ -316,7 +343,7 @@ export class CacheNamespace<V = unknown> {
       return value;
     }
     try {
-      await this.backend.set(key, prepared.stored, ttlMs, prepared.size);
+      await this.backend.set(key, prepared.stored, ttlMs, prepared.size, tags);
       this.sets++;
       if (this.events.has('set')) this.events.emit('set', { namespace: this.name, key, ttlMs });
     } catch (error) {
@@ -371,6 +398,15 @@ export class CacheNamespace<V = unknown> {
       }
       return undefined;
     }
+  }
+
+  /** Checks tags (and that the backend can index them); undefined when there are none. */
+  private tagsOf(tags: readonly string[] | undefined): readonly string[] | undefined {
+    if (tags === undefined) return undefined;
+    assertValidTags(tags, this.name);
+    if (tags.length === 0) return undefined;
+    if (typeof this.backend.invalidateTag !== 'function') throw new TagsUnsupportedError(this.name, this.backend.name);
+    return tags;
   }
 
   private ttlOf(ttl: Ttl | undefined, where: string): number {

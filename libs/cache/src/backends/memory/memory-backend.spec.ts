@@ -504,6 +504,29 @@ describe('MemoryBackend', () => {
     });
   });
 
+  describe('tags', () => {
+    it('follows an entry\'s current tags, and forgets the tags of entries that are gone', () => {
+      const store = backend({ maxEntries: 2 });
+      store.set('a', 'A', 0, 1, ['x']);
+      store.set('a', 'A2', 0, 1, ['y']);
+      expect(store.invalidateTag('x')).toBe(0);
+      expect(store.get('a')).toBe('A2');
+      store.set('b', 'B', 0, 1, ['y']);
+      store.set('c', 'C', 0, 1, ['y']); // evicts 'a'
+      store.delete('b');
+      expect(store.invalidateTag('y')).toBe(1);
+      expect(store.stats().entries).toBe(0);
+    });
+
+    it('does not count an expired entry it removes by tag', () => {
+      const store = backend();
+      store.set('old', 'O', 10, 1, ['t']);
+      store.set('new', 'N', 0, 1, ['t']);
+      clock += 100;
+      expect(store.invalidateTag('t')).toBe(1);
+    });
+  });
+
   describe('mset', () => {
     it('writes every entry with its own TTL and size', () => {
       const store = backend();

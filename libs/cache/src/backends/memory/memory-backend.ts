@@ -40,6 +40,9 @@ export class MemoryBackend implements CacheBackend {
   private sizes = new Uint32Array(0);
   /** Allocated at the first entry with a TTL; 0 = no expiry. */
   private expiresAt: Float64Array | null = null;
+  /** Tags per slot and keys per tag; allocated at the first tagged entry, so untagged use pays nothing. */
+  private slotTags: (readonly string[] | undefined)[] | null = null;
+  private tagIndex: Map<string, Set<string>> | null = null;
   /** Slots freed by deletes and expiry, reused before fresh ones. */
   private readonly free: number[] = [];
   private capacity = 0;
@@ -95,7 +98,7 @@ export class MemoryBackend implements CacheBackend {
     return true;
   }
 
-  set(key: string, value: unknown, ttlMs: number, sizeBytes: number): void {
+  set(key: string, value: unknown, ttlMs: number, sizeBytes: number, tags?: readonly string[]): void {
     if (sizeBytes >>> 0 !== sizeBytes) {
       throw new RangeError(`MemoryBackend: sizeBytes must be an integer from 0 to 2^32-1 (got ${sizeBytes})`);
     }
@@ -120,6 +123,7 @@ export class MemoryBackend implements CacheBackend {
       this.values[slot] = value;
       this.sizes[slot] = sizeBytes;
       this.setExpiry(slot, expiry);
+      this.setTags(slot, key, tags);
       return;
     }
     // Make room first, so that a new entry is never its own victim; expired entries go first.
@@ -136,6 +140,7 @@ export class MemoryBackend implements CacheBackend {
     this.sizes[slot] = sizeBytes;
     this.bytes += sizeBytes;
     this.setExpiry(slot, expiry);
+    this.setTags(slot, key, tags);
     this.strategy.insert(slot, key);
   }
 
@@ -163,7 +168,22 @@ export class MemoryBackend implements CacheBackend {
         throw new ValueTooLargeError(this.namespace, e.sizeBytes, this.maxBytes, 'maxBytes');
       }
     }
-    for (const e of entries) this.set(e.key, e.value, e.ttlMs, e.sizeBytes);
+    for (const e of entries) this.set(e.key, e.value, e.ttlMs, e.sizeBytes, e.tags);
+  }
+
+  invalidateTag(tag: string): number {
+    const keys = this.tagIndex?.get(tag);
+    if (keys === undefined) return 0;
+    let removed = 0;
+    for (const key of [...keys]) {
+      const slot = this.index.get(key);
+      if (slot === undefined) continue;
+      const expired = this.isExpired(slot);
+      this.removeSlot(slot, expired ? 'expired' : null);
+      if (!expired) removed++;
+    }
+    this.tagIndex!.delete(tag);
+    return removed;
   }
 
   clear(): number {
@@ -193,6 +213,31 @@ export class MemoryBackend implements CacheBackend {
       this.expiresAt = new Float64Array(this.capacity);
     }
     this.expiresAt[slot] = expiry;
+  }
+
+  /** Replaces the tags of the entry in `slot` (undefined or [] = none). */
+  private setTags(slot: number, key: string, tags: readonly string[] | undefined): void {
+    const hasTags = tags !== undefined && tags.length > 0;
+    if (this.slotTags === null) {
+      if (!hasTags) return;
+      this.slotTags = [];
+      this.tagIndex = new Map();
+    }
+    const index = this.tagIndex!;
+    const previous = this.slotTags[slot];
+    if (previous !== undefined) {
+      for (const tag of previous) {
+        const keys = index.get(tag);
+        if (keys !== undefined && keys.delete(key) && keys.size === 0) index.delete(tag);
+      }
+    }
+    this.slotTags[slot] = hasTags ? tags : undefined;
+    if (!hasTags) return;
+    for (const tag of tags) {
+      let keys = index.get(tag);
+      if (keys === undefined) index.set(tag, (keys = new Set()));
+      keys.add(key);
+    }
   }
 
   private evictOne(): boolean {
@@ -230,6 +275,7 @@ export class MemoryBackend implements CacheBackend {
     this.bytes -= this.sizes[slot];
     this.sizes[slot] = 0;
     if (this.expiresAt !== null) this.expiresAt[slot] = 0;
+    if (this.slotTags !== null && this.slotTags[slot] !== undefined) this.setTags(slot, key, undefined);
     this.strategy.remove(slot);
     this.free.push(slot);
     if (reason === 'capacity') this.evictions++;

@@ -1,18 +1,18 @@
 import { Logger } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { BackendContext, CacheBackend, CacheBackendFactory } from '../cache-backend.interface';
 import { createRedisClient } from './create-redis-client';
 import { RedisBackend } from './redis-backend';
 import { RedisConnectionOptions } from './redis-connection-options';
+import { defineCacheScripts, ScriptedRedis } from './redis-scripts';
 
 /** The built-in `redis` backend: one ioredis connection shared by every Redis namespace. */
 export class RedisBackendFactory implements CacheBackendFactory {
   private readonly logger = new Logger('CacheRedis');
-  private readonly client: Redis;
+  private readonly client: ScriptedRedis;
   private lastError: string | undefined;
 
   constructor(options: RedisConnectionOptions) {
-    this.client = createRedisClient(options);
+    this.client = defineCacheScripts(createRedisClient(options));
     // Without a listener ioredis prints every reconnect failure; log each distinct one once.
     this.client.on('error', (error: Error) => {
       if (error.message === this.lastError) return;

@@ -1,0 +1,58 @@
+import type Redis from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+
+/*
+ * Lua scripts, loaded with ioredis defineCommand (EVALSHA, falling back to EVAL on NOSCRIPT). Every
+ * key a script touches carries the namespace prefix, and with it the namespace's `{hash tag}`, so a
+ * script stays within one Cluster slot.
+ */
+
+/**
+ * KEYS[1] the entry, KEYS[2..] its tag sets; ARGV[1] the value, ARGV[2] the TTL in ms (0 = none).
+ * Writes the entry and adds it to each tag set, atomically. A tag set lives as long as its
+ * longest-lived member: it is made persistent by a member without TTL, and extended otherwise.
+ */
+const SET_WITH_TAGS = `
+local ttl = tonumber(ARGV[2])
+if ttl > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl) else redis.call('SET', KEYS[1], ARGV[1]) end
+for i = 2, #KEYS do
+  redis.call('SADD', KEYS[i], KEYS[1])
+  if ttl == 0 then
+    redis.call('PERSIST', KEYS[i])
+  else
+    local current = redis.call('PTTL', KEYS[i])
+    if (current == -1 and redis.call('SCARD', KEYS[i]) == 1) or (current >= 0 and current < ttl) then
+      redis.call('PEXPIRE', KEYS[i], ttl)
+    end
+  end
+end
+return 1`;
+
+/** KEYS[1] a tag set. Deletes every member entry and the set, atomically; returns how many entries existed. */
+const INVALIDATE_TAG = `
+local members = redis.call('SMEMBERS', KEYS[1])
+local removed = 0
+for i = 1, #members, 500 do
+  removed = removed + redis.call('UNLINK', unpack(members, i, math.min(i + 499, #members)))
+end
+redis.call('UNLINK', KEYS[1])
+return removed`;
+
+export interface CacheScripts {
+  cachekitSetWithTags(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>;
+  cachekitInvalidateTag(numKeys: number, tagKey: string): Promise<number>;
+}
+
+export type ScriptedRedis = Redis & CacheScripts;
+export type ScriptedPipeline = ChainableCommander & {
+  cachekitSetWithTags(numKeys: number, ...keysAndArgs: (string | number)[]): ChainableCommander;
+};
+
+export function defineCacheScripts(client: Redis): ScriptedRedis {
+  const scripted = client as ScriptedRedis;
+  if (typeof scripted.cachekitSetWithTags !== 'function') {
+    client.defineCommand('cachekitSetWithTags', { lua: SET_WITH_TAGS });
+    client.defineCommand('cachekitInvalidateTag', { lua: INVALIDATE_TAG });
+  }
+  return scripted;
+}
