@@ -47,6 +47,13 @@ describe.each(['memory', 'redis'] as const)('demo app on the %s backend', (backe
     expect(catalog.reads.track - before).toBe(1);
   });
 
+  it('warmed the chart tracks at start-up: they are served without a catalogue read', async () => {
+    const before = catalog.reads.track;
+    const res = await request(app.getHttpServer()).get('/tracks/t3').expect(200);
+    expect(res.body).toMatchObject({ id: 't3' });
+    expect(catalog.reads.track).toBe(before);
+  });
+
   it('caches an unknown track as null: 404 twice, one catalogue read', async () => {
     const before = catalog.reads.track;
     await request(app.getHttpServer()).get('/tracks/t999').expect(404);

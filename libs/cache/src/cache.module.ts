@@ -1,5 +1,6 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { DiscoveryModule, ModuleRef } from '@nestjs/core';
+import { WarmupService } from './warmup/warmup.service';
 import { CACHE_ASYNC_OPTIONS_TYPE, CACHE_MODULE_OPTIONS, CACHE_OPTIONS_TYPE, ConfigurableCacheModule } from './cache.module-definition';
 import { CacheRegistry } from './cache-registry';
 import { CacheService } from './cache.service';
@@ -27,8 +28,8 @@ const registryProvider: Provider = {
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [registryProvider, CacheService, CacheDecoratorsExplorer],
-  exports: [CacheService],
+  providers: [registryProvider, CacheService, CacheDecoratorsExplorer, WarmupService],
+  exports: [CacheService, WarmupService],
 })
 export class CacheModule extends ConfigurableCacheModule {
   static override forRoot(options: typeof CACHE_OPTIONS_TYPE): DynamicModule {

@@ -43,6 +43,8 @@ export interface CacheModuleOptions {
    * class that Nest instantiates with dependency injection.
    */
   backends?: Record<string, CacheBackendFactory | Type<CacheBackendFactory>>;
+  /** `@Warmup` methods: run at bootstrap (default true); a failure fails the start (default false). */
+  warmup?: { onBootstrap?: boolean; failOnError?: boolean };
 }
 
 /** For `forRootAsync({ useClass })` and `useExisting`. */

@@ -108,6 +108,17 @@ export class CacheModuleOptionsDto {
 
   @IsOptional() @IsObject()
   backends?: object;
+
+  @IsOptional() @IsObject()
+  warmup?: object;
+}
+
+export class WarmupOptionsDto {
+  @IsOptional() @IsBoolean()
+  onBootstrap?: boolean;
+
+  @IsOptional() @IsBoolean()
+  failOnError?: boolean;
 }
 
 /** Fields whose value must never appear in an error message. */

@@ -7,6 +7,7 @@ import { parseTtl } from '../ttl/parse-ttl';
 import { CacheModuleOptions, NamespaceOptions } from './cache-module-options.interface';
 import {
   CacheModuleOptionsDto, isBuiltInBackend, NamespaceOptionsDto, RedisOptionsDto, RedisTlsOptionsDto, SECRET_FIELDS,
+  WarmupOptionsDto,
 } from './option-dtos';
 import { ResolvedNamespaceOptions } from './resolved-namespace-options';
 
@@ -40,6 +41,7 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
     if (isObject(tls)) check(RedisTlsOptionsDto, tls, 'redis.tls.', problems);
     else if (tls !== undefined && typeof tls !== 'boolean') problems.push({ path: 'redis.tls', reason: 'must be a boolean or an object' });
   }
+  if (isObject(raw.warmup)) check(WarmupOptionsDto, raw.warmup, 'warmup.', problems);
   const backends = isObject(raw.backends) ? (raw.backends as Record<string, unknown>) : {};
   for (const [name, factory] of Object.entries(backends)) {
     if (isBuiltInBackend(name)) problems.push({ path: `backends.${name}`, reason: `"${name}" is a built-in backend name; pick another` });

@@ -1,0 +1,106 @@
+import { Injectable } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { CacheModule } from '../cache.module';
+import { CacheService } from '../cache.service';
+import { UnknownNamespaceError } from '../errors/unknown-namespace.error';
+import { Warmup } from './warmup.decorator';
+import { WarmupFailedError, WarmupService } from './warmup.service';
+
+const order: string[] = [];
+
+@Injectable()
+class CatalogWarmups {
+  release!: () => void;
+
+  @Warmup({ namespace: 'tracks', priority: 10 })
+  async topTracks(): Promise<{ key: string; value: unknown; ttl?: string }[]> {
+    order.push('topTracks');
+    return [{ key: 'track:1', value: { title: 'Blue' }, ttl: '1h' }, { key: 'track:2', value: { title: 'Red' } }];
+  }
+
+  @Warmup({ namespace: 'tracks', priority: 1 })
+  async failing(): Promise<never> {
+    order.push('failing');
+    throw new Error('catalogue unreachable');
+  }
+
+  @Warmup({ priority: 5 })
+  async counted(): Promise<number> {
+    order.push('counted');
+    return 7;
+  }
+
+  @Warmup({ namespace: 'tracks', blocking: false, priority: 100 })
+  async slowInBackground(): Promise<{ key: string; value: unknown }[]> {
+    order.push('background started');
+    await new Promise<void>((resolve) => (this.release = resolve));
+    order.push('background done');
+    return [{ key: 'track:3', value: { title: 'Late' } }];
+  }
+}
+
+describe('@Warmup', () => {
+  beforeEach(() => (order.length = 0));
+
+  it('runs blocking warm-ups by priority before the app is up, logs failures without crashing, then the background ones', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [CacheModule.forRoot({ namespaces: { tracks: {} } })],
+      providers: [CatalogWarmups],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    expect(order).toEqual(['topTracks', 'counted', 'failing', 'background started']);
+    const cache = app.get(CacheService);
+    expect(await cache.namespace('tracks').mget(['track:1', 'track:2', 'track:3'])).toEqual([{ title: 'Blue' }, { title: 'Red' }, undefined]);
+
+    app.get(CatalogWarmups).release();
+    const warmups = app.get(WarmupService);
+    await warmups.settled();
+    expect(await cache.namespace('tracks').get('track:3')).toEqual({ title: 'Late' });
+    expect(warmups.results().map((r) => [r.name, r.ok, r.entries ?? null, r.error ?? null])).toEqual([
+      ['CatalogWarmups.topTracks', true, 2, null],
+      ['CatalogWarmups.counted', true, 7, null],
+      ['CatalogWarmups.failing', false, null, 'catalogue unreachable'],
+      ['CatalogWarmups.slowInBackground', true, 1, null],
+    ]);
+    await app.close();
+  });
+
+  it('fails the start on a failing warm-up with failOnError', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [CacheModule.forRoot({ namespaces: { tracks: {} }, warmup: { failOnError: true } })],
+      providers: [CatalogWarmups],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    const start = app.init();
+    await expect(start).rejects.toThrow(WarmupFailedError);
+    await expect(start).rejects.toThrow('Cache warm-up CatalogWarmups.failing failed: catalogue unreachable');
+    await app.close();
+  });
+
+  it('does nothing at bootstrap with onBootstrap: false, but lists the tasks (for the CLI)', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [CacheModule.forRoot({ namespaces: { tracks: {} }, warmup: { onBootstrap: false } })],
+      providers: [CatalogWarmups],
+    }).compile();
+    await moduleRef.init();
+    expect(order).toEqual([]);
+    const warmups = moduleRef.get(WarmupService);
+    expect(warmups.tasks({ namespace: 'tracks' }).map((t) => t.name)).toEqual([
+      'CatalogWarmups.slowInBackground', 'CatalogWarmups.topTracks', 'CatalogWarmups.failing',
+    ]);
+    await moduleRef.close();
+  });
+
+  it('fails the start when a warm-up names an unknown namespace', async () => {
+    @Injectable()
+    class Lost {
+      @Warmup({ namespace: 'nowhere' })
+      async load(): Promise<number> {
+        return 0;
+      }
+    }
+    const moduleRef = await Test.createTestingModule({ imports: [CacheModule.forRoot({})], providers: [Lost] }).compile();
+    await expect(moduleRef.createNestApplication({ logger: false }).init()).rejects.toThrow(UnknownNamespaceError);
+  });
+});

@@ -1,0 +1,139 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { CacheRegistry } from '../cache-registry';
+import { CACHE_MODULE_OPTIONS } from '../cache.module-definition';
+import { CacheEntryInput } from '../namespace/cache-namespace';
+import { CacheModuleOptions } from '../options/cache-module-options.interface';
+import { WARMUP_METADATA, WarmupOptions } from './warmup.decorator';
+
+/** One discovered `@Warmup` method. */
+export interface WarmupTask {
+  /** `ClassName.method`. */
+  readonly name: string;
+  readonly namespace: string;
+  readonly priority: number;
+  readonly blocking: boolean;
+  run(): Promise<unknown>;
+}
+
+export interface WarmupReport {
+  readonly name: string;
+  readonly namespace: string;
+  readonly priority: number;
+  readonly blocking: boolean;
+  readonly ok: boolean;
+  /** Entries loaded, when the method returned entries or a count. */
+  readonly entries?: number;
+  readonly durationMs: number;
+  readonly error?: string;
+}
+
+export class WarmupFailedError extends Error {
+  constructor(readonly report: WarmupReport) {
+    super(`Cache warm-up ${report.name} failed: ${report.error}`);
+    this.name = 'WarmupFailedError';
+  }
+}
+
+/**
+ * Finds `@Warmup` methods on Nest-managed providers and runs them in priority order: blocking ones
+ * during application bootstrap (before `listen` resolves), the others in the background afterwards.
+ * A failing warm-up is logged with its name and counted; it fails the start only with
+ * `warmup: { failOnError: true }`. The warm-up CLI calls `run` directly.
+ */
+@Injectable()
+export class WarmupService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('CacheWarmup');
+  private readonly reports: WarmupReport[] = [];
+  private background: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
+    private readonly registry: CacheRegistry,
+    @Inject(CACHE_MODULE_OPTIONS) private readonly options: CacheModuleOptions,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.options.warmup?.onBootstrap === false) return;
+    const tasks = this.tasks();
+    const failOnError = this.options.warmup?.failOnError === true;
+    for (const report of await this.run(tasks.filter((t) => t.blocking))) {
+      if (!report.ok && failOnError) throw new WarmupFailedError(report);
+    }
+    const later = tasks.filter((t) => !t.blocking);
+    if (later.length > 0) this.background = this.run(later).then(() => undefined);
+  }
+
+  /** Every `@Warmup` method, highest priority first (ties by name, for a stable order). */
+  tasks(filter: { namespace?: string } = {}): WarmupTask[] {
+    const tasks: WarmupTask[] = [];
+    for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
+      const instance = wrapper.instance as Record<string, unknown> | null | undefined;
+      if (!instance || typeof instance !== 'object' || !wrapper.isDependencyTreeStatic() || wrapper.isAlias) continue;
+      const prototype = Object.getPrototypeOf(instance);
+      if (!prototype) continue;
+      for (const method of this.scanner.getAllMethodNames(prototype)) {
+        const options = this.reflector.get<WarmupOptions | undefined>(WARMUP_METADATA, prototype[method]);
+        if (options === undefined) continue;
+        const namespace = options.namespace ?? this.registry.defaultNamespace;
+        this.registry.namespace(namespace); // an unknown namespace fails here, at start-up
+        tasks.push({
+          name: `${instance.constructor.name}.${method}`,
+          namespace,
+          priority: options.priority ?? 0,
+          blocking: options.blocking ?? true,
+          run: async () => (instance[method] as () => unknown).call(instance),
+        });
+      }
+    }
+    const selected = filter.namespace === undefined ? tasks : tasks.filter((t) => t.namespace === filter.namespace);
+    return selected.sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name));
+  }
+
+  /** Runs the tasks one after another; never throws for a failing task: its report says so. */
+  async run(tasks: readonly WarmupTask[], onDone?: (report: WarmupReport) => void): Promise<WarmupReport[]> {
+    const reports: WarmupReport[] = [];
+    for (const task of tasks) {
+      const started = performance.now();
+      let report: WarmupReport;
+      try {
+        const entries = await this.store(task, await task.run());
+        report = { ...describe(task), ok: true, entries, durationMs: performance.now() - started };
+        this.logger.log(`${task.name}: ${entries ?? 'some'} entries into "${task.namespace}" in ${report.durationMs.toFixed(0)} ms`);
+      } catch (error) {
+        report = { ...describe(task), ok: false, durationMs: performance.now() - started, error: (error as Error).message };
+        this.logger.error(`${task.name} failed after ${report.durationMs.toFixed(0)} ms: ${report.error}`);
+      }
+      reports.push(report);
+      this.reports.push(report);
+      onDone?.(report);
+    }
+    return reports;
+  }
+
+  /** Reports of every warm-up run so far in this process. */
+  results(): readonly WarmupReport[] {
+    return this.reports;
+  }
+
+  /** Resolves when the background warm-ups started at bootstrap are done. */
+  settled(): Promise<void> {
+    return this.background;
+  }
+
+  private async store(task: WarmupTask, result: unknown): Promise<number | undefined> {
+    if (typeof result === 'number' && Number.isInteger(result) && result >= 0) return result;
+    if (Array.isArray(result)) {
+      await this.registry.namespace(task.namespace).mset(result as CacheEntryInput<unknown>[]);
+      return result.length;
+    }
+    if (result === undefined) return undefined;
+    throw new TypeError('a @Warmup method must return an array of { key, value, ttl?, tags? }, a count, or nothing');
+  }
+}
+
+function describe(task: WarmupTask): Pick<WarmupReport, 'name' | 'namespace' | 'priority' | 'blocking'> {
+  return { name: task.name, namespace: task.namespace, priority: task.priority, blocking: task.blocking };
+}
