@@ -1,6 +1,7 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { WarmupService } from './warmup/warmup.service';
+import { CacheInterceptor } from './http/cache.interceptor';
 import { CACHE_ASYNC_OPTIONS_TYPE, CACHE_MODULE_OPTIONS, CACHE_OPTIONS_TYPE, ConfigurableCacheModule } from './cache.module-definition';
 import { CacheRegistry } from './cache-registry';
 import { CacheService } from './cache.service';
@@ -28,8 +29,8 @@ const registryProvider: Provider = {
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [registryProvider, CacheService, CacheDecoratorsExplorer, WarmupService],
-  exports: [CacheService, WarmupService],
+  providers: [registryProvider, CacheService, CacheDecoratorsExplorer, WarmupService, CacheInterceptor],
+  exports: [CacheService, WarmupService, CacheInterceptor, CacheRegistry],
 })
 export class CacheModule extends ConfigurableCacheModule {
   static override forRoot(options: typeof CACHE_OPTIONS_TYPE): DynamicModule {

@@ -1,0 +1,111 @@
+import { Controller, Get, INestApplication, NotFoundException, Param, Post, Query, Res, UseInterceptors } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { CacheModule } from '../cache.module';
+import { CacheRoute } from './cache-route.decorator';
+import { CacheInterceptor } from './cache.interceptor';
+
+@Controller()
+@UseInterceptors(CacheInterceptor)
+class ChartsController {
+  calls = 0;
+
+  @Get('charts/:country')
+  @CacheRoute({ ttl: '1m', query: ['page'] })
+  charts(@Param('country') country: string, @Query() query: Record<string, string>) {
+    return { country, query, call: ++this.calls };
+  }
+
+  @Get('missing')
+  @CacheRoute({ ttl: '1m' })
+  missing() {
+    this.calls++;
+    throw new NotFoundException();
+  }
+
+  @Get('with-cookie')
+  @CacheRoute({ ttl: '1m' })
+  withCookie(@Res({ passthrough: true }) res: { setHeader(name: string, value: string): void }) {
+    res.setHeader('Set-Cookie', 'session=abc');
+    return { call: ++this.calls };
+  }
+
+  @Get('me/library')
+  @CacheRoute({ ttl: '1m', perUser: true })
+  library() {
+    return { call: ++this.calls };
+  }
+
+  @Post('charts/:country')
+  @CacheRoute({ ttl: '1m' })
+  update() {
+    return { call: ++this.calls };
+  }
+
+  @Get('plain')
+  plain() {
+    return { call: ++this.calls };
+  }
+}
+
+describe('CacheInterceptor', () => {
+  let app: INestApplication;
+  let controller: ChartsController;
+  const get = (path: string) => request(app.getHttpServer()).get(path);
+
+  beforeEach(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [CacheModule.forRoot({ isGlobal: true })],
+      controllers: [ChartsController],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    app.use((req: { headers: Record<string, string>; user?: { id: string } }, _res: unknown, next: () => void) => {
+      if (req.headers['x-user']) req.user = { id: req.headers['x-user'] };
+      next();
+    });
+    await app.init();
+    controller = app.get(ChartsController);
+  });
+  afterEach(() => app.close());
+
+  it('caches a GET by route, params and allowlisted query; other query params never reach the handler', async () => {
+    const first = await get('/charts/fr?page=1&lang=fr').expect(200);
+    expect(first.body).toEqual({ country: 'fr', query: { page: '1' }, call: 1 });
+    expect(first.headers['x-cache']).toBe('MISS');
+    expect(first.headers['cache-control']).toBe('public, max-age=60');
+    const second = await get('/charts/fr?lang=de&page=1&utm=x').set('X-Forwarded-Host', 'evil.example').expect(200);
+    expect(second.body).toEqual(first.body);
+    expect(second.headers['x-cache']).toBe('HIT');
+    expect(Number(second.headers.age)).toBeGreaterThanOrEqual(0);
+    expect((await get('/charts/fr?page=2').expect(200)).body.call).toBe(2);
+    expect((await get('/charts/de?page=1').expect(200)).body.call).toBe(3);
+  });
+
+  it('does not cache errors or responses that set cookies', async () => {
+    await get('/missing').expect(404);
+    await get('/missing').expect(404);
+    await get('/with-cookie').expect(200);
+    const again = await get('/with-cookie').expect(200);
+    expect(again.body.call).toBe(4);
+  });
+
+  it('keys per-user routes by principal, and does not cache anonymous requests', async () => {
+    const ada = await get('/me/library').set('x-user', 'ada').expect(200);
+    const lin = await get('/me/library').set('x-user', 'lin').expect(200);
+    expect(ada.body.call).not.toBe(lin.body.call);
+    expect(ada.headers['cache-control']).toBe('private, max-age=60');
+    expect((await get('/me/library').set('x-user', 'ada').expect(200)).body).toEqual(ada.body);
+    const anonymous = await get('/me/library').expect(200);
+    expect(anonymous.headers['x-cache']).toBeUndefined();
+    expect((await get('/me/library').expect(200)).body.call).toBe(anonymous.body.call + 1);
+  });
+
+  it('leaves other methods and unmarked routes alone', async () => {
+    await request(app.getHttpServer()).post('/charts/fr').expect(201);
+    const post = await request(app.getHttpServer()).post('/charts/fr').expect(201);
+    expect(post.body.call).toBe(2);
+    expect(post.headers['x-cache']).toBeUndefined();
+    await get('/plain').expect(200);
+    expect((await get('/plain').expect(200)).body.call).toBe(4);
+  });
+});
