@@ -50,7 +50,6 @@ class ChartsController {
 
 describe('CacheInterceptor', () => {
   let app: INestApplication;
-  let controller: ChartsController;
   const get = (path: string) => request(app.getHttpServer()).get(path);
 
   beforeEach(async () => {
@@ -64,7 +63,6 @@ describe('CacheInterceptor', () => {
       next();
     });
     await app.init();
-    controller = app.get(ChartsController);
   });
   afterEach(() => app.close());
 
