@@ -56,7 +56,8 @@ export class WarmupService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.options.warmup?.onBootstrap === false) return;
+    // The warm-up CLI sets the variable: it runs the warm-ups itself, with its own report.
+    if (this.options.warmup?.onBootstrap === false || process.env.NEST_CACHEKIT_SKIP_BOOTSTRAP_WARMUP === '1') return;
     const tasks = this.tasks();
     const failOnError = this.options.warmup?.failOnError === true;
     for (const report of await this.run(tasks.filter((t) => t.blocking))) {

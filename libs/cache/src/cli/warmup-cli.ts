@@ -1,0 +1,146 @@
+import { INestApplicationContext, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { isAbsolute, resolve } from 'node:path';
+import { CacheService } from '../cache.service';
+import { CacheError } from '../errors/cache-error';
+import { WarmupReport, WarmupService } from '../warmup/warmup.service';
+import { readEntryFile } from './entry-file';
+
+export interface WarmupCliOptions {
+  module: string;
+  exportName: string;
+  namespace?: string;
+  dryRun: boolean;
+  from?: string;
+}
+
+/** Where the CLI writes; a test passes its own. */
+export interface CliOutput {
+  out(text: string): void;
+  err(text: string): void;
+  readonly isTTY: boolean;
+}
+
+export const USAGE = `Usage: nest-cachekit warmup --module <compiled app module file> [--export AppModule]
+                            [--namespace <name>] [--dry-run] [--from <entries.json|entries.ndjson>]
+
+Boots the app's context (bootstrap warm-ups skipped), then runs its @Warmup methods (those of one
+namespace with --namespace) with a progress bar and a summary, or, with --from, loads the entries of
+a JSON array or NDJSON file. --dry-run lists what would run, or checks the file's lines (shape and
+namespace; values are checked when written), and writes nothing.
+Exit status: 0 when everything succeeded, 1 when a warm-up failed or a line was bad, 2 on a usage error.`;
+
+export function parseWarmupArgs(argv: readonly string[]): WarmupCliOptions {
+  const args = [...argv];
+  if (args[0] === 'warmup') args.shift();
+  const options: Partial<WarmupCliOptions> = { exportName: 'AppModule', dryRun: false };
+  while (args.length > 0) {
+    const flag = args.shift()!;
+    const value = (): string => {
+      const v = args.shift();
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--module') options.module = value();
+    else if (flag === '--export') options.exportName = value();
+    else if (flag === '--namespace') options.namespace = value();
+    else if (flag === '--from') options.from = value();
+    else if (flag === '--dry-run') options.dryRun = true;
+    else throw new UsageError(`unknown argument ${flag}`);
+  }
+  if (!options.module) throw new UsageError('--module is required');
+  return options as WarmupCliOptions;
+}
+
+export class UsageError extends Error {}
+
+/** Runs the CLI; resolves the process exit status. */
+export async function runWarmupCli(argv: readonly string[], output: CliOutput): Promise<number> {
+  let options: WarmupCliOptions;
+  try {
+    options = parseWarmupArgs(argv);
+  } catch (error) {
+    output.err(`${(error as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const loaded = require(isAbsolute(options.module) ? options.module : resolve(process.cwd(), options.module)) as Record<string, unknown>;
+  const appModule = loaded[options.exportName] as Type<unknown> | undefined;
+  if (typeof appModule !== 'function') {
+    output.err(`${options.module} has no export "${options.exportName}" (use --export)\n`);
+    return 2;
+  }
+  // Warm-ups are the CLI's job here, not the bootstrap's.
+  process.env.NEST_CACHEKIT_SKIP_BOOTSTRAP_WARMUP = '1';
+  const app = await NestFactory.createApplicationContext(appModule, { logger: ['error'] });
+  try {
+    return options.from ? await loadFile(app, options, output) : await runWarmups(app, options, output);
+  } finally {
+    await app.close();
+  }
+}
+
+async function runWarmups(app: INestApplicationContext, options: WarmupCliOptions, output: CliOutput): Promise<number> {
+  const warmups = app.get(WarmupService);
+  const tasks = warmups.tasks({ namespace: options.namespace });
+  if (tasks.length === 0) {
+    output.out(`No @Warmup methods${options.namespace ? ` for namespace "${options.namespace}"` : ''}.\n`);
+    return 0;
+  }
+  if (options.dryRun) {
+    output.out(table(['warm-up', 'namespace', 'priority', 'blocking'], tasks.map((t) => [t.name, t.namespace, String(t.priority), String(t.blocking)])));
+    output.out(`dry run: ${tasks.length} warm-up(s) would run\n`);
+    return 0;
+  }
+  let done = 0;
+  const bar = progress(output, tasks.length);
+  const reports = await warmups.run(tasks, (report) => bar(++done, report.name));
+  output.out(table(['warm-up', 'namespace', 'status', 'entries', 'ms'], reports.map(row)));
+  const failed = reports.filter((r) => !r.ok).length;
+  output.out(`${reports.length - failed} succeeded, ${failed} failed\n`);
+  return failed > 0 ? 1 : 0;
+}
+
+async function loadFile(app: INestApplicationContext, options: WarmupCliOptions, output: CliOutput): Promise<number> {
+  const cache = app.get(CacheService);
+  const { entries, bad, format } = await readEntryFile(options.from!);
+  const unit = format === 'json' ? 'entry' : 'line';
+  const problems = [...bad];
+  let loaded = 0;
+  const bar = progress(output, entries.length);
+  for (const [i, entry] of entries.entries()) {
+    const namespace = entry.namespace ?? options.namespace ?? undefined;
+    try {
+      const target = namespace === undefined ? cache : cache.namespace(namespace);
+      if (!options.dryRun) await target.set(entry.key, entry.value, { ttl: entry.ttl, tags: entry.tags });
+      loaded++;
+    } catch (error) {
+      if (!(error instanceof CacheError)) throw error;
+      problems.push({ line: entry.line, reason: error.message });
+    }
+    bar(i + 1, `${unit} ${entry.line}`);
+  }
+  for (const p of problems.sort((a, b) => a.line - b.line)) output.err(`${unit} ${p.line}: ${p.reason} (skipped)\n`);
+  output.out(`${options.dryRun ? 'dry run: would load' : 'loaded'} ${loaded} entries from ${options.from}, skipped ${problems.length} bad ${unit}(s)\n`);
+  return problems.length > 0 ? 1 : 0;
+}
+
+function row(r: WarmupReport): string[] {
+  return [r.name, r.namespace, r.ok ? 'ok' : `FAILED: ${r.error}`, r.entries === undefined ? '-' : String(r.entries), r.durationMs.toFixed(0)];
+}
+
+/** A progress bar redrawn in place on a terminal, one line per step otherwise (logs, CI). */
+function progress(output: CliOutput, total: number): (done: number, label: string) => void {
+  return (done, label) => {
+    const width = 24;
+    const filled = Math.round((done / Math.max(total, 1)) * width);
+    const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${label}`;
+    if (output.isTTY) output.out(`\r${line}\u001b[K${done === total ? '\n' : ''}`);
+    else output.out(`${line}\n`);
+  };
+}
+
+function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n') + '\n';
+}
