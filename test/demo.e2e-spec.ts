@@ -106,6 +106,42 @@ describe.each(['memory', 'redis'] as const)('demo app on the %s backend', (backe
     await request(server).get('/users/u404/top-tracks').expect(404);
   });
 
+  it('writes a renamed track through to the cache (@CachePut)', async () => {
+    const server = app.getHttpServer();
+    await request(server).get('/tracks/t8').expect(200);
+    const reads = catalog.reads.track;
+    await request(server).put('/tracks/t8').send({ title: `Renamed on ${backend}` }).expect(200);
+    const after = await request(server).get('/tracks/t8').expect(200);
+    expect(after.body.title).toBe(`Renamed on ${backend}`);
+    expect(catalog.reads.track).toBe(reads);
+    await request(server).put('/tracks/t999').send({ title: 'x' }).expect(404);
+  });
+
+  it('drops every cached list about an artist with one tag invalidation (@CacheEvict tags)', async () => {
+    const server = app.getHttpServer();
+    const first = await request(server).get('/artists/nina-vale/tracks').expect(200);
+    expect(first.body.length).toBeGreaterThan(0);
+    await request(server).get('/artists/nina-vale/tracks').expect(200);
+    const reads = catalog.reads.artist;
+    await request(server).post('/artists/nina-vale/refresh').expect(204);
+    await request(server).get('/artists/nina-vale/tracks').expect(200);
+    expect(catalog.reads.artist).toBe(reads + 1);
+  });
+
+  it('caches the charts route whole, keyed by its allowlisted query only (CacheInterceptor)', async () => {
+    const server = app.getHttpServer();
+    const reads = catalog.reads.charts;
+    const miss = await request(server).get('/charts?limit=3&utm_source=mail').expect(200);
+    expect(miss.headers['x-cache']).toBe('MISS');
+    expect(miss.body).toHaveLength(3);
+    const hit = await request(server).get('/charts?limit=3').set('X-Forwarded-Host', 'evil.example').expect(200);
+    expect(hit.headers['x-cache']).toBe('HIT');
+    expect(hit.body).toEqual(miss.body);
+    expect(catalog.reads.charts).toBe(reads + 1);
+    await request(server).get('/charts?limit=abc').expect(400);
+    expect((await request(server).get('/charts?limit=abc').expect(400)).headers['x-cache']).toBeUndefined();
+  });
+
   it('reports per-namespace figures on /cache/stats', async () => {
     const res = await request(app.getHttpServer()).get('/cache/stats').expect(200);
     const tracks = res.body.find((s: { namespace: string }) => s.namespace === 'tracks');

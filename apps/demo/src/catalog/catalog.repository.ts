@@ -25,7 +25,7 @@ const LATENCY_MS = 20;
  */
 @Injectable()
 export class CatalogRepository {
-  readonly reads = { track: 0, topTracks: 0, recommendations: 0 };
+  readonly reads = { track: 0, topTracks: 0, recommendations: 0, artist: 0, charts: 0 };
   private readonly tracks = new Map<string, Track>();
   private readonly plays = new Map<string, Map<string, TrackPlays>>();
 
@@ -67,6 +67,32 @@ export class CatalogRepository {
     return [...this.tracks.values()].filter((t) => t.genre === favourite && !played.has(t.id)).slice(0, limit);
   }
 
+  /** Tracks of one artist, by slug (`nina-vale`). */
+  async tracksByArtist(artist: string): Promise<Track[]> {
+    this.reads.artist++;
+    await delay();
+    return [...this.tracks.values()].filter((t) => slug(t.artist) === artist);
+  }
+
+  async renameTrack(id: string, title: string): Promise<Track | null> {
+    await delay();
+    const track = this.tracks.get(id);
+    if (!track) return null;
+    const renamed = { ...track, title };
+    this.tracks.set(id, renamed);
+    return renamed;
+  }
+
+  /** The most played tracks over all users. */
+  async charts(limit: number): Promise<{ track: Track; plays: number }[]> {
+    this.reads.charts++;
+    await delay();
+    const totals = new Map<string, number>();
+    for (const history of this.plays.values()) for (const p of history.values()) totals.set(p.track.id, (totals.get(p.track.id) ?? 0) + p.plays);
+    return [...totals.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, limit)
+      .map(([id, plays]) => ({ track: this.tracks.get(id)!, plays }));
+  }
+
   userExists(userId: string): boolean {
     return this.plays.has(userId);
   }
@@ -88,5 +114,7 @@ export class CatalogRepository {
     return { ...entry };
   }
 }
+
+export const slug = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 
 const delay = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, LATENCY_MS));

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CacheNamespace, InjectCache, Warmup } from 'nest-cachekit';
+import { CacheEvict, CacheNamespace, CachePut, Cacheable, InjectCache, Warmup } from 'nest-cachekit';
 import { CatalogRepository, Track } from '../catalog/catalog.repository';
 
 const CHART_TOP_FIVE = ['t1', 't2', 't3', 't4', 't5'];
@@ -16,6 +16,24 @@ export class TracksService {
   async warmCharts(): Promise<{ key: string; value: Track }[]> {
     const tracks = await Promise.all(CHART_TOP_FIVE.map((id) => this.catalog.findTrack(id)));
     return tracks.filter((t): t is Track => t !== null).map((track) => ({ key: `track:${track.id}`, value: track }));
+  }
+
+  /** An artist's tracks, tagged with the artist so that one invalidation drops every list about them. */
+  @Cacheable({ namespace: 'tracks', key: 'artist:{artist}:tracks', tags: ['artist:{artist}'] })
+  async byArtist(artist: string): Promise<Track[]> {
+    return this.catalog.tracksByArtist(artist);
+  }
+
+  /** The artist's catalogue changed upstream. */
+  @CacheEvict({ namespace: 'tracks', tags: ['artist:{0}'] })
+  async artistChanged(_artist: string): Promise<void> {
+    return undefined;
+  }
+
+  /** Writes through: the cached details are replaced by the renamed track (not cached when unknown). */
+  @CachePut({ namespace: 'tracks', key: 'track:{id}', unless: (track: Track | null) => track === null })
+  async rename(id: string, title: string): Promise<Track | null> {
+    return this.catalog.renameTrack(id, title);
   }
 
   /** Track details; unknown ids are cached too (as null, for a minute) so that probing them stays cheap. */

@@ -63,7 +63,7 @@ export async function runWarmupCli(argv: readonly string[], output: CliOutput): 
     output.err(`${(error as Error).message}\n\n${USAGE}\n`);
     return 2;
   }
-  const loaded = require(isAbsolute(options.module) ? options.module : resolve(process.cwd(), options.module)) as Record<string, unknown>;
+  const loaded = (await import(isAbsolute(options.module) ? options.module : resolve(process.cwd(), options.module))) as Record<string, unknown>;
   const appModule = loaded[options.exportName] as Type<unknown> | undefined;
   if (typeof appModule !== 'function') {
     output.err(`${options.module} has no export "${options.exportName}" (use --export)\n`);
