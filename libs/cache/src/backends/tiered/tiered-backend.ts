@@ -77,6 +77,7 @@ export class TieredBackend implements CacheBackend {
   private epoch = 0;
   private readonly dirtyKeys = new Set<string>();
   private dirtyAll = false;
+  private replaying = false;
   private readonly logger = new Logger('CacheTiers');
 
   constructor(private readonly options: TieredBackendOptions) {
@@ -129,7 +130,7 @@ export class TieredBackend implements CacheBackend {
     let payload: unknown;
     try {
       payload = await this.l2.get(key);
-      this.options.breaker.success();
+      this.l2Succeeded();
     } catch {
       this.l2Failed();
       return this.fallbackGet(key);
@@ -196,7 +197,7 @@ export class TieredBackend implements CacheBackend {
     let payloads: unknown[];
     try {
       payloads = await this.l2.mget(missing.map((i) => keys[i]));
-      this.options.breaker.success();
+      this.l2Succeeded();
     } catch {
       this.l2Failed();
       for (const i of missing) values[i] = this.fallbackGet(keys[i]);
@@ -275,7 +276,9 @@ export class TieredBackend implements CacheBackend {
     if (this.options.breaker.allows) {
       try {
         await write();
-        this.options.breaker.success();
+        // L2 now holds the newest state of these keys: nothing left to replay for them.
+        if (keys !== null && !this.dirtyAll) for (const k of keys) this.dirtyKeys.delete(k);
+        this.l2Succeeded();
         return true;
       } catch {
         this.l2Failed();
@@ -337,6 +340,18 @@ export class TieredBackend implements CacheBackend {
 
   private publish(message: BusMessage): void {
     this.options.bus?.publish(message);
+  }
+
+  /**
+   * A write that failed while the breaker stayed closed (a short blip) is replayed at the next
+   * successful call, since no half-open probe will come to do it.
+   */
+  private l2Succeeded(): void {
+    this.options.breaker.success();
+    if ((this.dirtyAll || this.dirtyKeys.size > 0) && !this.replaying) {
+      this.replaying = true;
+      this.recover().catch(() => undefined).finally(() => (this.replaying = false));
+    }
   }
 
   private l2Failed(): void {
