@@ -83,6 +83,7 @@ describe('tiered namespace on a flaky byte backend', () => {
     flaky.heal();
     await until(() => events.backendState?.some((e) => e.state === 'closed') ?? false);
     expect(events.backendState!.map((e) => e.state)).toEqual(['open', 'half-open', 'closed']);
+    expect(users().stats().breaker).toEqual({ state: 'closed', opened: 1, halfOpened: 1, closed: 1 });
     // The keys touched during the outage were deleted in L2 at recovery and L1 was cleared: neither
     // the pre-outage 'v1'/'k' nor the L1-only 'v2' is served.
     expect(await users().get('a')).toBeUndefined();

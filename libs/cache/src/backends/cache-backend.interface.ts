@@ -22,6 +22,7 @@ export interface BackendStats {
   fallbacks?: number;
   tiers?: { l1?: { hits: number; misses: number; sets: number; errors: number }; l2?: { hits: number; misses: number; sets: number; errors: number } };
   bus?: { published: number; received: number; forged: number; ownIgnored: number; resyncs: number; connected: boolean };
+  breaker?: { state: 'open' | 'half-open' | 'closed'; opened: number; halfOpened: number; closed: number };
 }
 
 /**

@@ -26,6 +26,8 @@ export interface NamespaceStats {
   tiers?: { l1?: TierStats; l2?: TierStats };
   /** The invalidation bus this namespace's L1 listens to. */
   bus?: BusStats;
+  /** The circuit breaker of the L2 backend: its state and how often it opened, probed and closed. */
+  breaker?: { state: 'open' | 'half-open' | 'closed'; opened: number; halfOpened: number; closed: number };
 }
 
 /** Lookups and writes of one tier. */

@@ -29,6 +29,7 @@ export class CircuitBreaker {
   private readonly logger = new Logger('CacheCircuitBreaker');
   readonly transitions = { opened: 0, halfOpened: 0, closed: 0 };
   private stopped = false;
+  private firstProbeOfOutage = 0;
 
   constructor(readonly backend: string, private readonly options: CircuitBreakerOptions) {}
 
@@ -64,9 +65,12 @@ export class CircuitBreaker {
     clearTimeout(this.timer);
   }
 
-  private open(): void {
-    this.move('open');
-    this.transitions.opened++;
+  private open(reopen = false): void {
+    this.move('open', reopen);
+    if (!reopen) {
+      this.transitions.opened++;
+      this.firstProbeOfOutage = this.transitions.halfOpened + 1;
+    }
     clearTimeout(this.timer);
     if (this.stopped) return;
     this.timer = setTimeout(() => void this.probe(), this.options.openMs);
@@ -79,8 +83,11 @@ export class CircuitBreaker {
     try {
       for (const hook of this.hooks) await hook();
     } catch (error) {
-      this.logger.warn(`Backend "${this.backend}" is still failing; circuit stays open: ${(error as Error).message}`);
-      this.open();
+      // Once per outage: a probe fails every `openMs` while the backend is down.
+      if (this.transitions.halfOpened === this.firstProbeOfOutage) {
+        this.logger.warn(`Backend "${this.backend}" is still failing; circuit stays open: ${(error as Error).message}`);
+      }
+      this.open(true);
       return;
     }
     this.failures = 0;
@@ -88,12 +95,12 @@ export class CircuitBreaker {
     this.move('closed');
   }
 
-  private move(state: BreakerState): void {
+  private move(state: BreakerState, quiet = false): void {
     if (state === this.current) return;
     this.current = state;
     const log = `Backend "${this.backend}" circuit ${state}`;
-    if (state === 'open') this.logger.error(`${log}: calls go to the L1 tier until it recovers`);
-    else this.logger.log(log);
+    if (state === 'open' && !quiet) this.logger.error(`${log}: calls go to the L1 tier until it recovers`);
+    else if (state === 'closed') this.logger.log(`${log}: recovered`);
     for (const listener of [...this.listeners]) {
       try {
         listener(state);

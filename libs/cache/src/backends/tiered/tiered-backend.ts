@@ -232,6 +232,7 @@ export class TieredBackend implements CacheBackend {
       fallbacks: this.fallbacks,
       tiers: { l1: { ...this.l1Stats }, l2: { ...this.l2Stats } },
       ...(this.options.bus ? { bus: this.options.bus.stats() } : {}),
+      breaker: { state: this.options.breaker.state, ...this.options.breaker.transitions },
     };
   }
 
