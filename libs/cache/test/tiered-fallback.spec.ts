@@ -34,6 +34,7 @@ describe('tiered namespace on a flaky byte backend', () => {
         breaker: { failureThreshold: 2, openFor: '50ms' },
         namespaces: {
           users: { backend: 'flaky', ttl: '1h', l1: { ttl: '1m', maxEntries: 100 }, failSafe: { grace: '1h', softTimeout: '30ms', hardTimeout: '150ms' } },
+          early: { backend: 'flaky', ttl: '1h', l1: { ttl: '1m' }, failSafe: { grace: '1h', earlyRefresh: 0.5 } },
         },
       })],
     }).compile();
@@ -142,5 +143,27 @@ describe('tiered namespace on a flaky byte backend', () => {
     flaky.disconnect();
     expect(await users().getOrSet('s', () => 'fresh')).toBe('old');
     expect(events.staleServed).toEqual([{ namespace: 'users', key: 's', reason: 'backend-down' }]);
+  });
+
+  it('early refresh: a getOrSet hit past the given share of its TTL answers the cached value and reloads it in the background, once', async () => {
+    const early = cache.namespace('early');
+    let loads = 0;
+    const loader = async (): Promise<string> => `v${++loads}`;
+    expect(await early.getOrSet('e', loader, { ttl: 300 })).toBe('v1');
+    expect(await early.getOrSet('e', loader, { ttl: 300 })).toBe('v1');
+    expect(loads).toBe(1); // not yet due
+    await new Promise((r) => setTimeout(r, 180));
+    // Due: both calls answer at once with the cached value; one background load between them.
+    expect(await Promise.all([early.getOrSet('e', loader, { ttl: 300 }), early.getOrSet('e', loader, { ttl: 300 })])).toEqual(['v1', 'v1']);
+    await until(async () => (await early.get('e')) === 'v2');
+    expect(loads).toBe(2);
+  });
+
+  it('early refresh is off unless configured: a hit never calls the loader', async () => {
+    let loads = 0;
+    await users().getOrSet('e', async () => ++loads, { ttl: 300 });
+    await new Promise((r) => setTimeout(r, 180));
+    await users().getOrSet('e', async () => ++loads, { ttl: 300 });
+    expect(loads).toBe(1);
   });
 });

@@ -31,6 +31,7 @@ async function startInstance(url: string, overrides: Partial<CacheModuleOptions>
       bus: { secret: SECRET, heartbeat: '100ms' },
       namespaces: {
         users: { backend: 'redis', ttl: '1h', l1: { maxEntries: 1000 }, failSafe: { grace: '1h' }, lock: { ttl: '2s', pollInterval: '10ms' } },
+        early: { backend: 'redis', ttl: '1h', l1: {}, failSafe: { grace: '1h', earlyRefresh: 0.5 }, lock: { ttl: '2s', pollInterval: '10ms' } },
       },
       ...overrides,
     })],
@@ -152,6 +153,23 @@ describe('tiers on a real redis-server, three instances', () => {
     });
     expect(value).toBe('loaded');
     expect(loads).toBe(1);
+  });
+
+  it('early refresh across instances: the instance that gets the lock reloads, the others keep answering the cached value', async () => {
+    const early = (i: number): ReturnType<CacheService['namespace']> => instances[i].cache.namespace('early');
+    let loads = 0;
+    const loader = async (): Promise<string> => {
+      loads++;
+      await sleep(100);
+      return `v${loads}`;
+    };
+    expect(await early(0).getOrSet('e', loader, { ttl: 400 })).toBe('v1');
+    await until(() => early(1).stats().bus!.received >= 1 && early(2).stats().bus!.received >= 1, 2_000);
+    for (const i of [1, 2]) expect(await early(i).getOrSet('e', loader, { ttl: 400 })).toBe('v1');
+    await sleep(250); // past half of the TTL: due for a refresh
+    expect(await Promise.all([0, 1, 2].map((i) => early(i).getOrSet('e', loader, { ttl: 400 })))).toEqual(['v1', 'v1', 'v1']);
+    for (const i of [0, 1, 2]) await until(async () => (await early(i).get('e')) === 'v2', 2_000);
+    expect(loads).toBe(2);
   });
 
   it('a loader that throws under the lock fails its callers and frees the lock for the next load', async () => {

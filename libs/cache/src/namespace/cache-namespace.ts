@@ -12,7 +12,7 @@ import { estimateValueSize } from '../serialization/estimate-value-size';
 import { UnsupportedValueError } from '../serialization/unsupported-value.error';
 import { parseTtl, Ttl } from '../ttl/parse-ttl';
 import { CacheEvents } from '../events/cache-events';
-import { resilientLoad } from '../resilience/resilient-load';
+import { refreshLoad, resilientLoad, ResilientLoadPlan } from '../resilience/resilient-load';
 import { NamespaceStats } from './namespace-stats';
 
 export interface SetOptions {
@@ -170,7 +170,12 @@ export class CacheNamespace<V = unknown> {
       if (!(error instanceof BackendUnavailableError)) throw error;
       this.warnDegraded(error);
     }
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      if (this.tier !== null && this.options.resilience!.earlyRefresh > 0 && this.tier.refreshDue(key)) {
+        this.refreshEarly(key, cached, loader, ttlMs, cacheIf, tags);
+      }
+      return cached;
+    }
     const running = this.inflight.get(key);
     if (running !== undefined) return running.promise as Promise<T>;
     const flight = new Flight();
@@ -343,14 +348,41 @@ export class CacheNamespace<V = unknown> {
     return this.fast !== null;
   }
 
+  /** Early refresh of a fresh entry: one background load per key (single-flight here, try-lock across instances). */
+  private refreshEarly<T>(
+    key: string, cached: T, loader: () => T | Promise<T>, ttlMs: number, cacheIf?: (value: unknown) => boolean, tags?: readonly string[],
+  ): void {
+    if (this.inflight.has(key)) return;
+    const flight = new Flight();
+    const load = refreshLoad(this.loadPlan(key, loader, ttlMs, flight, cacheIf, tags));
+    // Callers of getOrSet that miss meanwhile join the refresh: its value, or (when another instance
+    // holds the lock and refreshes) the value that was fresh when the refresh started.
+    flight.promise = load.then((value) => (value === undefined ? cached : value));
+    this.inflight.set(key, flight);
+    const settle = (): void => {
+      if (this.inflight.get(key) === flight) this.inflight.delete(key);
+    };
+    flight.promise.then(settle, (error: unknown) => {
+      settle();
+      this.logger.warn(`Early refresh failed in namespace "${this.name}"; the cached value stays until it expires: ${(error as Error).message}`);
+    });
+  }
+
   private load<T>(
     key: string, loader: () => T | Promise<T>, ttlMs: number, flight: Flight,
     cacheIf?: (value: unknown) => boolean, tags?: readonly string[],
   ): Promise<T> {
-    const tier = this.tier;
-    if (tier === null) return this.loadAndStore(key, loader, ttlMs, flight, cacheIf, tags);
+    if (this.tier === null) return this.loadAndStore(key, loader, ttlMs, flight, cacheIf, tags);
+    return resilientLoad<T>(this.loadPlan(key, loader, ttlMs, flight, cacheIf, tags));
+  }
+
+  private loadPlan<T>(
+    key: string, loader: () => T | Promise<T>, ttlMs: number, flight: Flight,
+    cacheIf?: (value: unknown) => boolean, tags?: readonly string[],
+  ): ResilientLoadPlan<T> {
+    const tier = this.tier!;
     const resilience = this.options.resilience!;
-    return resilientLoad<T>({
+    return {
       namespace: this.name,
       key,
       load: () => this.loadAndStore(key, loader, ttlMs, flight, cacheIf, tags),
@@ -360,7 +392,7 @@ export class CacheNamespace<V = unknown> {
       softTimeoutMs: resilience.softTimeoutMs,
       hardTimeoutMs: resilience.hardTimeoutMs,
       lock: tier.lock && resilience.lock ? { lock: tier.lock, ttlMs: resilience.lock.ttlMs, pollMs: resilience.lock.pollMs } : undefined,
-    });
+    };
   }
 
   private async loadAndStore<T>(

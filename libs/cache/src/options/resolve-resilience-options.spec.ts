@@ -50,6 +50,7 @@ describe('tier and resilience options', () => {
     [{ bus: { secret: SECRET, heartbeat: '5ms' } }, /^bus\.heartbeat: must be from 10 to 60000 ms/],
     [{ bus: { secret: SECRET, channel: 'a b' } }, /^bus\.channel: must not be empty or contain whitespace/],
     [{ bus: { secret: SECRET, topic: 'x' } }, /^bus\.topic: is not a known option/],
+    [{ redis, bus: { secret: SECRET }, namespaces: { users: { backend: 'redis', l1: {}, failSafe: { grace: '1m', earlyRefresh: 1.5 } } } }, /^namespaces\.users\.failSafe\.earlyRefresh: must not be greater than 0\.99/],
     [{ breaker: { failureThreshold: 0 } }, /^breaker\.failureThreshold: must not be less than 1/],
     [{ breaker: { openFor: 'never' } }, /^breaker\.openFor: "never" is not a duration string/],
   ])('rejects %j with a message naming the field', (options, expected) => {

@@ -1,4 +1,4 @@
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { ResolvedResilienceOptions } from '../backends/tiered/tier-options';
 import { OptionProblem } from '../errors/invalid-options.error';
 import { BUILT_IN_EVICTION_POLICIES, EvictionPolicy, evictionStrategyFactory } from '../eviction/create-eviction-strategy';
@@ -39,6 +39,9 @@ class FailSafeOptionsDto {
 
   @IsOptional()
   hardTimeout?: unknown;
+
+  @IsOptional() @IsNumber() @Min(0.01) @Max(0.99)
+  earlyRefresh?: number;
 }
 
 class LockOptionsDto {
@@ -150,6 +153,7 @@ export function resolveResilience(
   let graceMs = 0;
   let softTimeoutMs = 0;
   let hardTimeoutMs = 0;
+  let earlyRefresh = 0;
   if (failSafe !== undefined) {
     if (!isObject(failSafe)) {
       problems.push({ path: `${path}failSafe`, reason: 'must be an object ({ grace, softTimeout?, hardTimeout? })' });
@@ -159,6 +163,7 @@ export function resolveResilience(
       else graceMs = duration(failSafe.grace, `${path}failSafe.grace`, problems, { min: 1, max: Infinity }) ?? 0;
       softTimeoutMs = duration(failSafe.softTimeout, `${path}failSafe.softTimeout`, problems, { min: 1, max: 600_000 }) ?? 0;
       hardTimeoutMs = duration(failSafe.hardTimeout, `${path}failSafe.hardTimeout`, problems, { min: 1, max: 600_000 }) ?? 0;
+      earlyRefresh = typeof failSafe.earlyRefresh === 'number' ? failSafe.earlyRefresh : 0;
       if (softTimeoutMs > 0 && hardTimeoutMs > 0 && softTimeoutMs >= hardTimeoutMs) {
         problems.push({ path: `${path}failSafe.softTimeout`, reason: `is ${softTimeoutMs} ms, not below hardTimeout (${hardTimeoutMs} ms)` });
       }
@@ -190,6 +195,7 @@ export function resolveResilience(
     graceMs,
     softTimeoutMs,
     hardTimeoutMs,
+    earlyRefresh,
     lock: resolvedLock,
   };
 }

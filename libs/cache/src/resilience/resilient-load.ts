@@ -28,6 +28,22 @@ export interface ResilientLoadPlan<T> {
 }
 
 /**
+ * An early refresh (the cached value is still fresh): reload only if this instance gets the key's
+ * lock at once, skipping the re-read; if another instance holds it, that one is refreshing already.
+ */
+export async function refreshLoad<T>(plan: ResilientLoadPlan<T>): Promise<T | undefined> {
+  const locking = plan.lock;
+  if (locking === undefined) return plan.load();
+  const token = await locking.lock.acquire(plan.key, locking.ttlMs);
+  if (token === undefined) return undefined;
+  try {
+    return await plan.load();
+  } finally {
+    await locking.lock.release(plan.key, token).catch(() => undefined);
+  }
+}
+
+/**
  * A `getOrSet` miss in a tiered namespace: across instances only the holder of the key's lock runs
  * the loader, the others poll the cache for its value (never longer than the lock TTL, after which
  * they load themselves: a holder that died cannot block them); the loader runs under the soft and

@@ -20,6 +20,11 @@ export interface FailSafeOptions {
   softTimeout?: Ttl;
   /** Give up waiting for the loader after this long: stale value, or `LoaderTimeoutError`. The loader still finishes and is cached. */
   hardTimeout?: Ttl;
+  /**
+   * Early refresh: a `getOrSet` hit on an entry older than this share of its TTL (e.g. 0.8) returns it
+   * and reloads it in the background (one instance per key when `lock` is on), so hot keys never expire.
+   */
+  earlyRefresh?: number;
 }
 
 /** `namespaces.<name>.lock` (needs `l1` on `redis`): one loader per key across instances. */
@@ -54,5 +59,7 @@ export interface ResolvedResilienceOptions {
   readonly graceMs: number;
   readonly softTimeoutMs: number;
   readonly hardTimeoutMs: number;
+  /** 0 = off; else the share of the TTL after which a hit triggers a background reload. */
+  readonly earlyRefresh: number;
   readonly lock: { readonly ttlMs: number; readonly pollMs: number } | null;
 }

@@ -39,6 +39,7 @@ export class TierRuntime {
       l2,
       l1TtlMs: resilience.l1.ttlMs,
       graceMs: resilience.graceMs,
+      earlyRefresh: resilience.earlyRefresh,
       breaker: this.breaker(backendName),
       bus: redis ? this.busOn(redis) : undefined,
       lock: redis && resilience.lock ? new RedisLock(redis.connection, context.keyPrefix, context.namespace) : undefined,

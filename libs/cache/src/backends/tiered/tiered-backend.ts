@@ -27,21 +27,23 @@ export interface TieredBackendOptions {
   l1TtlMs: number;
   /** Fail-safe: how long past its TTL an entry is kept for stale answers; 0 = none. */
   graceMs: number;
+  /** Share of the TTL after which a `getOrSet` hit reloads in the background; 0 = off. */
+  earlyRefresh?: number;
   breaker: CircuitBreaker;
   bus?: InvalidationBus;
   lock?: RedisLock;
   events: CacheEvents;
 }
 
-/** An L1 slot: the live value and when it stops being fresh (ms since epoch; 0 = never). */
+/** An L1 slot: the live value, when it stops being fresh and when it is due for an early refresh (ms since epoch; 0 = never). */
 class L1Entry {
-  constructor(readonly value: unknown, readonly freshUntil: number) {}
+  constructor(readonly value: unknown, readonly freshUntil: number, readonly refreshAt: number) {}
 }
 
 /** Keys written or deleted while L2 was down, beyond which the whole namespace is cleared at recovery. */
 const MAX_DIRTY_KEYS = 10_000;
 const DIRTY_REPLAY_BATCH = 100;
-/** L2 payloads carry their logical expiry: `\x1e<freshUntil base36>\x1e<payload>`. */
+/** L2 payloads carry their logical expiry (and early-refresh time): `\x1e<freshUntil base36>[:<refreshAt base36>]\x1e<payload>`. */
 const ENVELOPE = '\u001e';
 
 type Counters = { hits: number; misses: number; sets: number; errors: number };
@@ -115,6 +117,12 @@ export class TieredBackend implements CacheBackend {
     return (this.l1.get(key) as L1Entry | undefined)?.value;
   }
 
+  /** Whether a fresh L1 copy is past its early-refresh time (checked on `getOrSet` hits only). */
+  refreshDue(key: string): boolean {
+    const entry = this.l1.get(key) as L1Entry | undefined;
+    return entry !== undefined && entry.refreshAt !== 0 && entry.refreshAt <= Date.now();
+  }
+
   /** Counts and reports a stale answer given by the namespace. @internal */
   reportStale(key: string, reason: 'loader-error' | 'loader-timeout' | 'backend-down'): void {
     this.staleServed++;
@@ -147,22 +155,25 @@ export class TieredBackend implements CacheBackend {
   }
 
   async set(key: string, value: unknown, ttlMs: number, sizeBytes: number, tags?: readonly string[]): Promise<void> {
-    const freshUntil = ttlMs > 0 ? Date.now() + ttlMs : 0;
-    const payload = this.wrap(this.codec!.encode(value), freshUntil);
+    const now = Date.now();
+    const freshUntil = ttlMs > 0 ? now + ttlMs : 0;
+    const refreshAt = this.refreshAtOf(now, ttlMs);
+    const payload = this.wrap(this.codec!.encode(value), freshUntil, refreshAt);
     this.epoch++;
     if (await this.toL2('set', () => this.l2.set(key, payload, this.l2Ttl(ttlMs), Buffer.byteLength(payload), tags), [key])) {
       this.l2Stats.sets++;
       this.publish({ n: this.options.namespace, o: 'k', k: [key] });
     }
-    this.fill(key, value, freshUntil, sizeBytes);
+    this.fill(key, value, freshUntil, sizeBytes, refreshAt);
   }
 
   async mset(entries: readonly BackendEntry[]): Promise<void> {
     const now = Date.now();
     const prepared = entries.map((e) => {
       const freshUntil = e.ttlMs > 0 ? now + e.ttlMs : 0;
-      const payload = this.wrap(this.codec!.encode(e.value), freshUntil);
-      return { entry: e, freshUntil, l2: { key: e.key, value: payload, ttlMs: this.l2Ttl(e.ttlMs), sizeBytes: Buffer.byteLength(payload), tags: e.tags } };
+      const refreshAt = this.refreshAtOf(now, e.ttlMs);
+      const payload = this.wrap(this.codec!.encode(e.value), freshUntil, refreshAt);
+      return { entry: e, freshUntil, refreshAt, l2: { key: e.key, value: payload, ttlMs: this.l2Ttl(e.ttlMs), sizeBytes: Buffer.byteLength(payload), tags: e.tags } };
     });
     this.epoch++;
     const keys = entries.map((e) => e.key);
@@ -170,7 +181,7 @@ export class TieredBackend implements CacheBackend {
       this.l2Stats.sets += entries.length;
       this.publish({ n: this.options.namespace, o: 'k', k: keys });
     }
-    for (const p of prepared) this.fill(p.entry.key, p.entry.value, p.freshUntil, p.entry.sizeBytes);
+    for (const p of prepared) this.fill(p.entry.key, p.entry.value, p.freshUntil, p.entry.sizeBytes, p.refreshAt);
   }
 
   async delete(key: string): Promise<boolean> {
@@ -248,14 +259,14 @@ export class TieredBackend implements CacheBackend {
   }
 
   private async accept(key: string, payload: string, epoch: number): Promise<unknown> {
-    const { freshUntil, body } = this.unwrap(payload);
+    const { freshUntil, refreshAt, body } = this.unwrap(payload);
     const value = await this.codec!.decode(key, body);
     if (value === undefined) {
       this.l2Stats.misses++;
       return undefined;
     }
     // Keep a stale entry in L1 too (it is within grace, or L2 would have dropped it): fail-safe answers from there.
-    if (epoch === this.epoch) this.fill(key, value, freshUntil, 0);
+    if (epoch === this.epoch) this.fill(key, value, freshUntil, 0, refreshAt);
     if (freshUntil !== 0 && freshUntil <= Date.now()) {
       this.l2Stats.misses++;
       return undefined;
@@ -295,7 +306,7 @@ export class TieredBackend implements CacheBackend {
     return false;
   }
 
-  private fill(key: string, value: unknown, freshUntil: number, sizeBytes: number): void {
+  private fill(key: string, value: unknown, freshUntil: number, sizeBytes: number, refreshAt: number): void {
     const now = Date.now();
     let ttl = this.options.l1TtlMs;
     if (freshUntil !== 0) {
@@ -303,7 +314,7 @@ export class TieredBackend implements CacheBackend {
       if (left <= 0) return;
       ttl = ttl === 0 ? left : Math.min(ttl, left);
     }
-    this.l1.set(key, new L1Entry(value, freshUntil), ttl, sizeBytes);
+    this.l1.set(key, new L1Entry(value, freshUntil, refreshAt), ttl, sizeBytes);
     this.l1Stats.sets++;
   }
 
@@ -371,16 +382,25 @@ export class TieredBackend implements CacheBackend {
     return ttlMs > 0 ? ttlMs + this.graceMs : 0;
   }
 
-  private wrap(payload: string, freshUntil: number): string {
-    return ENVELOPE + freshUntil.toString(36) + ENVELOPE + payload;
+  private refreshAtOf(now: number, ttlMs: number): number {
+    const share = this.options.earlyRefresh ?? 0;
+    return share > 0 && ttlMs > 0 ? now + Math.floor(ttlMs * share) : 0;
   }
 
-  private unwrap(payload: string): { freshUntil: number; body: string } {
-    if (payload.charCodeAt(0) !== 0x1e) return { freshUntil: 0, body: payload };
+  private wrap(payload: string, freshUntil: number, refreshAt: number): string {
+    const times = refreshAt > 0 ? `${freshUntil.toString(36)}:${refreshAt.toString(36)}` : freshUntil.toString(36);
+    return ENVELOPE + times + ENVELOPE + payload;
+  }
+
+  /** A payload without a (valid) envelope was written by a namespace without tiers: its expiry is unknown. */
+  private unwrap(payload: string): { freshUntil: number; refreshAt: number; body: string } {
+    if (payload.charCodeAt(0) !== 0x1e) return { freshUntil: 0, refreshAt: 0, body: payload };
     const end = payload.indexOf(ENVELOPE, 1);
-    const freshUntil = end > 0 ? parseInt(payload.slice(1, end), 36) : NaN;
-    if (!Number.isFinite(freshUntil)) return { freshUntil: 0, body: payload };
-    return { freshUntil, body: payload.slice(end + 1) };
+    const [fresh, refresh] = (end > 0 ? payload.slice(1, end) : '').split(':');
+    const freshUntil = parseInt(fresh, 36);
+    const refreshAt = refresh === undefined ? 0 : parseInt(refresh, 36);
+    if (!Number.isFinite(freshUntil) || !Number.isFinite(refreshAt)) return { freshUntil: 0, refreshAt: 0, body: payload };
+    return { freshUntil, refreshAt, body: payload.slice(end + 1) };
   }
 }
 
