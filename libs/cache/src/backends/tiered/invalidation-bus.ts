@@ -54,6 +54,7 @@ export class InvalidationBus {
   private lastOwnHeartbeat = 0;
   private timer: NodeJS.Timeout | undefined;
   private lastForgedLog = 0;
+  private stopped = false;
 
   constructor(private readonly publisher: Redis, private readonly options: InvalidationBusOptions) {
     // A subscriber waits for the server as long as it takes; it holds no caller's request.
@@ -75,6 +76,7 @@ export class InvalidationBus {
   /** Subscribes (in the background if Redis is down) and starts the heartbeat. */
   start(): void {
     this.subscriber.subscribe(this.options.channel).catch((error: Error) => {
+      if (this.stopped) return;
       this.logger.warn(`Bus subscription failed, L1 stays distrusted until it succeeds: ${error.message}`);
     });
     this.timer = setInterval(() => this.beat(), this.options.heartbeatMs);
@@ -83,9 +85,26 @@ export class InvalidationBus {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     this.trust = false;
-    this.subscriber.disconnect();
+    // A connection closed during its handshake makes ioredis schedule a reconnect; let it finish first (bounded).
+    if (this.subscriber.status === 'connecting' || this.subscriber.status === 'connect') {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1_000);
+        const done = (): void => {
+          clearTimeout(timer);
+          resolve();
+        };
+        this.subscriber.once('ready', done);
+        this.subscriber.once('end', done);
+      });
+    }
+    try {
+      await this.subscriber.quit();
+    } catch {
+      this.subscriber.disconnect();
+    }
   }
 
   publish(message: BusMessage): void {

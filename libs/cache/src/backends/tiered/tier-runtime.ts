@@ -21,6 +21,7 @@ export interface TierRuntimeOptions {
 export class TierRuntime {
   private readonly breakers = new Map<string, CircuitBreaker>();
   private bus: InvalidationBus | undefined;
+  private started = false;
 
   constructor(private readonly options: TierRuntimeOptions) {}
 
@@ -47,8 +48,10 @@ export class TierRuntime {
     });
   }
 
-  /** Starts the bus once every tiered namespace is registered on it. */
+  /** Starts the bus once every tiered namespace is registered on it (later calls do nothing). */
   start(): void {
+    if (this.started) return;
+    this.started = true;
     this.bus?.start();
   }
 
