@@ -3,6 +3,7 @@
  * contexts) share one Redis. The L1 hit path, the authenticated invalidation bus, the cross-instance
  * stampede lock and the Lua scripts behind it.
  */
+import { Injectable } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
 import { createHmac } from 'node:crypto';
 import Redis from 'ioredis';
@@ -11,6 +12,7 @@ import { RedisBackend } from '../src/backends/redis/redis-backend';
 import { RedisLock } from '../src/backends/redis/redis-lock';
 import { defineCacheScripts } from '../src/backends/redis/redis-scripts';
 import { CacheModule } from '../src/cache.module';
+import { Cacheable } from '../src/decorators/cacheable.decorator';
 import { CacheService } from '../src/cache.service';
 import { CacheModuleOptions } from '../src/options/cache-module-options.interface';
 
@@ -21,6 +23,19 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5_000)
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await sleep(10);
+  }
+}
+
+/** Loader runs of the decorated method, summed over every instance in this process. */
+let trackLoads = 0;
+
+@Injectable()
+class TrackService {
+  @Cacheable({ namespace: 'users', key: 'track:{0}' })
+  async track(id: string): Promise<{ id: string }> {
+    trackLoads++;
+    await sleep(150);
+    return { id };
   }
 }
 
@@ -35,6 +50,7 @@ async function startInstance(url: string, overrides: Partial<CacheModuleOptions>
       },
       ...overrides,
     })],
+    providers: [TrackService],
   }).compile();
   await moduleRef.init();
   const cache = moduleRef.get(CacheService);
@@ -141,6 +157,28 @@ describe('tiers on a real redis-server, three instances', () => {
     expect(loads).toBe(1);
     expect(results.every((r) => r.n === 42)).toBe(true);
     expect(await admin.exists('cache:{users}:\u001flock:hot')).toBe(0); // released by its owner
+  });
+
+  it('@Cacheable: 1000 concurrent calls across 3 instances run the method once', async () => {
+    trackLoads = 0;
+    const services = instances.map((i) => i.moduleRef.get(TrackService));
+    const results = await Promise.all(Array.from({ length: 1000 }, (_, n) => services[n % 3].track('t1')));
+    expect(trackLoads).toBe(1);
+    expect(results.every((r) => r.id === 't1')).toBe(true);
+  });
+
+  it('after a bus disconnect, L1 is bypassed and then cleared: a message missed meanwhile is never served from L1', async () => {
+    await users(0).set('k', 'v1');
+    await until(() => users(1).stats().bus!.received >= 1, 2_000);
+    expect(await users(1).get('k')).toBe('v1'); // in instance 1's L1 now
+    const resyncs = users(1).stats().bus!.resyncs;
+    // Cut every subscriber connection: the invalidation published next may be lost.
+    await admin.client('KILL', 'TYPE', 'pubsub');
+    await users(0).set('k', 'v2');
+    // Instance 1 never answers its old L1 copy again: first it reads through to Redis, then its L1 is cleared.
+    await until(async () => (await users(1).get('k')) === 'v2', 3_000);
+    await until(() => users(1).stats().bus!.resyncs > resyncs && users(1).stats().bus!.connected, 5_000);
+    expect(await users(1).get('k')).toBe('v2');
   });
 
   it('a lock whose holder died does not block the others past the lock TTL', async () => {
