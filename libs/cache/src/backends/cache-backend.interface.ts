@@ -17,6 +17,12 @@ export interface BackendStats {
   bytes?: number;
   evictions?: number;
   expirations?: number;
+  /** Tiered backends only (see `NamespaceStats`). */
+  staleServed?: number;
+  fallbacks?: number;
+  tiers?: { l1?: { hits: number; misses: number; sets: number; errors: number }; l2?: { hits: number; misses: number; sets: number; errors: number } };
+  bus?: { published: number; received: number; forged: number; ownIgnored: number; resyncs: number; connected: boolean };
+  breaker?: { state: 'open' | 'half-open' | 'closed'; opened: number; halfOpened: number; closed: number };
 }
 
 /**

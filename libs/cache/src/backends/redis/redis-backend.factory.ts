@@ -25,6 +25,11 @@ export class RedisBackendFactory implements CacheBackendFactory {
     });
   }
 
+  /** The shared client, for the tiers' invalidation bus and locks. @internal */
+  get connection(): ScriptedRedis {
+    return this.client;
+  }
+
   create(context: BackendContext): CacheBackend {
     return new RedisBackend(this.client, context.keyPrefix, context.namespace);
   }

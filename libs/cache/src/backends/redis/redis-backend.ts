@@ -19,16 +19,59 @@ const GLOB_SPECIAL = /[*?[\]\\]/g;
 export class RedisBackend implements CacheBackend {
   readonly name = 'redis';
   readonly storesLiveValues = false;
+  /** Gets issued in the same tick, sent as one MGET (see `get`). */
+  private batch: GetBatch | null = null;
+  /** MGET needs every key in one Cluster slot: only prefixes with a `{hash tag}` guarantee it. */
+  private readonly batchable: boolean;
 
   constructor(
     private readonly client: ScriptedRedis,
     private readonly keyPrefix: string,
     private readonly namespace: string,
-  ) {}
+  ) {
+    this.batchable = /\{[^}]+\}/.test(keyPrefix);
+  }
 
-  async get(key: string): Promise<string | undefined> {
-    const value = await this.run('get', () => this.client.get(this.keyPrefix + key));
+  /**
+   * Concurrent gets of one tick (e.g. 64 requests in flight) are coalesced into one MGET round trip:
+   * at high concurrency a Node Redis client is bound by its own per-command CPU, not by Redis.
+   */
+  get(key: string): Promise<string | undefined> {
+    if (!this.batchable) return this.getOne(this.keyPrefix + key);
+    let batch = this.batch;
+    if (batch === null) {
+      batch = this.batch = new GetBatch();
+      process.nextTick(() => this.flush());
+    }
+    return batch.add(this.keyPrefix + key);
+  }
+
+  /** Atomically reads an entry and resets its TTL to `ttlMs` (sliding expiry), in one Lua script. */
+  async getAndRefreshTtl(key: string, ttlMs: number): Promise<string | undefined> {
+    const value = await this.run('get', () => this.client.cachekitGetAndRefreshTtl(1, this.keyPrefix + key, ttlMs));
     return value ?? undefined;
+  }
+
+  private async getOne(redisKey: string): Promise<string | undefined> {
+    const value = await this.run('get', () => this.client.get(redisKey));
+    return value ?? undefined;
+  }
+
+  private flush(): void {
+    const batch = this.batch!;
+    this.batch = null;
+    if (batch.keys.length === 1) {
+      this.getOne(batch.keys[0]).then((v) => batch.resolves[0](v), (e) => batch.rejects[0](e));
+      return;
+    }
+    this.run('get', () => this.client.mget(batch.keys)).then(
+      (values) => {
+        for (let i = 0; i < values.length; i++) batch.resolves[i](values[i] ?? undefined);
+      },
+      (error) => {
+        for (const reject of batch.rejects) reject(error);
+      },
+    );
   }
 
   async set(key: string, value: unknown, ttlMs: number, _size?: number, tags?: readonly string[]): Promise<void> {
@@ -93,7 +136,8 @@ export class RedisBackend implements CacheBackend {
       cursor = next;
       if (keys.length > 0) {
         await this.run('clear', () => this.client.unlink(...keys));
-        removed += keys.filter((k) => !k.startsWith(TAG_MARK, this.keyPrefix.length)).length;
+        // Tag sets and locks (both after a control character) are not entries.
+        removed += keys.filter((k) => k.charCodeAt(this.keyPrefix.length) !== 0x1f).length;
       }
     } while (cursor !== '0');
     return removed;
@@ -105,5 +149,19 @@ export class RedisBackend implements CacheBackend {
     } catch (error) {
       throw new BackendUnavailableError(this.name, this.namespace, operation, error);
     }
+  }
+}
+
+class GetBatch {
+  readonly keys: string[] = [];
+  readonly resolves: ((value: string | undefined) => void)[] = [];
+  readonly rejects: ((error: unknown) => void)[] = [];
+
+  add(redisKey: string): Promise<string | undefined> {
+    return new Promise((resolve, reject) => {
+      this.keys.push(redisKey);
+      this.resolves.push(resolve);
+      this.rejects.push(reject);
+    });
   }
 }
