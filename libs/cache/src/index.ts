@@ -35,6 +35,7 @@ export type { RedisConnectionOptions, RedisTlsOptions } from './backends/redis/r
 export type { EvictionStrategy, EvictionStrategyFactory } from './eviction/eviction-strategy.interface';
 export { LruStrategy } from './eviction/lru-strategy';
 export { LfuStrategy } from './eviction/lfu-strategy';
+export { AdaptiveStrategy } from './eviction/adaptive/adaptive-strategy';
 
 export type { Serializer } from './serialization/serializer.interface';
 export { TaggedJsonSerializer } from './serialization/tagged-json-serializer';

@@ -1,0 +1,217 @@
+import { EvictionStrategy } from '../eviction-strategy.interface';
+import { growInt32Array as grow } from '../grow-int32-array';
+import { FrequencySketch } from './frequency-sketch';
+import { hashKey } from './hash-key';
+import { WindowClimber } from './window-climber';
+
+const NONE = -1;
+/** Segment of a slot. */
+const FREE = 0;
+const WINDOW = 1;
+const PROBATION = 2;
+const PROTECTED = 3;
+
+/**
+ * Protected segment = 80% of the main space: the SLRU split of W-TinyLFU (TinyLFU paper, §4.1;
+ * Caffeine's default). Entries hit twice in main live there; probation keeps the rest.
+ */
+const PROTECTED_SHARE = 0.8;
+/**
+ * A candidate at least this popular (of 15) may displace a more popular-looking victim, with
+ * probability 1/128. Without it, an attacker who makes keys collide with a victim's counters could
+ * keep every newcomer out (Caffeine's hash-flooding guard: threshold 6, a bit under half the
+ * counter range, so that one-hit keys never pass; 1/128 keeps the cost to hit ratio negligible).
+ */
+const WARM_CANDIDATE = 6;
+const RANDOM_ADMISSION_MASK = 127;
+
+/**
+ * W-TinyLFU with a hill-climbing window: the adaptive eviction strategy.
+ *
+ * New entries enter a small LRU "window". When the window is full, its oldest entry competes with
+ * the main space's next victim (the oldest of the SLRU probation segment), and the one that a
+ * count-min sketch of recent accesses says is less popular is evicted: TinyLFU admission
+ * (Einziger, Friedman & Manes, ACM ToS 2017). The window's share of the cache is tuned online by
+ * a hill climber on the observed hit rate (Einziger et al., Middleware 2018), so the policy leans
+ * to recency on recency-friendly workloads and to frequency on frequency-friendly ones; scans and
+ * loops pass through the window and are kept out of main by the sketch.
+ *
+ * Learning needs both hits and misses: a hit is `access`, a miss is `insert` (the backend inserts a
+ * key after a miss). Every operation is O(1) amortised, without timers or allocation: the sketch is
+ * halved once per 10 × capacity accesses, and window resizing moves each entry at most once per stay.
+ * Cost per slot: prev/next links (as LRU), the key's hash, a segment byte, and 16 sketch counters
+ * (8 bytes).
+ */
+export class AdaptiveStrategy implements EvictionStrategy {
+  readonly name = 'adaptive';
+
+  private prev = new Int32Array(0);
+  private next = new Int32Array(0);
+  /** Key hash per slot, computed once in `insert`, since `access` only gets the slot. */
+  private hashes = new Int32Array(0);
+  private segment = new Uint8Array(0);
+  /** Per segment (index = WINDOW, PROBATION, PROTECTED): most recent, least recent, size. */
+  private readonly heads = new Int32Array([NONE, NONE, NONE, NONE]);
+  private readonly tails = new Int32Array([NONE, NONE, NONE, NONE]);
+  private readonly counts = new Int32Array(4);
+  private live = 0;
+
+  private readonly sketch = new FrequencySketch();
+  private readonly climber = new WindowClimber();
+  /** Learning starts at the first eviction: while the cache fills, every hit rate looks like progress. */
+  private full = false;
+
+  /** `victim()` must not change state, so its decision waits here until `remove(victim)` carries it out. */
+  private chosenVictim = NONE;
+  /** The window entry that wins its duel and enters main when `chosenVictim` goes. */
+  private chosenCandidate = NONE;
+  private admitted = 0;
+  private rejected = 0;
+
+  resize(capacity: number): void {
+    this.prev = grow(this.prev, capacity);
+    this.next = grow(this.next, capacity);
+    this.hashes = grow(this.hashes, capacity);
+    if (this.segment.length < capacity) {
+      const bigger = new Uint8Array(capacity);
+      bigger.set(this.segment);
+      this.segment = bigger;
+    }
+    this.sketch.ensureCapacity(capacity);
+    this.climber.setSampleSize(FrequencySketch.SAMPLE_FACTOR * capacity);
+  }
+
+  insert(slot: number, key: string): void {
+    this.chosenVictim = NONE;
+    const hash = hashKey(key);
+    this.hashes[slot] = hash;
+    this.sketch.increment(hash);
+    if (this.full) this.climber.miss();
+    this.pushHead(WINDOW, slot);
+    this.live++;
+    this.fitWindow();
+  }
+
+  access(slot: number): void {
+    this.chosenVictim = NONE;
+    this.sketch.increment(this.hashes[slot]);
+    if (this.full) this.climber.hit();
+    const segment = this.segment[slot];
+    if (segment === PROBATION) {
+      this.unlink(PROBATION, slot);
+      this.pushHead(PROTECTED, slot);
+      this.fitProtected();
+    } else if (this.heads[segment] !== slot) {
+      this.unlink(segment, slot);
+      this.pushHead(segment, slot);
+    }
+  }
+
+  remove(slot: number): void {
+    const segment = this.segment[slot];
+    const evicted = slot === this.chosenVictim;
+    const candidate = this.chosenCandidate;
+    this.chosenVictim = NONE;
+    if (segment === FREE) return;
+    this.unlink(segment, slot);
+    this.segment[slot] = FREE;
+    this.live--;
+    if (!evicted) return;
+    this.full = true;
+    if (candidate !== NONE) {
+      // The window's oldest entry beat main's victim: it moves to main, the newcomer takes its place.
+      this.unlink(WINDOW, candidate);
+      this.pushHead(PROBATION, candidate);
+      this.admitted++;
+    } else if (segment === WINDOW && this.tails[PROBATION] !== NONE) {
+      this.rejected++;
+    }
+  }
+
+  victim(): number {
+    if (this.chosenVictim !== NONE) return this.chosenVictim;
+    const candidate = this.tails[WINDOW];
+    const mainVictim = this.tails[PROBATION] !== NONE ? this.tails[PROBATION] : this.tails[PROTECTED];
+    this.chosenCandidate = NONE;
+    if (candidate === NONE) this.chosenVictim = mainVictim;
+    else if (mainVictim === NONE) this.chosenVictim = candidate;
+    // The window is below its share: it grows by one, main gives up its victim.
+    else if (this.counts[WINDOW] < this.windowTarget()) this.chosenVictim = mainVictim;
+    else if (this.admits(candidate, mainVictim)) {
+      this.chosenVictim = mainVictim;
+      this.chosenCandidate = candidate;
+    } else this.chosenVictim = candidate;
+    return this.chosenVictim;
+  }
+
+  state(): Record<string, number> {
+    const round = (x: number, digits: number): number => Number(x.toFixed(digits));
+    return {
+      windowPercent: round(this.climber.share * 100, 2),
+      windowEntries: this.counts[WINDOW],
+      probationEntries: this.counts[PROBATION],
+      protectedEntries: this.counts[PROTECTED],
+      climberStepPercent: round(this.climber.step * 100, 3),
+      climberSamples: this.climber.samples,
+      sampleHitRate: round(this.climber.lastHitRate, 4),
+      sketchResets: this.sketch.resets,
+      sketchAccessesUntilReset: this.sketch.untilReset,
+      admitted: this.admitted,
+      rejected: this.rejected,
+    };
+  }
+
+  /** TinyLFU's admission duel: the more popular key stays; ties keep the incumbent. */
+  private admits(candidate: number, victim: number): boolean {
+    const candidateFrequency = this.sketch.frequency(this.hashes[candidate]);
+    if (candidateFrequency > this.sketch.frequency(this.hashes[victim])) return true;
+    if (candidateFrequency < WARM_CANDIDATE) return false;
+    // Deterministic "random": a hash of the eviction count, so victim() stays a pure function of state.
+    return (Math.imul(this.admitted + this.rejected + 1, 0x9e3779b1) >>> 25 & RANDOM_ADMISSION_MASK) === 0;
+  }
+
+  private windowTarget(): number {
+    return Math.max(1, Math.floor(this.climber.share * this.live));
+  }
+
+  /** Moves the window's oldest entries to probation while the window is over its share. */
+  private fitWindow(): void {
+    const target = this.windowTarget();
+    while (this.counts[WINDOW] > target) {
+      const oldest = this.tails[WINDOW];
+      this.unlink(WINDOW, oldest);
+      this.pushHead(PROBATION, oldest);
+    }
+  }
+
+  /** Demotes the protected segment's oldest entries to probation while it is over its share of main. */
+  private fitProtected(): void {
+    const target = Math.floor(PROTECTED_SHARE * (this.live - this.counts[WINDOW]));
+    while (this.counts[PROTECTED] > target) {
+      const oldest = this.tails[PROTECTED];
+      this.unlink(PROTECTED, oldest);
+      this.pushHead(PROBATION, oldest);
+    }
+  }
+
+  private pushHead(segment: number, slot: number): void {
+    const head = this.heads[segment];
+    this.prev[slot] = NONE;
+    this.next[slot] = head;
+    if (head !== NONE) this.prev[head] = slot;
+    else this.tails[segment] = slot;
+    this.heads[segment] = slot;
+    this.segment[slot] = segment;
+    this.counts[segment]++;
+  }
+
+  private unlink(segment: number, slot: number): void {
+    const p = this.prev[slot];
+    const n = this.next[slot];
+    if (p !== NONE) this.next[p] = n;
+    else this.heads[segment] = n;
+    if (n !== NONE) this.prev[n] = p;
+    else this.tails[segment] = p;
+    this.counts[segment]--;
+  }
+}
