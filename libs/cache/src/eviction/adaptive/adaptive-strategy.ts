@@ -2,7 +2,7 @@ import { EvictionStrategy } from '../eviction-strategy.interface';
 import { growInt32Array as grow } from '../grow-int32-array';
 import { FrequencySketch } from './frequency-sketch';
 import { hashKey } from './hash-key';
-import { WindowClimber } from './window-climber';
+import { EvictionHistory, FROM_MAIN, FROM_WINDOW } from './eviction-history';
 
 const NONE = -1;
 /** Segment of a slot. */
@@ -17,6 +17,11 @@ const PROTECTED = 3;
  */
 const PROTECTED_SHARE = 0.8;
 /**
+ * The window starts at 1% of the cache: W-TinyLFU's static window in the TinyLFU paper (§4.1),
+ * its best single value across the paper's traces; regrets move it from there.
+ */
+const INITIAL_WINDOW_SHARE = 0.01;
+/**
  * A candidate at least this popular (of 15) may displace a more popular-looking victim, with
  * probability 1/128. Without it, an attacker who makes keys collide with a victim's counters could
  * keep every newcomer out (Caffeine's hash-flooding guard: threshold 6, a bit under half the
@@ -26,21 +31,27 @@ const WARM_CANDIDATE = 6;
 const RANDOM_ADMISSION_MASK = 127;
 
 /**
- * W-TinyLFU with a hill-climbing window: the adaptive eviction strategy.
+ * W-TinyLFU with a window sized online by ghost regrets: the adaptive eviction strategy.
  *
  * New entries enter a small LRU "window". When the window is full, its oldest entry competes with
  * the main space's next victim (the oldest of the SLRU probation segment), and the one that a
  * count-min sketch of recent accesses says is less popular is evicted: TinyLFU admission
- * (Einziger, Friedman & Manes, ACM ToS 2017). The window's share of the cache is tuned online by
- * a hill climber on the observed hit rate (Einziger et al., Middleware 2018), so the policy leans
- * to recency on recency-friendly workloads and to frequency on frequency-friendly ones; scans and
- * loops pass through the window and are kept out of main by the sketch.
+ * (Einziger, Friedman & Manes, ACM ToS 2017). Scans and loops pass through the window and the
+ * sketch keeps them out of main.
  *
- * Learning needs both hits and misses: a hit is `access`, a miss is `insert` (the backend inserts a
- * key after a miss). Every operation is O(1) amortised, without timers or allocation: the sketch is
- * halved once per 10 × capacity accesses, and window resizing moves each entry at most once per stay.
- * Cost per slot: prev/next links (as LRU), the key's hash, a segment byte, and 16 sketch counters
- * (8 bytes).
+ * The window's share is learned online from regrets, with ARC's rule (Megiddo & Modha, FAST '03):
+ * a miss on a key recently evicted from the window says a larger window would have hit, so the
+ * window grows by one entry (times the ratio of main to window evictions, ARC's |B2|/|B1|); a miss
+ * on a key recently evicted from main shrinks it likewise. The policy so leans to recency (up to a
+ * 100% window, which is LRU) or to frequency (down to a one-entry window) as the workload asks,
+ * and follows it when it shifts. (A hill climber on the sampled hit rate, as in Caffeine and
+ * Einziger et al., Middleware 2018, was measured too: see the README.)
+ *
+ * Learning needs misses: a miss is `insert` (the backend inserts a key after a miss), a hit is
+ * `access`. Every operation is O(1) amortised, without timers or allocation: the sketch is halved
+ * once per 10 × capacity accesses, and window resizing moves each entry at most once per stay.
+ * Cost per slot: prev/next links (as LRU), the key's hash, a segment byte, 16 sketch counters
+ * (8 bytes) and one ghost (8 bytes).
  */
 export class AdaptiveStrategy implements EvictionStrategy {
   readonly name = 'adaptive';
@@ -57,9 +68,11 @@ export class AdaptiveStrategy implements EvictionStrategy {
   private live = 0;
 
   private readonly sketch = new FrequencySketch();
-  private readonly climber = new WindowClimber();
-  /** Learning starts at the first eviction: while the cache fills, every hit rate looks like progress. */
-  private full = false;
+  private readonly ghosts = new EvictionHistory();
+  /** Window share of the cache, 0 … 1. */
+  private windowShare = INITIAL_WINDOW_SHARE;
+  private windowRegrets = 0;
+  private mainRegrets = 0;
 
   /** `victim()` must not change state, so its decision waits here until `remove(victim)` carries it out. */
   private chosenVictim = NONE;
@@ -78,7 +91,7 @@ export class AdaptiveStrategy implements EvictionStrategy {
       this.segment = bigger;
     }
     this.sketch.ensureCapacity(capacity);
-    this.climber.setSampleSize(FrequencySketch.SAMPLE_FACTOR * capacity);
+    this.ghosts.ensureCapacity(capacity);
   }
 
   insert(slot: number, key: string): void {
@@ -86,7 +99,7 @@ export class AdaptiveStrategy implements EvictionStrategy {
     const hash = hashKey(key);
     this.hashes[slot] = hash;
     this.sketch.increment(hash);
-    if (this.full) this.climber.miss();
+    this.learnFromMiss(hash);
     this.pushHead(WINDOW, slot);
     this.live++;
     this.fitWindow();
@@ -95,7 +108,6 @@ export class AdaptiveStrategy implements EvictionStrategy {
   access(slot: number): void {
     this.chosenVictim = NONE;
     this.sketch.increment(this.hashes[slot]);
-    if (this.full) this.climber.hit();
     const segment = this.segment[slot];
     if (segment === PROBATION) {
       this.unlink(PROBATION, slot);
@@ -117,7 +129,7 @@ export class AdaptiveStrategy implements EvictionStrategy {
     this.segment[slot] = FREE;
     this.live--;
     if (!evicted) return;
-    this.full = true;
+    this.ghosts.record(this.hashes[slot], segment === WINDOW ? FROM_WINDOW : FROM_MAIN, this.live + 1);
     if (candidate !== NONE) {
       // The window's oldest entry beat main's victim: it moves to main, the newcomer takes its place.
       this.unlink(WINDOW, candidate);
@@ -147,13 +159,12 @@ export class AdaptiveStrategy implements EvictionStrategy {
   state(): Record<string, number> {
     const round = (x: number, digits: number): number => Number(x.toFixed(digits));
     return {
-      windowPercent: round(this.climber.share * 100, 2),
+      windowPercent: round(this.windowShare * 100, 2),
       windowEntries: this.counts[WINDOW],
       probationEntries: this.counts[PROBATION],
       protectedEntries: this.counts[PROTECTED],
-      climberStepPercent: round(this.climber.step * 100, 3),
-      climberSamples: this.climber.samples,
-      sampleHitRate: round(this.climber.lastHitRate, 4),
+      windowRegrets: this.windowRegrets,
+      mainRegrets: this.mainRegrets,
       sketchResets: this.sketch.resets,
       sketchAccessesUntilReset: this.sketch.untilReset,
       admitted: this.admitted,
@@ -170,8 +181,26 @@ export class AdaptiveStrategy implements EvictionStrategy {
     return (Math.imul(this.admitted + this.rejected + 1, 0x9e3779b1) >>> 25 & RANDOM_ADMISSION_MASK) === 0;
   }
 
+  /**
+   * ARC's adaptation: a regret of the window grows it by max(1, |B2|/|B1|) entries, a regret of
+   * main shrinks it by max(1, |B1|/|B2|), where |B1|, |B2| are the recent window and main evictions.
+   */
+  private learnFromMiss(hash: number): void {
+    const origin = this.ghosts.take(hash, this.live);
+    if (origin === 0) return;
+    const entry = 1 / Math.max(1, this.live);
+    const { fromWindow, fromMain } = this.ghosts;
+    if (origin === FROM_WINDOW) {
+      this.windowRegrets++;
+      this.windowShare = Math.min(1, this.windowShare + entry * Math.max(1, fromMain / fromWindow));
+    } else {
+      this.mainRegrets++;
+      this.windowShare = Math.max(0, this.windowShare - entry * Math.max(1, fromWindow / fromMain));
+    }
+  }
+
   private windowTarget(): number {
-    return Math.max(1, Math.floor(this.climber.share * this.live));
+    return Math.max(1, Math.floor(this.windowShare * this.live));
   }
 
   /** Moves the window's oldest entries to probation while the window is over its share. */
