@@ -18,4 +18,6 @@ export interface NamespaceStats {
   bytes?: number;
   evictions?: number;
   expirations?: number;
+  /** The eviction strategy's learned state (memory backend), e.g. the adaptive strategy's window share. */
+  strategy?: Record<string, number | string>;
 }

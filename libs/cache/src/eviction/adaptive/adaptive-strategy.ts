@@ -22,6 +22,13 @@ const PROTECTED_SHARE = 0.8;
  */
 const INITIAL_WINDOW_SHARE = 0.01;
 /**
+ * The window never takes more than 99% of the cache: main keeps at least 1% (the mirror of the
+ * initial window), so that main still evicts now and then and its regrets stay observable. With a
+ * window of 100% nothing would ever be evicted from main, and the policy could not find its way
+ * back from LRU when the workload turns frequency-friendly again.
+ */
+const MAX_WINDOW_SHARE = 0.99;
+/**
  * A candidate at least this popular (of 15) may displace a more popular-looking victim, with
  * probability 1/128. Without it, an attacker who makes keys collide with a victim's counters could
  * keep every newcomer out (Caffeine's hash-flooding guard: threshold 6, a bit under half the
@@ -192,7 +199,7 @@ export class AdaptiveStrategy implements EvictionStrategy {
     const { fromWindow, fromMain } = this.ghosts;
     if (origin === FROM_WINDOW) {
       this.windowRegrets++;
-      this.windowShare = Math.min(1, this.windowShare + entry * Math.max(1, fromMain / fromWindow));
+      this.windowShare = Math.min(MAX_WINDOW_SHARE, this.windowShare + entry * Math.max(1, fromMain / fromWindow));
     } else {
       this.mainRegrets++;
       this.windowShare = Math.max(0, this.windowShare - entry * Math.max(1, fromWindow / fromMain));

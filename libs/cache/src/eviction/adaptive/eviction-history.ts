@@ -48,6 +48,6 @@ export class EvictionHistory {
     if (stamp === 0 || this.hashes[at] !== hash) return 0;
     this.stamps[at] = 0;
     const age = (this.evictions - (stamp >>> 2)) & 0x3fffffff;
-    return age <= horizon ? stamp & 3 : 0;
+    return age < horizon ? stamp & 3 : 0;
   }
 }
