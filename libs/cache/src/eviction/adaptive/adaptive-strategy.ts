@@ -5,6 +5,12 @@ import { hashKey } from './hash-key';
 import { EvictionHistory, FROM_MAIN, FROM_WINDOW } from './eviction-history';
 
 const NONE = -1;
+/** Fields of a slot in `slots`. */
+const STRIDE = 4;
+const PREV = 0;
+const NEXT = 1;
+const HASH = 2;
+const SEGMENT = 3;
 /** Segment of a slot. */
 const FREE = 0;
 const WINDOW = 1;
@@ -57,17 +63,18 @@ const RANDOM_ADMISSION_MASK = 127;
  * Learning needs misses: a miss is `insert` (the backend inserts a key after a miss), a hit is
  * `access`. Every operation is O(1) amortised, without timers or allocation: the sketch is halved
  * once per 10 × capacity accesses, and window resizing moves each entry at most once per stay.
- * Cost per slot: prev/next links (as LRU), the key's hash, a segment byte, 16 sketch counters
+ * Cost per slot: 16 bytes of links, hash and segment (LRU has 8 of links), 16 sketch counters
  * (8 bytes) and one ghost (8 bytes).
  */
 export class AdaptiveStrategy implements EvictionStrategy {
   readonly name = 'adaptive';
 
-  private prev = new Int32Array(0);
-  private next = new Int32Array(0);
-  /** Key hash per slot, computed once in `insert`, since `access` only gets the slot. */
-  private hashes = new Int32Array(0);
-  private segment = new Uint8Array(0);
+  /**
+   * Per slot, side by side so that a hit touches one cache line: [PREV] and [NEXT] links within
+   * its segment, [HASH] the key's hash (computed once in `insert`, since `access` only gets the
+   * slot) and [SEGMENT].
+   */
+  private slots = new Int32Array(0);
   /** Per segment (index = WINDOW, PROBATION, PROTECTED): most recent, least recent, size. */
   private readonly heads = new Int32Array([NONE, NONE, NONE, NONE]);
   private readonly tails = new Int32Array([NONE, NONE, NONE, NONE]);
@@ -89,14 +96,7 @@ export class AdaptiveStrategy implements EvictionStrategy {
   private rejected = 0;
 
   resize(capacity: number): void {
-    this.prev = grow(this.prev, capacity);
-    this.next = grow(this.next, capacity);
-    this.hashes = grow(this.hashes, capacity);
-    if (this.segment.length < capacity) {
-      const bigger = new Uint8Array(capacity);
-      bigger.set(this.segment);
-      this.segment = bigger;
-    }
+    this.slots = grow(this.slots, capacity * STRIDE);
     this.sketch.ensureCapacity(capacity);
     this.ghosts.ensureCapacity(capacity);
   }
@@ -104,7 +104,7 @@ export class AdaptiveStrategy implements EvictionStrategy {
   insert(slot: number, key: string): void {
     this.chosenVictim = NONE;
     const hash = hashKey(key);
-    this.hashes[slot] = hash;
+    this.slots[slot * STRIDE + HASH] = hash;
     this.sketch.increment(hash);
     this.learnFromMiss(hash);
     this.pushHead(WINDOW, slot);
@@ -114,8 +114,9 @@ export class AdaptiveStrategy implements EvictionStrategy {
 
   access(slot: number): void {
     this.chosenVictim = NONE;
-    this.sketch.increment(this.hashes[slot]);
-    const segment = this.segment[slot];
+    const at = slot * STRIDE;
+    this.sketch.increment(this.slots[at + HASH]);
+    const segment = this.slots[at + SEGMENT];
     if (segment === PROBATION) {
       this.unlink(PROBATION, slot);
       this.pushHead(PROTECTED, slot);
@@ -127,16 +128,16 @@ export class AdaptiveStrategy implements EvictionStrategy {
   }
 
   remove(slot: number): void {
-    const segment = this.segment[slot];
+    const segment = this.slots[slot * STRIDE + SEGMENT];
     const evicted = slot === this.chosenVictim;
     const candidate = this.chosenCandidate;
     this.chosenVictim = NONE;
     if (segment === FREE) return;
     this.unlink(segment, slot);
-    this.segment[slot] = FREE;
+    this.slots[slot * STRIDE + SEGMENT] = FREE;
     this.live--;
     if (!evicted) return;
-    this.ghosts.record(this.hashes[slot], segment === WINDOW ? FROM_WINDOW : FROM_MAIN, this.live + 1);
+    this.ghosts.record(this.slots[slot * STRIDE + HASH], segment === WINDOW ? FROM_WINDOW : FROM_MAIN, this.live + 1);
     if (candidate !== NONE) {
       // The window's oldest entry beat main's victim: it moves to main, the newcomer takes its place.
       this.unlink(WINDOW, candidate);
@@ -181,8 +182,8 @@ export class AdaptiveStrategy implements EvictionStrategy {
 
   /** TinyLFU's admission duel: the more popular key stays; ties keep the incumbent. */
   private admits(candidate: number, victim: number): boolean {
-    const candidateFrequency = this.sketch.frequency(this.hashes[candidate]);
-    if (candidateFrequency > this.sketch.frequency(this.hashes[victim])) return true;
+    const candidateFrequency = this.sketch.frequency(this.slots[candidate * STRIDE + HASH]);
+    if (candidateFrequency > this.sketch.frequency(this.slots[victim * STRIDE + HASH])) return true;
     if (candidateFrequency < WARM_CANDIDATE) return false;
     // Deterministic "random": a hash of the eviction count, so victim() stays a pure function of state.
     return (Math.imul(this.admitted + this.rejected + 1, 0x9e3779b1) >>> 25 & RANDOM_ADMISSION_MASK) === 0;
@@ -231,22 +232,25 @@ export class AdaptiveStrategy implements EvictionStrategy {
   }
 
   private pushHead(segment: number, slot: number): void {
+    const slots = this.slots;
     const head = this.heads[segment];
-    this.prev[slot] = NONE;
-    this.next[slot] = head;
-    if (head !== NONE) this.prev[head] = slot;
+    const at = slot * STRIDE;
+    slots[at + PREV] = NONE;
+    slots[at + NEXT] = head;
+    slots[at + SEGMENT] = segment;
+    if (head !== NONE) slots[head * STRIDE + PREV] = slot;
     else this.tails[segment] = slot;
     this.heads[segment] = slot;
-    this.segment[slot] = segment;
     this.counts[segment]++;
   }
 
   private unlink(segment: number, slot: number): void {
-    const p = this.prev[slot];
-    const n = this.next[slot];
-    if (p !== NONE) this.next[p] = n;
+    const slots = this.slots;
+    const p = slots[slot * STRIDE + PREV];
+    const n = slots[slot * STRIDE + NEXT];
+    if (p !== NONE) slots[p * STRIDE + NEXT] = n;
     else this.heads[segment] = n;
-    if (n !== NONE) this.prev[n] = p;
+    if (n !== NONE) slots[n * STRIDE + PREV] = p;
     else this.tails[segment] = p;
     this.counts[segment]--;
   }
