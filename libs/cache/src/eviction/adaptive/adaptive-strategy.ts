@@ -10,7 +10,11 @@ const STRIDE = 4;
 const PREV = 0;
 const NEXT = 1;
 const HASH = 2;
-const SEGMENT = 3;
+/** Segment in the low 2 bits; above them, accesses not yet added to the sketch (0 … 15). */
+const META = 3;
+const SEGMENT_BITS = 3;
+const PENDING_ONE = 4;
+const PENDING_SHIFT = 2;
 /** Segment of a slot. */
 const FREE = 0;
 const WINDOW = 1;
@@ -72,7 +76,8 @@ export class AdaptiveStrategy implements EvictionStrategy {
   /**
    * Per slot, side by side so that a hit touches one cache line: [PREV] and [NEXT] links within
    * its segment, [HASH] the key's hash (computed once in `insert`, since `access` only gets the
-   * slot) and [SEGMENT].
+   * slot) and [META]: the segment and the accesses counted here until the key leaves, when they go
+   * to the sketch in one `add`. The key's frequency is the sketch's estimate plus this count.
    */
   private slots = new Int32Array(0);
   /** Per segment (index = WINDOW, PROBATION, PROTECTED): most recent, least recent, size. */
@@ -104,8 +109,10 @@ export class AdaptiveStrategy implements EvictionStrategy {
   insert(slot: number, key: string): void {
     this.chosenVictim = NONE;
     const hash = hashKey(key);
-    this.slots[slot * STRIDE + HASH] = hash;
-    this.sketch.increment(hash);
+    const at = slot * STRIDE;
+    this.slots[at + HASH] = hash;
+    this.slots[at + META] = PENDING_ONE; // this miss
+    if (this.sketch.tick()) this.age();
     this.learnFromMiss(hash);
     this.pushHead(WINDOW, slot);
     this.live++;
@@ -115,8 +122,10 @@ export class AdaptiveStrategy implements EvictionStrategy {
   access(slot: number): void {
     this.chosenVictim = NONE;
     const at = slot * STRIDE;
-    this.sketch.increment(this.slots[at + HASH]);
-    const segment = this.slots[at + SEGMENT];
+    const meta = this.slots[at + META];
+    if (meta >>> PENDING_SHIFT < FrequencySketch.MAX_COUNT) this.slots[at + META] = meta + PENDING_ONE;
+    if (this.sketch.tick()) this.age();
+    const segment = meta & SEGMENT_BITS;
     if (segment === PROBATION) {
       this.unlink(PROBATION, slot);
       this.pushHead(PROTECTED, slot);
@@ -128,16 +137,20 @@ export class AdaptiveStrategy implements EvictionStrategy {
   }
 
   remove(slot: number): void {
-    const segment = this.slots[slot * STRIDE + SEGMENT];
+    const at = slot * STRIDE;
+    const meta = this.slots[at + META];
+    const segment = meta & SEGMENT_BITS;
     const evicted = slot === this.chosenVictim;
     const candidate = this.chosenCandidate;
     this.chosenVictim = NONE;
     if (segment === FREE) return;
     this.unlink(segment, slot);
-    this.slots[slot * STRIDE + SEGMENT] = FREE;
+    this.slots[at + META] = FREE;
+    const hash = this.slots[at + HASH];
+    this.sketch.add(hash, meta >>> PENDING_SHIFT);
     this.live--;
     if (!evicted) return;
-    this.ghosts.record(this.slots[slot * STRIDE + HASH], segment === WINDOW ? FROM_WINDOW : FROM_MAIN, this.live + 1);
+    this.ghosts.record(hash, segment === WINDOW ? FROM_WINDOW : FROM_MAIN, this.live + 1);
     if (candidate !== NONE) {
       // The window's oldest entry beat main's victim: it moves to main, the newcomer takes its place.
       this.unlink(WINDOW, candidate);
@@ -182,8 +195,8 @@ export class AdaptiveStrategy implements EvictionStrategy {
 
   /** TinyLFU's admission duel: the more popular key stays; ties keep the incumbent. */
   private admits(candidate: number, victim: number): boolean {
-    const candidateFrequency = this.sketch.frequency(this.slots[candidate * STRIDE + HASH]);
-    if (candidateFrequency > this.sketch.frequency(this.slots[victim * STRIDE + HASH])) return true;
+    const candidateFrequency = this.frequencyOf(candidate);
+    if (candidateFrequency > this.frequencyOf(victim)) return true;
     if (candidateFrequency < WARM_CANDIDATE) return false;
     // Deterministic "random": a hash of the eviction count, so victim() stays a pure function of state.
     return (Math.imul(this.admitted + this.rejected + 1, 0x9e3779b1) >>> 25 & RANDOM_ADMISSION_MASK) === 0;
@@ -204,6 +217,23 @@ export class AdaptiveStrategy implements EvictionStrategy {
     } else {
       this.mainRegrets++;
       this.windowShare = Math.max(0, this.windowShare - entry * Math.max(1, fromWindow / fromMain));
+    }
+  }
+
+  /** Recent accesses of the key in `slot`: the sketch's history plus what the slot has counted since. */
+  private frequencyOf(slot: number): number {
+    const at = slot * STRIDE;
+    const total = this.sketch.frequency(this.slots[at + HASH]) + (this.slots[at + META] >>> PENDING_SHIFT);
+    return Math.min(FrequencySketch.MAX_COUNT, total);
+  }
+
+  /** The sketch's aging (halving) applied to the counts held in the slots too. */
+  private age(): void {
+    this.sketch.halve();
+    const slots = this.slots;
+    for (let at = META; at < slots.length; at += STRIDE) {
+      const meta = slots[at];
+      if ((meta & SEGMENT_BITS) !== FREE) slots[at] = (meta & SEGMENT_BITS) | (((meta >>> PENDING_SHIFT) >>> 1) << PENDING_SHIFT);
     }
   }
 
@@ -237,7 +267,7 @@ export class AdaptiveStrategy implements EvictionStrategy {
     const at = slot * STRIDE;
     slots[at + PREV] = NONE;
     slots[at + NEXT] = head;
-    slots[at + SEGMENT] = segment;
+    slots[at + META] = (slots[at + META] & ~SEGMENT_BITS) | segment;
     if (head !== NONE) slots[head * STRIDE + PREV] = slot;
     else this.tails[segment] = slot;
     this.heads[segment] = slot;

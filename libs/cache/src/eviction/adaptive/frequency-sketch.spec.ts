@@ -13,7 +13,7 @@ describe('FrequencySketch', () => {
     const truth = new Map<number, number>();
     for (let i = 0; i < 5_000; i++) {
       const hash = hashKey(`k${i % 700}`);
-      s.increment(hash);
+      s.add(hash, 1);
       truth.set(hash, (truth.get(hash) ?? 0) + 1);
     }
     let exact = 0;
@@ -26,15 +26,29 @@ describe('FrequencySketch', () => {
     expect(s.frequency(hashKey('never seen'))).toBeLessThanOrEqual(1);
   });
 
-  it('halves every counter after 10 × capacity additions (aging)', () => {
+  it('adds several accesses at once, saturating at 15', () => {
+    const s = sketch(64);
+    const key = hashKey('batched');
+    s.add(key, 4);
+    expect(s.frequency(key)).toBeGreaterThanOrEqual(4);
+    s.add(key, 14);
+    expect(s.frequency(key)).toBe(15);
+  });
+
+  it('asks for halving after 10 × capacity accesses, and halving halves every counter (aging)', () => {
     const s = sketch(16);
     const hot = hashKey('hot');
-    for (let i = 0; i < 15; i++) s.increment(hot);
-    expect(s.frequency(hot)).toBe(15);
-    expect(s.resets).toBe(0);
-    let i = 0;
-    while (s.resets === 0) s.increment(hashKey(`filler-${i++}`));
-    expect(i + 15).toBe(160);
+    const warm = hashKey('warm');
+    s.add(hot, 15);
+    s.add(warm, 5);
+    let ticks = 1;
+    while (!s.tick()) ticks++;
+    expect(ticks).toBe(160);
+    expect(s.untilReset).toBe(0);
+    s.halve();
+    expect(s.resets).toBe(1);
     expect(s.frequency(hot)).toBe(7);
+    expect(s.frequency(warm)).toBe(2);
+    expect(s.untilReset).toBe(160);
   });
 });

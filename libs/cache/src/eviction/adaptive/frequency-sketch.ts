@@ -1,7 +1,9 @@
 /**
  * TinyLFU's approximate frequency histogram (Einziger, Friedman & Manes, "TinyLFU: A Highly
  * Efficient Cache Admission Policy", ACM ToS 2017): a count-min sketch of 4-bit counters that is
- * halved every `sampleSize` additions, so that it remembers recent popularity, not all history.
+ * halved every `sampleSize` accesses, so that it remembers recent popularity, not all history.
+ * The strategy adds a cached key's accesses in one go when the key leaves the cache (until then it
+ * counts them in the slot), so that a hit does not touch the table.
  *
  * Layout: 16 counters per cache entry, in 64-byte blocks of 16 words (8 counters a word). A key
  * picks one block (low bits of its hash), then one counter in each of four 4-word rows of it (bits
@@ -49,42 +51,20 @@ export class FrequencySketch {
     return Math.min(c0, c1, c2, c3);
   }
 
-  /** Records one access; halves every counter after `sampleSize` recorded accesses. */
-  increment(hash: number): void {
+  /** Adds `n` recorded accesses of the key with `hash` (each counter saturates at 15). */
+  add(hash: number, n: number): void {
     const table = this.table;
     const block = (hash & this.blockMask) << 4;
     const m = Math.imul(hash, GOLDEN) >>> 12;
-    // Written out per row: this runs on every hit.
-    const w0 = block + (m & 3);
-    const s0 = ((m >>> 2) & 7) << 2;
-    const w1 = block + 4 + ((m >>> 5) & 3);
-    const s1 = ((m >>> 7) & 7) << 2;
-    const w2 = block + 8 + ((m >>> 10) & 3);
-    const s2 = ((m >>> 12) & 7) << 2;
-    const w3 = block + 12 + ((m >>> 15) & 3);
-    const s3 = ((m >>> 17) & 7) << 2;
-    const v0 = table[w0];
-    const v1 = table[w1];
-    const v2 = table[w2];
-    const v3 = table[w3];
-    let added = false;
-    if (((v0 >>> s0) & 0xf) !== 0xf) {
-      table[w0] = (v0 + (1 << s0)) | 0;
-      added = true;
-    }
-    if (((v1 >>> s1) & 0xf) !== 0xf) {
-      table[w1] = (v1 + (1 << s1)) | 0;
-      added = true;
-    }
-    if (((v2 >>> s2) & 0xf) !== 0xf) {
-      table[w2] = (v2 + (1 << s2)) | 0;
-      added = true;
-    }
-    if (((v3 >>> s3) & 0xf) !== 0xf) {
-      table[w3] = (v3 + (1 << s3)) | 0;
-      added = true;
-    }
-    if (added && ++this.additions >= this.sampleSize) this.halve();
+    this.addAt(table, block + (m & 3), ((m >>> 2) & 7) << 2, n);
+    this.addAt(table, block + 4 + ((m >>> 5) & 3), ((m >>> 7) & 7) << 2, n);
+    this.addAt(table, block + 8 + ((m >>> 10) & 3), ((m >>> 12) & 7) << 2, n);
+    this.addAt(table, block + 12 + ((m >>> 15) & 3), ((m >>> 17) & 7) << 2, n);
+  }
+
+  /** Counts one access toward the reset period; true when it is time to `halve()`. */
+  tick(): boolean {
+    return ++this.additions >= this.sampleSize;
   }
 
   /** Additions left before the next halving. */
@@ -92,12 +72,19 @@ export class FrequencySketch {
     return Math.max(0, this.sampleSize - this.additions);
   }
 
-  /** Aging: every counter divided by two (O(table) once per sampleSize additions: O(1) amortised). */
-  private halve(): void {
+  /** Aging: every counter divided by two (O(table) once per sampleSize accesses: O(1) amortised). */
+  halve(): void {
     const table = this.table;
     for (let i = 0; i < table.length; i++) table[i] = (table[i] >>> 1) & 0x77777777;
-    this.additions = this.additions >>> 1;
+    this.additions = 0;
     this.resets++;
+  }
+
+  private addAt(table: Int32Array, word: number, shift: number, n: number): void {
+    const value = table[word];
+    const count = (value >>> shift) & 0xf;
+    const added = Math.min(n, FrequencySketch.MAX_COUNT - count);
+    if (added > 0) table[word] = (value + (added << shift)) | 0;
   }
 }
 
