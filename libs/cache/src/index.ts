@@ -39,6 +39,7 @@ export type { FaultInjectionOptions, FaultInjectionCounters } from './resilience
 export type { EvictionStrategy, EvictionStrategyFactory } from './eviction/eviction-strategy.interface';
 export { LruStrategy } from './eviction/lru-strategy';
 export { LfuStrategy } from './eviction/lfu-strategy';
+export { AdaptiveStrategy } from './eviction/adaptive/adaptive-strategy';
 
 export type { Serializer } from './serialization/serializer.interface';
 export { TaggedJsonSerializer } from './serialization/tagged-json-serializer';

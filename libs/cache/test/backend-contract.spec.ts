@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import { startRedisServer, RedisServer } from '../../../test/support/redis-server';
 import { MemoryBackendFactory } from '../src/backends/memory/memory-backend.factory';
+import { AdaptiveStrategy } from '../src/eviction/adaptive/adaptive-strategy';
 import { RedisBackendFactory } from '../src/backends/redis/redis-backend.factory';
 import { TierRuntime } from '../src/backends/tiered/tier-runtime';
 import { BackendContext, CacheBackend, CacheBackendFactory } from '../src/backends/cache-backend.interface';
@@ -36,6 +37,12 @@ class TieredContractFactory implements CacheBackendFactory {
 describeBackendContract('memory', {
   setUp: async () => new MemoryBackendFactory(),
   tearDown: async () => undefined,
+});
+
+describeBackendContract('memory with the adaptive strategy', {
+  setUp: async () => new MemoryBackendFactory(),
+  tearDown: async () => undefined,
+  eviction: () => new AdaptiveStrategy(),
 });
 
 describeBackendContract('custom (user-style Map backend)', {

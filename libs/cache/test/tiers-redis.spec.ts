@@ -98,6 +98,23 @@ describe('tiers on a real redis-server, three instances', () => {
     expect(users(0).stats().tiers?.l1?.hits).toBe(100);
   });
 
+  it('runs the adaptive strategy in an L1 tier and shows what it learned in stats()', async () => {
+    const { moduleRef, cache } = await startInstance(server.url, {
+      namespaces: { users: { backend: 'redis', l1: {} }, feed: { backend: 'redis', l1: { maxEntries: 50, eviction: 'adaptive' } } },
+    });
+    try {
+      const feed = cache.namespace('feed');
+      for (let i = 0; i < 200; i++) await feed.set(`item:${i}`, i);
+      const stats = feed.stats();
+      expect(stats.strategy?.strategy).toBe('adaptive');
+      expect(stats.strategy).toHaveProperty('windowPercent');
+      expect(stats.entries).toBeLessThanOrEqual(50);
+      expect(await feed.get('item:3')).toBe(3); // evicted from L1, still in Redis
+    } finally {
+      await moduleRef.close();
+    }
+  });
+
   it('fills L1 from Redis on another instance, through the namespace serializer', async () => {
     await users(0).set('u1', { when: new Date(0), tags: new Set(['a']) });
     await until(() => users(1).stats().bus!.received === 1, 2_000); // the set's own invalidation, which would drop the copy

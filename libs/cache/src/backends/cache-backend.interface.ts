@@ -62,6 +62,8 @@ export interface CacheBackend {
   /** Removes every entry written with `tag`; resolves how many. Backends without it do not support tags. */
   invalidateTag?(tag: string): MaybePromise<number>;
   stats?(): BackendStats;
+  /** Learned or internal state of the eviction strategy (backends that have one), shown as `NamespaceStats.strategy`. */
+  strategyState?(): Record<string, number | string>;
 }
 
 /** Why the memory backend dropped an entry by itself. */

@@ -269,6 +269,7 @@ export class CacheNamespace<V = unknown> {
   stats(): NamespaceStats {
     const lookups = this.hits + this.misses;
     const backendStats = this.backend.stats?.() ?? {};
+    const strategy = this.backend.strategyState?.();
     return {
       namespace: this.name,
       backend: this.backend.name,
@@ -281,6 +282,7 @@ export class CacheNamespace<V = unknown> {
       errors: this.errors,
       unreadableDropped: this.dropped,
       ...backendStats,
+      ...(strategy !== undefined && { strategy }),
     };
   }
 

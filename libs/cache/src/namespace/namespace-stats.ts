@@ -22,6 +22,8 @@ export interface NamespaceStats {
   staleServed?: number;
   /** Operations answered by the L1 alone because the L2 backend was down. */
   fallbacks?: number;
+  /** The eviction strategy's learned state (memory backend), e.g. the adaptive strategy's window share. */
+  strategy?: Record<string, number | string>;
   /** Per tier, for namespaces with an `l1`. */
   tiers?: { l1?: TierStats; l2?: TierStats };
   /** The invalidation bus this namespace's L1 listens to. */

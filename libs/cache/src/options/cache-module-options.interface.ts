@@ -20,7 +20,7 @@ export interface NamespaceOptions {
   maxValueBytes?: number;
   /** Appended to the global `keyPrefix` on shared backends. Default `{<namespace>}:`. */
   keyPrefix?: string;
-  /** Memory backend eviction: `'lru'` (default), `'lfu'`, or a factory of your own `EvictionStrategy`. */
+  /** Memory backend eviction: `'lru'` (default), `'lfu'`, `'adaptive'` (learns from the workload), or a factory of your own `EvictionStrategy`. */
   eviction?: EvictionPolicy;
   /** Longest key accepted, in characters. Default 1024. */
   maxKeyLength?: number;

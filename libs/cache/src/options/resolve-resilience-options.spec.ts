@@ -33,7 +33,7 @@ describe('tier and resilience options', () => {
     [{ redis, namespaces: { users: { backend: 'redis', l1: {} } } }, /^namespaces\.users\.l1: on "redis" needs the invalidation bus/],
     [{ redis, bus: { secret: SECRET }, namespaces: { users: { backend: 'redis', l1: { maxEntries: 0 } } } }, /^namespaces\.users\.l1\.maxEntries: must not be less than 1/],
     [{ redis, bus: { secret: SECRET }, namespaces: { users: { backend: 'redis', l1: { ttl: 'soon' } } } }, /^namespaces\.users\.l1\.ttl: "soon" is not a duration string/],
-    [{ redis, bus: { secret: SECRET }, namespaces: { users: { backend: 'redis', l1: { eviction: 'fifo' } } } }, /^namespaces\.users\.l1\.eviction: must be "lru", "lfu"/],
+    [{ redis, bus: { secret: SECRET }, namespaces: { users: { backend: 'redis', l1: { eviction: 'fifo' } } } }, /^namespaces\.users\.l1\.eviction: must be "lru", "lfu", "adaptive"/],
     [{ redis, bus: { secret: SECRET }, namespaces: { users: { backend: 'redis', l1: { size: 5 } } } }, /^namespaces\.users\.l1\.size: is not a known option/],
     [{ redis, bus: { secret: SECRET }, namespaces: { users: { backend: 'redis', l1: 5 } } }, /^namespaces\.users\.l1: must be an object/],
     [{ redis, namespaces: { users: { backend: 'redis', failSafe: { grace: '1m' } } } }, /^namespaces\.users\.failSafe: needs an "l1"/],

@@ -247,6 +247,11 @@ export class TieredBackend implements CacheBackend {
     };
   }
 
+  /** The L1's eviction strategy and what it learned (`stats().strategy`). */
+  strategyState(): Record<string, number | string> {
+    return this.l1.strategyState();
+  }
+
   /** A tag invalidation clears this namespace's L1 everywhere: L1 entries filled from L2 do not know their tags. */
   private async removeTag(tag: string): Promise<number> {
     this.epoch++;
