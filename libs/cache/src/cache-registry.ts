@@ -9,6 +9,8 @@ import { CacheEvents } from './events/cache-events';
 import { CacheNamespace } from './namespace/cache-namespace';
 import { CacheModuleOptions } from './options/cache-module-options.interface';
 import { ResolvedCacheOptions, resolveCacheOptions } from './options/resolve-cache-options';
+import { ResolvedNamespaceOptions } from './options/resolved-namespace-options';
+import { EncryptionProvider } from './security/encryption-provider.interface';
 
 /**
  * Owns the namespaces and the backend factories behind them: validates the options, builds one
@@ -21,6 +23,7 @@ export class CacheRegistry implements OnApplicationShutdown {
   readonly events = new CacheEvents();
   private readonly namespaces = new Map<string, CacheNamespace<any>>();
   private readonly factories = new Map<string, CacheBackendFactory>();
+  private readonly encryptionProviders = new Map<string, EncryptionProvider>();
   private readonly resolved: ResolvedCacheOptions;
 
   constructor(
@@ -44,7 +47,7 @@ export class CacheRegistry implements OnApplicationShutdown {
           eviction: ns.eviction,
           onRemove: (key, reason) => this.events.emit(reason === 'capacity' ? 'evicted' : 'expired', { namespace: ns.name, key }),
         });
-        this.namespaces.set(ns.name, new CacheNamespace(ns, backend, this.events));
+        this.namespaces.set(ns.name, new CacheNamespace(await this.withEncryptionProvider(ns), backend, this.events));
       }
     } catch (error) {
       // A failed start must not leave a connected Redis client behind, reconnecting forever.
@@ -67,6 +70,18 @@ export class CacheRegistry implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await Promise.all([...this.factories.values()].map((f) => f.close?.()));
     this.factories.clear();
+  }
+
+  /** A provider registered as a class is instantiated once, with Nest's DI, and shared by the namespaces naming it. */
+  private async withEncryptionProvider(ns: ResolvedNamespaceOptions): Promise<ResolvedNamespaceOptions> {
+    const registered = (ns.encryption?.provider as { registered?: string } | undefined)?.registered;
+    if (registered === undefined) return ns;
+    let provider = this.encryptionProviders.get(registered);
+    if (provider === undefined) {
+      provider = await this.moduleRef.create(this.resolved.raw.encryptionProviders![registered] as Type<EncryptionProvider>);
+      this.encryptionProviders.set(registered, provider);
+    }
+    return { ...ns, encryption: { ...ns.encryption!, provider } };
   }
 
   private async factory(name: string): Promise<CacheBackendFactory> {

@@ -14,6 +14,13 @@ export interface CacheEventMap {
   evicted: { namespace: string; key: string };
   /** The memory backend found an entry past its TTL and dropped it (Redis expires silently). */
   expired: { namespace: string; key: string };
+  /**
+   * An encrypted entry failed authentication (altered, truncated, copied from another key or
+   * namespace, sealed with an unknown key…): it was treated as a miss and deleted. `reason` is the
+   * `DecryptionFailedError` reason (`malformed`, `unknown-version`, `unknown-key`,
+   * `authentication-failed`, `expired`).
+   */
+  tamper: { namespace: string; key: string; reason: string };
 }
 
 export type CacheEventName = keyof CacheEventMap;

@@ -7,6 +7,8 @@ import { ValueTooLargeError } from '../errors/value-too-large.error';
 import { TagsUnsupportedError } from '../errors/tags-unsupported.error';
 import { assertValidKey, assertValidTags } from '../keys/assert-valid-key';
 import { ResolvedNamespaceOptions } from '../options/resolved-namespace-options';
+import { NamespaceCipher } from '../security/namespace-cipher';
+import { createNamespaceCipher, readSealed } from '../security/create-namespace-cipher';
 import { estimateValueSize } from '../serialization/estimate-value-size';
 import { UnsupportedValueError } from '../serialization/unsupported-value.error';
 import { parseTtl, Ttl } from '../ttl/parse-ttl';
@@ -55,6 +57,8 @@ export class CacheNamespace<V = unknown> {
   readonly name: string;
   private readonly fast: FastBackend | null;
   private readonly live: boolean;
+  /** Byte backends with encryption on: seals what `prepare` serialized, opens what `decode` reads. */
+  private readonly cipher: NamespaceCipher | null;
   private readonly inflight = new Map<string, Flight>();
   private readonly logger = new Logger('CacheNamespace');
   private lastWarnAt = 0;
@@ -64,6 +68,7 @@ export class CacheNamespace<V = unknown> {
   private invalidations = 0;
   private errors = 0;
   private dropped = 0;
+  private tampered = 0;
 
   constructor(
     private readonly options: ResolvedNamespaceOptions,
@@ -73,6 +78,7 @@ export class CacheNamespace<V = unknown> {
     this.name = options.name;
     this.live = backend.storesLiveValues;
     this.fast = backend.synchronous && backend.storesLiveValues ? (backend as FastBackend) : null;
+    this.cipher = this.live ? null : createNamespaceCipher(options);
   }
 
   get<T extends V = V>(key: string): Promise<T | undefined> {
@@ -98,7 +104,7 @@ export class CacheNamespace<V = unknown> {
     assertValidKey(key, this.name, this.options.maxKeyLength);
     const ttlMs = this.ttlOf(options?.ttl, 'set() options.ttl');
     const tags = this.tagsOf(options?.tags);
-    const { stored, size } = this.prepare(value, 'value');
+    const { stored, size } = this.prepare(value, 'value', key);
     this.supersede(key);
     try {
       await this.backend.set(key, stored, ttlMs, size, tags);
@@ -200,7 +206,7 @@ export class CacheNamespace<V = unknown> {
       assertValidKey(entry.key, this.name, this.options.maxKeyLength);
       const ttlMs = this.ttlOf(entry.ttl, `mset() entries[${i}].ttl`);
       const tags = this.tagsOf(entry.tags);
-      const { stored, size } = this.prepare(entry.value, `entries[${i}].value`);
+      const { stored, size } = this.prepare(entry.value, `entries[${i}].value`, entry.key);
       return { key: entry.key, value: stored, ttlMs, sizeBytes: size, tags };
     });
     for (const entry of prepared) this.supersede(entry.key);
@@ -260,6 +266,7 @@ export class CacheNamespace<V = unknown> {
       invalidations: this.invalidations,
       errors: this.errors,
       unreadableDropped: this.dropped,
+      ...(this.cipher !== null && { tamperDetected: this.tampered }),
       ...backendStats,
     };
   }
@@ -311,7 +318,7 @@ export class CacheNamespace<V = unknown> {
     this.misses++;
     const value = loader();
     if (value === undefined || (cacheIf && !cacheIf(value))) return value;
-    const { stored, size } = this.prepare(value, 'value');
+    const { stored, size } = this.prepare(value, 'value', key);
     this.supersede(key);
     try {
       this.backend.set(key, stored, ttlMs, size);
@@ -336,7 +343,7 @@ export class CacheNamespace<V = unknown> {
     if (value === undefined || flight.superseded || (cacheIf && !cacheIf(value))) return value;
     let prepared: { stored: unknown; size: number };
     try {
-      prepared = this.prepare(value, 'value');
+      prepared = this.prepare(value, 'value', key);
     } catch (error) {
       if (!(error instanceof ValueTooLargeError)) throw error;
       this.warnDegraded(error);
@@ -362,8 +369,8 @@ export class CacheNamespace<V = unknown> {
     this.inflight.delete(key);
   }
 
-  /** Validates, measures and (for byte-storing backends) serializes a value about to be stored. */
-  private prepare(value: unknown, path: string): { stored: unknown; size: number } {
+  /** Validates, measures and (for byte-storing backends) serializes, then seals, a value about to be stored under `key`. */
+  private prepare(value: unknown, path: string, key: string): { stored: unknown; size: number } {
     if (value === undefined) throw new InvalidValueError(this.name, path, 'undefined (store null to cache an absence)');
     let stored: unknown = value;
     let size: number;
@@ -380,11 +387,20 @@ export class CacheNamespace<V = unknown> {
       throw new InvalidValueError(this.name, path, `not serializable by "${this.options.serializer.name}" (${(error as Error).message})`);
     }
     if (size > this.options.maxValueBytes) throw new ValueTooLargeError(this.name, size, this.options.maxValueBytes, 'maxValueBytes');
+    if (this.cipher !== null) {
+      stored = this.cipher.seal(stored as string, key);
+      size = (stored as string).length;
+    }
     return { stored, size };
   }
 
   /** An entry the serializer cannot read (corrupt, or written by something else) is a miss, and is deleted. */
   private async decode(key: string, payload: string): Promise<unknown> {
+    if (this.cipher !== null) {
+      const text = await readSealed(this.cipher, this.backend, key, payload, this.onTamper);
+      if (text === undefined) return undefined;
+      payload = text;
+    }
     try {
       return this.options.serializer.deserialize(payload);
     } catch (error) {
@@ -399,6 +415,14 @@ export class CacheNamespace<V = unknown> {
       return undefined;
     }
   }
+
+  /** A sealed entry that failed authentication was deleted by `readSealed`: count it and tell the listeners. */
+  private readonly onTamper = (key: string, reason: string): void => {
+    this.tampered++;
+    // The key stays out of the log; listeners get it in-process.
+    this.logger.warn(`Dropped a tampered entry in namespace "${this.name}" (${reason})`);
+    this.events.emit('tamper', { namespace: this.name, key, reason });
+  };
 
   /** Checks tags (and that the backend can index them); undefined when there are none. */
   private tagsOf(tags: readonly string[] | undefined): readonly string[] | undefined {

@@ -38,6 +38,9 @@ export class NamespaceOptionsDto {
 
   @IsOptional()
   serializer?: unknown;
+
+  @IsOptional()
+  encryption?: unknown;
 }
 
 export class RedisOptionsDto {
@@ -110,6 +113,9 @@ export class CacheModuleOptionsDto {
   backends?: object;
 
   @IsOptional() @IsObject()
+  encryptionProviders?: object;
+
+  @IsOptional() @IsObject()
   warmup?: object;
 }
 
@@ -122,7 +128,7 @@ export class WarmupOptionsDto {
 }
 
 /** Fields whose value must never appear in an error message. */
-export const SECRET_FIELDS = new Set(['password', 'key', 'cert', 'ca', 'url']);
+export const SECRET_FIELDS = new Set(['password', 'key', 'cert', 'ca', 'url', 'keys']);
 
 export const BUILT_IN_BACKENDS = ['memory', 'redis'] as const;
 export const isBuiltInBackend = (name: string): boolean => (BUILT_IN_BACKENDS as readonly string[]).includes(name);

@@ -1,4 +1,5 @@
 import { EvictionStrategyFactory } from '../eviction/eviction-strategy.interface';
+import { ResolvedEncryption } from '../security/encryption-options';
 import { Serializer } from '../serialization/serializer.interface';
 
 /** A namespace's settings after validation, with every default filled in. */
@@ -15,4 +16,6 @@ export interface ResolvedNamespaceOptions {
   readonly eviction: EvictionStrategyFactory;
   readonly maxKeyLength: number;
   readonly serializer: Serializer;
+  /** Absent when encryption is off. */
+  readonly encryption?: ResolvedEncryption;
 }

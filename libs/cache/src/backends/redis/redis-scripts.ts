@@ -38,9 +38,18 @@ end
 redis.call('UNLINK', KEYS[1])
 return removed`;
 
+/** KEYS[1] an entry; ARGV[1] the value expected, ARGV[2] its replacement. Keeps the TTL (and the tag sets). */
+const REPLACE_IF_UNCHANGED = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+  return 1
+end
+return 0`;
+
 export interface CacheScripts {
   cachekitSetWithTags(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>;
   cachekitInvalidateTag(numKeys: number, tagKey: string): Promise<number>;
+  cachekitReplaceIfUnchanged(numKeys: number, key: string, expected: string, replacement: string): Promise<number>;
 }
 
 export type ScriptedRedis = Redis & CacheScripts;
@@ -53,6 +62,7 @@ export function defineCacheScripts(client: Redis): ScriptedRedis {
   if (typeof scripted.cachekitSetWithTags !== 'function') {
     client.defineCommand('cachekitSetWithTags', { lua: SET_WITH_TAGS });
     client.defineCommand('cachekitInvalidateTag', { lua: INVALIDATE_TAG });
+    client.defineCommand('cachekitReplaceIfUnchanged', { lua: REPLACE_IF_UNCHANGED });
   }
   return scripted;
 }
