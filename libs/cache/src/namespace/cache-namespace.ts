@@ -397,9 +397,10 @@ export class CacheNamespace<V = unknown> {
   /** An entry the serializer cannot read (corrupt, or written by something else) is a miss, and is deleted. */
   private async decode(key: string, payload: string): Promise<unknown> {
     if (this.cipher !== null) {
-      const text = await readSealed(this.cipher, this.backend, key, payload, this.onTamper);
-      if (text === undefined) return undefined;
-      payload = text;
+      const text = readSealed(this.cipher, this.backend, key, payload, this.onTamper);
+      const opened = typeof text === 'string' ? text : await text;
+      if (opened === undefined) return undefined;
+      payload = opened;
     }
     try {
       return this.options.serializer.deserialize(payload);

@@ -84,9 +84,10 @@ export class AesGcmEncryptionProvider implements EncryptionProvider {
       const decipher = createDecipheriv(NAME, sealedWith.key, bytes.subarray(ivAt, ivAt + IV_BYTES), { authTagLength: TAG_BYTES });
       decipher.setAuthTag(bytes.subarray(tagAt));
       decipher.setAAD(additionalData(bytes.subarray(0, ivAt), context));
-      const plaintext = decipher.update(bytes.subarray(ivAt + IV_BYTES, tagAt), undefined, 'utf8');
+      // A Buffer, decoded once after final(): an output encoding here would go through a StringDecoder.
+      const plaintext = decipher.update(bytes.subarray(ivAt + IV_BYTES, tagAt));
       decipher.final(); // throws unless the tag matches: nothing is returned before this line
-      return { plaintext, stale: sealedWith !== this.sealing };
+      return { plaintext: plaintext.toString('utf8'), stale: sealedWith !== this.sealing };
     } catch {
       throw this.refused('authentication-failed');
     }

@@ -18,30 +18,40 @@ export function createNamespaceCipher(options: { name: string; encryption?: Reso
  * never returned: it is deleted, reported through `onTamper`, and read as a miss (undefined). A
  * payload sealed with an older key is sealed again with the newest, in place and keeping its TTL,
  * when `reencryptOnRead` is on and the backend can replace a value only if it is unchanged (so a
- * newer write in between is never overwritten).
+ * newer write in between is never overwritten). The common case (authentic, current key) returns
+ * the text synchronously, sparing the read path a promise.
  */
-export async function readSealed(
+export function readSealed(
   cipher: NamespaceCipher, backend: CacheBackend, key: string, payload: string,
   onTamper: (key: string, reason: string) => void,
-): Promise<string | undefined> {
+): string | Promise<string | undefined> {
   let opened;
   try {
     opened = cipher.open(payload, key);
   } catch (error) {
-    try {
-      await backend.delete(key);
-    } catch {
-      // Still a miss; the entry will expire or be overwritten.
-    }
-    onTamper(key, (error as DecryptionFailedError).reason);
-    return undefined;
+    return dropTampered(backend, key, (error as DecryptionFailedError).reason, onTamper);
   }
   if (opened.stale && cipher.reencryptOnRead && typeof backend.replaceIfUnchanged === 'function') {
-    try {
-      await backend.replaceIfUnchanged(key, payload, cipher.seal(opened.plaintext, key));
-    } catch {
-      // The read itself succeeded; the next read tries again.
-    }
+    return reseal(cipher, backend, key, payload, opened.plaintext);
   }
   return opened.plaintext;
+}
+
+async function dropTampered(backend: CacheBackend, key: string, reason: string, onTamper: (key: string, reason: string) => void): Promise<undefined> {
+  try {
+    await backend.delete(key);
+  } catch {
+    // Still a miss; the entry will expire or be overwritten.
+  }
+  onTamper(key, reason);
+  return undefined;
+}
+
+async function reseal(cipher: NamespaceCipher, backend: CacheBackend, key: string, payload: string, plaintext: string): Promise<string> {
+  try {
+    await backend.replaceIfUnchanged!(key, payload, cipher.seal(plaintext, key));
+  } catch {
+    // The read itself succeeded; the next read tries again.
+  }
+  return plaintext;
 }
