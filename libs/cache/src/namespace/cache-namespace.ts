@@ -69,6 +69,7 @@ export class CacheNamespace<V = unknown> {
   private errors = 0;
   private dropped = 0;
   private tampered = 0;
+  private lastTamperWarnAt = 0;
 
   constructor(
     private readonly options: ResolvedNamespaceOptions,
@@ -420,8 +421,13 @@ export class CacheNamespace<V = unknown> {
   /** A sealed entry that failed authentication was deleted by `readSealed`: count it and tell the listeners. */
   private readonly onTamper = (key: string, reason: string): void => {
     this.tampered++;
-    // The key stays out of the log; listeners get it in-process.
-    this.logger.warn(`Dropped a tampered entry in namespace "${this.name}" (${reason})`);
+    // At most one line per interval (forged entries must not flood the log; the event reports each),
+    // and without the key; listeners get it in-process.
+    const now = Date.now();
+    if (now - this.lastTamperWarnAt >= WARN_INTERVAL_MS) {
+      this.lastTamperWarnAt = now;
+      this.logger.warn(`Dropped a tampered entry in namespace "${this.name}" (${reason}); ${this.tampered} so far, see stats().tamperDetected and the "tamper" event`);
+    }
     this.events.emit('tamper', { namespace: this.name, key, reason });
   };
 

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { MapBackendFactory } from '../../test/map-backend.fixture';
 import { MemoryBackend } from '../backends/memory/memory-backend';
@@ -26,6 +27,29 @@ describe('Encryption in the namespace pipeline', () => {
     expect(factory.store.has(`${options.keyPrefix}u2`)).toBe(false);
     expect(tampers).toEqual(['u2:authentication-failed']);
     expect(users.stats().tamperDetected).toBe(1);
+  });
+
+  it('logs a tamper without the key, at most once per interval, while every one is counted and emitted', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const options = resolveCacheOptions({ backends: { map: new MapBackendFactory() }, namespaces: { users: { backend: 'map', encryption } } }).namespaces.get('users')!;
+      const factory = new MapBackendFactory();
+      const hooks = new CacheEvents();
+      const users = new CacheNamespace(options, factory.create({ namespace: 'users', keyPrefix: options.keyPrefix, maxEntries: 10, maxBytes: 0, eviction: options.eviction }), hooks);
+      let events = 0;
+      hooks.on('tamper', () => events++);
+      for (const key of ['spotify:user:secret-1', 'spotify:user:secret-2']) {
+        factory.store.set(`${options.keyPrefix}${key}`, { value: 'forged', expiresAt: 0 });
+        expect(await users.get(key)).toBeUndefined();
+      }
+      expect(events).toBe(2);
+      expect(users.stats().tamperDetected).toBe(2);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0][0])).toMatch(/Dropped a tampered entry in namespace "users" \(malformed\)/);
+      expect(String(warn.mock.calls[0][0])).not.toContain('secret');
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('leaves memory namespaces (live values, never leaving the process) unencrypted', async () => {
