@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationShutdown, Type } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { CacheBackendFactory } from './backends/cache-backend.interface';
 import { MemoryBackendFactory } from './backends/memory/memory-backend.factory';
@@ -25,6 +25,7 @@ export class CacheRegistry implements OnApplicationShutdown {
   private readonly factories = new Map<string, CacheBackendFactory>();
   private readonly encryptionProviders = new Map<string, EncryptionProvider>();
   private readonly resolved: ResolvedCacheOptions;
+  private readonly logger = new Logger('CacheRegistry');
 
   constructor(
     @Inject(CACHE_MODULE_OPTIONS) options: CacheModuleOptions,
@@ -67,9 +68,16 @@ export class CacheRegistry implements OnApplicationShutdown {
     return [...this.namespaces.keys()];
   }
 
+  /** Closes every factory; one that fails to close is logged and does not keep the others open. */
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([...this.factories.values()].map((f) => f.close?.()));
+    const factories = [...this.factories.entries()];
     this.factories.clear();
+    const results = await Promise.allSettled(factories.map(async ([, f]) => f.close?.()));
+    results.forEach((result, i) => {
+      if (result.status === 'rejected') {
+        this.logger.error(`Closing backend "${factories[i][0]}" failed: ${(result.reason as Error)?.message ?? result.reason}`);
+      }
+    });
   }
 
   /** A provider registered as a class is instantiated once, with Nest's DI, and shared by the namespaces naming it. */

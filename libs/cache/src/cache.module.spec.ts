@@ -1,4 +1,4 @@
-import { Global, Injectable, Module } from '@nestjs/common';
+import { Global, Injectable, Logger, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { MapBackendFactory } from '../test/map-backend.fixture';
 import { CacheModule } from './cache.module';
@@ -127,6 +127,25 @@ describe('CacheModule', () => {
     expect(await users.get('1')).toEqual({ when: new Date(0) });
     await moduleRef.close();
     expect(store.closed).toBe(true);
+  });
+
+  it('closes every backend at shutdown even when one fails to close, and logs which one', async () => {
+    const failing = new MapBackendFactory();
+    failing.close = (): void => {
+      throw new Error('socket already gone');
+    };
+    const healthy = new MapBackendFactory();
+    const moduleRef = await Test.createTestingModule({
+      imports: [CacheModule.forRoot({ backends: { failing, healthy }, namespaces: { a: { backend: 'failing' }, b: { backend: 'healthy' } } })],
+    }).compile();
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      await moduleRef.close();
+      expect(healthy.closed).toBe(true);
+      expect(logged).toHaveBeenCalledWith('Closing backend "failing" failed: socket already gone');
+    } finally {
+      logged.mockRestore();
+    }
   });
 
   it('instantiates a custom backend class with dependency injection from the modules it can see', async () => {

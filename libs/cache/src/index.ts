@@ -64,3 +64,8 @@ export { InvalidOptionsError } from './errors/invalid-options.error';
 export type { OptionProblem } from './errors/invalid-options.error';
 export { UnknownNamespaceError } from './errors/unknown-namespace.error';
 export { TagsUnsupportedError } from './errors/tags-unsupported.error';
+
+export { CachekitKeyvStore } from './interop/keyv-store';
+export type { KeyvStoreEntry } from './interop/keyv-store';
+export { CacheManagerStoreBackend, CacheManagerStoreBackendFactory } from './interop/cache-manager-store.backend';
+export type { CacheManagerStore } from './interop/cache-manager-store.interface';

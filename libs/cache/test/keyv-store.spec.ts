@@ -1,0 +1,117 @@
+/**
+ * The Keyv adapter held to Keyv's own compliance suite (@keyv/test-suite: API, values, namespaces),
+ * on a memory namespace and on a Redis namespace of a real redis-server, plus what the suite does
+ * not cover: values reaching our backend, TTLs, and cache-manager 7 on top.
+ */
+import keyvTestSuite from '@keyv/test-suite';
+import { Test, TestingModule } from '@nestjs/testing';
+import { createCache } from 'cache-manager';
+import Redis from 'ioredis';
+import Keyv from 'keyv';
+import { RedisServer, startRedisServer } from '../../../test/support/redis-server';
+import { CacheModule } from '../src/cache.module';
+import { CacheService } from '../src/cache.service';
+import { InvalidKeyError } from '../src/errors/invalid-key.error';
+import { CachekitKeyvStore } from '../src/interop/keyv-store';
+import { CacheNamespace } from '../src/namespace/cache-namespace';
+import { CacheModuleOptions } from '../src/options/cache-module-options.interface';
+
+/** @keyv/test-suite is written against Vitest's API (`test.it(name, (t) => t.expect(…))`); this runs it on Jest's. */
+const onJest = {
+  it: (name: string, fn: (context: { expect: typeof expect }) => unknown) => it(name, async () => {
+    await fn({ expect });
+  }),
+  beforeEach,
+  afterEach,
+  describe,
+} as unknown as Parameters<typeof keyvTestSuite>[0];
+
+async function startCache(options: CacheModuleOptions): Promise<TestingModule> {
+  const moduleRef = await Test.createTestingModule({ imports: [CacheModule.forRoot(options)] }).compile();
+  return moduleRef.init();
+}
+
+describe('CachekitKeyvStore on a memory namespace', () => {
+  let moduleRef: TestingModule;
+  let keyvNamespace: CacheNamespace;
+  beforeAll(async () => {
+    moduleRef = await startCache({ namespaces: { keyv: { maxEntries: 1_000 } } });
+    keyvNamespace = moduleRef.get(CacheService).namespace('keyv');
+  });
+  afterAll(() => moduleRef.close());
+
+  describe('@keyv/test-suite', () => {
+    keyvTestSuite(onJest, Keyv, () => new CachekitKeyvStore(keyvNamespace));
+  });
+
+  it('stores through the cache namespace: entries are counted, bounded and visible to the namespace', async () => {
+    const keyv = new Keyv({ store: new CachekitKeyvStore(keyvNamespace), namespace: 'app' });
+    await keyv.set('user:1', { name: 'Ada' });
+    expect(await keyvNamespace.has('app:user:1')).toBe(true);
+    expect(keyvNamespace.stats().entries).toBeGreaterThanOrEqual(1);
+    await keyvNamespace.invalidate('app:user:1');
+    expect(await keyv.get('user:1')).toBeUndefined();
+  });
+
+  it('hands a bad key to Keyv as the typed error, storing nothing', async () => {
+    const store = new CachekitKeyvStore(keyvNamespace);
+    await expect(store.set('bad\u0000key', 'v')).rejects.toBeInstanceOf(InvalidKeyError);
+    await expect(store.get('')).rejects.toBeInstanceOf(InvalidKeyError);
+  });
+
+  it('refuses anything but a cache namespace', () => {
+    expect(() => new CachekitKeyvStore({} as CacheNamespace)).toThrow(/needs a cache namespace/);
+  });
+
+  it('runs cache-manager 7 unchanged, each entry in our backend', async () => {
+    const manager = createCache({ stores: [new Keyv({ store: new CachekitKeyvStore(keyvNamespace) })] });
+    await manager.set('track:9', { title: 'Blue' }, 60_000);
+    expect(await manager.get('track:9')).toEqual({ title: 'Blue' });
+    expect(await keyvNamespace.has('keyv:track:9')).toBe(true);
+    await manager.del('track:9');
+    expect(await keyvNamespace.has('keyv:track:9')).toBe(false);
+  });
+});
+
+describe('CachekitKeyvStore on a Redis namespace (real redis-server)', () => {
+  let server: RedisServer;
+  let admin: Redis;
+  let moduleRef: TestingModule;
+  let keyvNamespace: CacheNamespace;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    admin = new Redis(server.port, '127.0.0.1');
+    moduleRef = await startCache({ redis: { url: server.url }, namespaces: { keyv: { backend: 'redis' }, other: { backend: 'redis' } } });
+    keyvNamespace = moduleRef.get(CacheService).namespace('keyv');
+  });
+  afterAll(async () => {
+    await moduleRef.close();
+    admin.disconnect();
+    await server.stop();
+  });
+
+  describe('@keyv/test-suite', () => {
+    keyvTestSuite(onJest, Keyv, () => new CachekitKeyvStore(keyvNamespace));
+  });
+
+  it('writes under the namespace prefix with the Keyv TTL as PX', async () => {
+    const keyv = new Keyv({ store: new CachekitKeyvStore(keyvNamespace), namespace: 'app' });
+    await keyv.set('session:7', 'token', 60_000);
+    const ttl = await admin.pttl('cache:{keyv}:app:session:7');
+    expect(ttl).toBeGreaterThan(50_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+  });
+
+  it('clears one Keyv namespace only, and nothing of another cache namespace', async () => {
+    const other = moduleRef.get(CacheService).namespace('other');
+    await other.set('app:x', 'kept');
+    const a = new Keyv({ store: new CachekitKeyvStore(keyvNamespace), namespace: 'a' });
+    const b = new Keyv({ store: new CachekitKeyvStore(keyvNamespace), namespace: 'b' });
+    await a.set('x', 1);
+    await b.set('x', 2);
+    await a.clear();
+    expect(await a.get('x')).toBeUndefined();
+    expect(await b.get('x')).toBe(2);
+    expect(await other.get('app:x')).toBe('kept');
+  });
+});
