@@ -2,6 +2,7 @@
  * The demo music API end to end with supertest, once on the in-memory default and once on a real
  * redis-server (REDIS_URL), the two ways the README runs it.
  */
+import { randomBytes } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import Redis from 'ioredis';
@@ -22,6 +23,7 @@ describe.each(['memory', 'redis'] as const)('demo app on the %s backend', (backe
       redis = await startRedisServer();
       admin = new Redis(redis.port, '127.0.0.1');
       process.env.REDIS_URL = redis.url;
+      process.env.CACHE_ENCRYPTION_KEY = randomBytes(32).toString('base64');
     } else {
       delete process.env.REDIS_URL;
     }
@@ -34,6 +36,7 @@ describe.each(['memory', 'redis'] as const)('demo app on the %s backend', (backe
   afterAll(async () => {
     await app.close();
     delete process.env.REDIS_URL;
+    delete process.env.CACHE_ENCRYPTION_KEY;
     admin?.disconnect();
     await redis?.stop();
   });
@@ -156,6 +159,14 @@ describe.each(['memory', 'redis'] as const)('demo app on the %s backend', (backe
       expect(keys.length).toBeGreaterThan(0);
       expect(keys.every((k) => /^demo:\{(users|tracks|recommendations)\}:/.test(k))).toBe(true);
       expect(keys).toContain('demo:{tracks}:track:t7');
+    });
+
+    it('stores the per-user namespace encrypted (CACHE_ENCRYPTION_KEY), the catalogue in clear', async () => {
+      await request(app.getHttpServer()).get('/users/u2/top-tracks').expect(200);
+      const sealed = (await admin!.get('demo:{users}:user:u2:top-tracks'))!;
+      expect(sealed).toMatch(/^[A-Za-z0-9_-]+$/);
+      expect(Buffer.from(sealed, 'base64url').toString('latin1')).not.toMatch(/"t\d+"|trackId|plays/);
+      expect(await admin!.get('demo:{tracks}:track:t7')).toContain('"title"');
     });
   }
 });

@@ -1,4 +1,7 @@
-/** A throw-away CA and a server certificate for 127.0.0.1, made fresh for each test run (no keys in git). */
+/**
+ * A throw-away CA, a server certificate for 127.0.0.1 and a client certificate (for mutual TLS, with
+ * `tls-auth-clients yes`), made fresh for each test run (no keys in git).
+ */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +13,9 @@ export interface TlsCertificates {
   readonly certFile: string;
   readonly keyFile: string;
   readonly ca: Buffer;
+  /** PEM of a client certificate and its key, signed by the same CA. */
+  readonly clientCert: Buffer;
+  readonly clientKey: Buffer;
   remove(): void;
 }
 
@@ -24,12 +30,18 @@ export function makeTlsCertificates(): TlsCertificates {
   writeFileSync(file('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
   openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1',
     '-out', 'server.crt', '-extfile', 'san.ext');
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=nest-cachekit-client', '-keyout', 'client.key', '-out', 'client.csr');
+  writeFileSync(file('client.ext'), 'extendedKeyUsage=clientAuth\n');
+  openssl('x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1',
+    '-out', 'client.crt', '-extfile', 'client.ext');
   return {
     dir,
     caFile: file('ca.crt'),
     certFile: file('server.crt'),
     keyFile: file('server.key'),
     ca: readFileSync(file('ca.crt')),
+    clientCert: readFileSync(file('client.crt')),
+    clientKey: readFileSync(file('client.key')),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -11,6 +11,8 @@ import { CacheNamespace } from './namespace/cache-namespace';
 import { CacheModuleOptions } from './options/cache-module-options.interface';
 import { DEFAULT_KEY_PREFIX, ResolvedCacheOptions, resolveCacheOptions } from './options/resolve-cache-options';
 import { resolveBreakerOptions, resolveBusOptions } from './options/resolve-resilience-options';
+import { ResolvedNamespaceOptions } from './options/resolved-namespace-options';
+import { EncryptionProvider } from './security/encryption-provider.interface';
 
 /**
  * Owns the namespaces and the backend factories behind them: validates the options, builds one
@@ -23,6 +25,7 @@ export class CacheRegistry implements OnApplicationShutdown {
   readonly events = new CacheEvents();
   private readonly namespaces = new Map<string, CacheNamespace<any>>();
   private readonly factories = new Map<string, CacheBackendFactory>();
+  private readonly encryptionProviders = new Map<string, EncryptionProvider>();
   private readonly resolved: ResolvedCacheOptions;
   private readonly logger = new Logger('CacheRegistry');
   /** Breakers and the invalidation bus of namespaces with an `l1`. */
@@ -56,7 +59,7 @@ export class CacheRegistry implements OnApplicationShutdown {
         };
         const stored = factory.create(context);
         const backend = ns.resilience ? this.tiers.wrap(context, ns.resilience, stored, ns.backend, factory) : stored;
-        this.namespaces.set(ns.name, new CacheNamespace(ns, backend, this.events));
+        this.namespaces.set(ns.name, new CacheNamespace(await this.withEncryptionProvider(ns), backend, this.events));
       }
       this.tiers.start();
     } catch (error) {
@@ -88,6 +91,18 @@ export class CacheRegistry implements OnApplicationShutdown {
         this.logger.error(`Closing backend "${factories[i][0]}" failed: ${(result.reason as Error)?.message ?? result.reason}`);
       }
     });
+  }
+
+  /** A provider registered as a class is instantiated once, with Nest's DI, and shared by the namespaces naming it. */
+  private async withEncryptionProvider(ns: ResolvedNamespaceOptions): Promise<ResolvedNamespaceOptions> {
+    const registered = (ns.encryption?.provider as { registered?: string } | undefined)?.registered;
+    if (registered === undefined) return ns;
+    let provider = this.encryptionProviders.get(registered);
+    if (provider === undefined) {
+      provider = await this.moduleRef.create(this.resolved.raw.encryptionProviders![registered] as Type<EncryptionProvider>);
+      this.encryptionProviders.set(registered, provider);
+    }
+    return { ...ns, encryption: { ...ns.encryption!, provider } };
   }
 
   private async factory(name: string): Promise<CacheBackendFactory> {

@@ -45,6 +45,20 @@ export type { Serializer } from './serialization/serializer.interface';
 export { TaggedJsonSerializer } from './serialization/tagged-json-serializer';
 export { UnsupportedValueError } from './serialization/unsupported-value.error';
 
+export { EncryptionProvider } from './security/encryption-provider.interface';
+export type { EncryptionContext, DecryptedPayload } from './security/encryption-provider.interface';
+export type { NamespaceEncryptionOptions } from './security/encryption-options';
+export type { EncryptionKeyInput } from './security/encryption-keys';
+export { AesGcmEncryptionProvider } from './security/aes-gcm-encryption-provider';
+export type { AesGcmEncryptionProviderOptions } from './security/aes-gcm-encryption-provider';
+export { FernetEncryptionProvider } from './security/fernet-encryption-provider';
+export type { FernetEncryptionProviderOptions } from './security/fernet-encryption-provider';
+export { Fernet } from './security/fernet/fernet';
+export { InvalidTokenError } from './security/fernet/invalid-token.error';
+export { DecryptionFailedError } from './security/decryption-failed.error';
+export type { DecryptionFailureReason } from './security/decryption-failed.error';
+export { InvalidEncryptionKeyError } from './security/invalid-encryption-key.error';
+
 export { CacheError } from './errors/cache-error';
 export { InvalidKeyError } from './errors/invalid-key.error';
 export { InvalidValueError } from './errors/invalid-value.error';

@@ -23,7 +23,7 @@ class TieredContractFactory implements CacheBackendFactory {
   create(context: BackendContext): CacheBackend {
     const resilience = { l1: { maxEntries: 1_000, ttlMs: 0, eviction: () => new LruStrategy() }, graceMs: 0, softTimeoutMs: 0, hardTimeoutMs: 0, earlyRefresh: 0, lock: null };
     const tiered = this.runtime.wrap(context, resilience, this.redis.create(context), 'redis', this.redis);
-    tiered.attachCodec({ encode: (value) => value as string, decode: (_key, payload) => payload });
+    tiered.attachCodec({ encode: (_key, value) => value as string, decode: (_key, payload) => payload });
     this.runtime.start();
     return tiered;
   }

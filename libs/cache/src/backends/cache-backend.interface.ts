@@ -61,6 +61,12 @@ export interface CacheBackend {
   clear(): MaybePromise<number>;
   /** Removes every entry written with `tag`; resolves how many. Backends without it do not support tags. */
   invalidateTag?(tag: string): MaybePromise<number>;
+  /**
+   * Replaces the value of `key` with `replacement` only if it still holds `expected`, keeping its
+   * TTL and tags; resolves whether it did. Used by re-encrypt-on-read; without it, entries sealed
+   * with an old key stay as they are until rewritten or expired.
+   */
+  replaceIfUnchanged?(key: string, expected: unknown, replacement: unknown): MaybePromise<boolean>;
   stats?(): BackendStats;
   /** Learned or internal state of the eviction strategy (backends that have one), shown as `NamespaceStats.strategy`. */
   strategyState?(): Record<string, number | string>;

@@ -20,6 +20,13 @@ export interface CacheEventMap {
   fallback: { namespace: string; operation: string; backend: string };
   /** A backend's circuit breaker changed state (`open`: calls are not sent to it). */
   backendState: { backend: string; state: 'open' | 'half-open' | 'closed' };
+  /**
+   * An encrypted entry failed authentication (altered, truncated, copied from another key or
+   * namespace, sealed with an unknown key…): it was treated as a miss and deleted. `reason` is the
+   * `DecryptionFailedError` reason (`malformed`, `unknown-version`, `unknown-key`,
+   * `authentication-failed`, `expired`).
+   */
+  tamper: { namespace: string; key: string; reason: string };
 }
 
 export type CacheEventName = keyof CacheEventMap;

@@ -8,6 +8,8 @@ import { ValueTooLargeError } from '../errors/value-too-large.error';
 import { TagsUnsupportedError } from '../errors/tags-unsupported.error';
 import { assertValidKey, assertValidTags } from '../keys/assert-valid-key';
 import { ResolvedNamespaceOptions } from '../options/resolved-namespace-options';
+import { NamespaceCipher } from '../security/namespace-cipher';
+import { createNamespaceCipher, readSealed } from '../security/create-namespace-cipher';
 import { estimateValueSize } from '../serialization/estimate-value-size';
 import { UnsupportedValueError } from '../serialization/unsupported-value.error';
 import { parseTtl, Ttl } from '../ttl/parse-ttl';
@@ -59,6 +61,8 @@ export class CacheNamespace<V = unknown> {
   /** Set for namespaces with an `l1`: hits come from its synchronous L1 lookup. */
   private readonly tier: TieredBackend | null;
   private readonly live: boolean;
+  /** Encryption on, for byte backends and the L2 of tiers: seals what is serialized, opens what `decode` reads. */
+  private readonly cipher: NamespaceCipher | null;
   private readonly inflight = new Map<string, Flight>();
   private readonly logger = new Logger('CacheNamespace');
   private lastWarnAt = 0;
@@ -68,6 +72,8 @@ export class CacheNamespace<V = unknown> {
   private invalidations = 0;
   private errors = 0;
   private dropped = 0;
+  private tampered = 0;
+  private lastTamperWarnAt = 0;
 
   constructor(
     private readonly options: ResolvedNamespaceOptions,
@@ -78,8 +84,10 @@ export class CacheNamespace<V = unknown> {
     this.live = backend.storesLiveValues;
     this.fast = backend.synchronous && backend.storesLiveValues ? (backend as FastBackend) : null;
     this.tier = isTieredBackend(backend) ? backend : null;
+    // Tiered namespaces hold live values in L1 but bytes in L2: those bytes are sealed too.
+    this.cipher = this.live && this.tier === null ? null : createNamespaceCipher(options);
     // L2 bytes go through this namespace's own pipeline, exactly as for a byte backend.
-    this.tier?.attachCodec({ encode: (value) => this.encodeForTier(value), decode: (key, payload) => this.decode(key, payload) });
+    this.tier?.attachCodec({ encode: (key, value) => this.encodeForTier(key, value), decode: (key, payload) => this.decode(key, payload) });
   }
 
   get<T extends V = V>(key: string): Promise<T | undefined> {
@@ -112,7 +120,7 @@ export class CacheNamespace<V = unknown> {
     assertValidKey(key, this.name, this.options.maxKeyLength);
     const ttlMs = this.ttlOf(options?.ttl, 'set() options.ttl');
     const tags = this.tagsOf(options?.tags);
-    const { stored, size } = this.prepare(value, 'value');
+    const { stored, size } = this.prepare(value, 'value', key);
     this.supersede(key);
     try {
       await this.backend.set(key, stored, ttlMs, size, tags);
@@ -220,7 +228,7 @@ export class CacheNamespace<V = unknown> {
       assertValidKey(entry.key, this.name, this.options.maxKeyLength);
       const ttlMs = this.ttlOf(entry.ttl, `mset() entries[${i}].ttl`);
       const tags = this.tagsOf(entry.tags);
-      const { stored, size } = this.prepare(entry.value, `entries[${i}].value`);
+      const { stored, size } = this.prepare(entry.value, `entries[${i}].value`, entry.key);
       return { key: entry.key, value: stored, ttlMs, sizeBytes: size, tags };
     });
     for (const entry of prepared) this.supersede(entry.key);
@@ -281,6 +289,7 @@ export class CacheNamespace<V = unknown> {
       invalidations: this.invalidations,
       errors: this.errors,
       unreadableDropped: this.dropped,
+      ...(this.cipher !== null && { tamperDetected: this.tampered }),
       ...backendStats,
       ...(strategy !== undefined && { strategy }),
     };
@@ -333,7 +342,7 @@ export class CacheNamespace<V = unknown> {
     this.misses++;
     const value = loader();
     if (value === undefined || (cacheIf && !cacheIf(value))) return value;
-    const { stored, size } = this.prepare(value, 'value');
+    const { stored, size } = this.prepare(value, 'value', key);
     this.supersede(key);
     try {
       this.backend.set(key, stored, ttlMs, size);
@@ -405,7 +414,7 @@ export class CacheNamespace<V = unknown> {
     if (value === undefined || flight.superseded || (cacheIf && !cacheIf(value))) return value;
     let prepared: { stored: unknown; size: number };
     try {
-      prepared = this.prepare(value, 'value');
+      prepared = this.prepare(value, 'value', key);
     } catch (error) {
       if (!(error instanceof ValueTooLargeError)) throw error;
       this.warnDegraded(error);
@@ -431,8 +440,8 @@ export class CacheNamespace<V = unknown> {
     this.inflight.delete(key);
   }
 
-  /** Validates, measures and (for byte-storing backends) serializes a value about to be stored. */
-  private prepare(value: unknown, path: string): { stored: unknown; size: number } {
+  /** Validates, measures and (for byte-storing backends) serializes, then seals, a value about to be stored under `key`. */
+  private prepare(value: unknown, path: string, key: string): { stored: unknown; size: number } {
     if (value === undefined) throw new InvalidValueError(this.name, path, 'undefined (store null to cache an absence)');
     let stored: unknown = value;
     let size: number;
@@ -449,11 +458,16 @@ export class CacheNamespace<V = unknown> {
       throw new InvalidValueError(this.name, path, `not serializable by "${this.options.serializer.name}" (${(error as Error).message})`);
     }
     if (size > this.options.maxValueBytes) throw new ValueTooLargeError(this.name, size, this.options.maxValueBytes, 'maxValueBytes');
+    // Live values (memory, the L1 of tiers) stay in the process; tiers seal their L2 bytes in encodeForTier.
+    if (this.cipher !== null && !this.live) {
+      stored = this.cipher.seal(stored as string, key);
+      size = (stored as string).length;
+    }
     return { stored, size };
   }
 
-  /** The L2 payload of a tiered namespace: what `prepare` makes for a byte backend. */
-  private encodeForTier(value: unknown): string {
+  /** The L2 payload of a tiered namespace under `key`: what `prepare` makes for a byte backend (serialized, then sealed). */
+  private encodeForTier(key: string, value: unknown): string {
     let stored: unknown;
     try {
       stored = this.options.serializer.serialize(value);
@@ -464,11 +478,17 @@ export class CacheNamespace<V = unknown> {
     if (typeof stored !== 'string') throw new InvalidValueError(this.name, 'value', `serialized by "${this.options.serializer.name}" to a ${typeof stored}, not a string`);
     const size = Buffer.byteLength(stored);
     if (size > this.options.maxValueBytes) throw new ValueTooLargeError(this.name, size, this.options.maxValueBytes, 'maxValueBytes');
-    return stored;
+    return this.cipher === null ? stored : this.cipher.seal(stored, key);
   }
 
   /** An entry the serializer cannot read (corrupt, or written by something else) is a miss, and is deleted. */
   private async decode(key: string, payload: string): Promise<unknown> {
+    if (this.cipher !== null) {
+      const text = readSealed(this.cipher, this.backend, key, payload, this.onTamper);
+      const opened = typeof text === 'string' ? text : await text;
+      if (opened === undefined) return undefined;
+      payload = opened;
+    }
     try {
       return this.options.serializer.deserialize(payload);
     } catch (error) {
@@ -483,6 +503,19 @@ export class CacheNamespace<V = unknown> {
       return undefined;
     }
   }
+
+  /** A sealed entry that failed authentication was deleted by `readSealed`: count it and tell the listeners. */
+  private readonly onTamper = (key: string, reason: string): void => {
+    this.tampered++;
+    // At most one line per interval (forged entries must not flood the log; the event reports each),
+    // and without the key; listeners get it in-process.
+    const now = Date.now();
+    if (now - this.lastTamperWarnAt >= WARN_INTERVAL_MS) {
+      this.lastTamperWarnAt = now;
+      this.logger.warn(`Dropped a tampered entry in namespace "${this.name}" (${reason}); ${this.tampered} so far, see stats().tamperDetected and the "tamper" event`);
+    }
+    this.events.emit('tamper', { namespace: this.name, key, reason });
+  };
 
   /** Checks tags (and that the backend can index them); undefined when there are none. */
   private tagsOf(tags: readonly string[] | undefined): readonly string[] | undefined {

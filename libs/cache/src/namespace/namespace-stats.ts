@@ -13,6 +13,8 @@ export interface NamespaceStats {
   errors: number;
   /** Entries the serializer could not read, treated as misses and deleted. */
   unreadableDropped: number;
+  /** Encrypted entries that failed authentication, treated as misses and deleted (see the `tamper` event). */
+  tamperDetected?: number;
   /** Reported by backends that know them (the memory backend does). */
   entries?: number;
   bytes?: number;

@@ -2,6 +2,8 @@ import { Type } from '@nestjs/common';
 import { BreakerOptions, BusOptions, FailSafeOptions, L1Options, LockOptions } from '../backends/tiered/tier-options';
 import { CacheBackendFactory } from '../backends/cache-backend.interface';
 import { RedisConnectionOptions } from '../backends/redis/redis-connection-options';
+import { NamespaceEncryptionOptions } from '../security/encryption-options';
+import { EncryptionProvider } from '../security/encryption-provider.interface';
 import { EvictionPolicy } from '../eviction/create-eviction-strategy';
 import { Serializer } from '../serialization/serializer.interface';
 import { Ttl } from '../ttl/parse-ttl';
@@ -32,6 +34,8 @@ export interface NamespaceOptions {
   failSafe?: FailSafeOptions;
   /** One `getOrSet` loader per key across instances (needs `l1` on `redis`). `true` for the defaults. */
   lock?: boolean | LockOptions;
+  /** Encryption at rest for backends that store bytes (Redis, yours). Default: off. */
+  encryption?: NamespaceEncryptionOptions | false;
 }
 
 export interface CacheModuleOptions {
@@ -50,6 +54,11 @@ export interface CacheModuleOptions {
    * class that Nest instantiates with dependency injection.
    */
   backends?: Record<string, CacheBackendFactory | Type<CacheBackendFactory>>;
+  /**
+   * Your own encryption providers by name, selected by `namespaces.x.encryption.provider`: an
+   * instance (e.g. injected into `forRootAsync`'s factory) or a class Nest instantiates with DI.
+   */
+  encryptionProviders?: Record<string, EncryptionProvider | Type<EncryptionProvider>>;
   /** `@Warmup` methods: run at bootstrap (default true); a failure fails the start (default false). */
   warmup?: { onBootstrap?: boolean; failOnError?: boolean };
   /** The authenticated invalidation bus of L1 tiers on `redis` (required when a namespace has `l1` there). */

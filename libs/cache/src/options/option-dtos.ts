@@ -48,6 +48,8 @@ export class NamespaceOptionsDto {
 
   @IsOptional()
   lock?: unknown;
+  @IsOptional()
+  encryption?: unknown;
 }
 
 export class RedisOptionsDto {
@@ -120,6 +122,9 @@ export class CacheModuleOptionsDto {
   backends?: object;
 
   @IsOptional() @IsObject()
+  encryptionProviders?: object;
+
+  @IsOptional() @IsObject()
   warmup?: object;
 
   @IsOptional() @IsObject()
@@ -138,7 +143,7 @@ export class WarmupOptionsDto {
 }
 
 /** Fields whose value must never appear in an error message. */
-export const SECRET_FIELDS = new Set(['password', 'key', 'cert', 'ca', 'url', 'secret']);
+export const SECRET_FIELDS = new Set(['password', 'key', 'cert', 'ca', 'url', 'secret', 'keys']);
 
 export const BUILT_IN_BACKENDS = ['memory', 'redis'] as const;
 export const isBuiltInBackend = (name: string): boolean => (BUILT_IN_BACKENDS as readonly string[]).includes(name);

@@ -1,5 +1,6 @@
 import { InvalidOptionsError, OptionProblem } from '../errors/invalid-options.error';
 import { BUILT_IN_EVICTION_POLICIES, EvictionPolicy, evictionStrategyFactory } from '../eviction/create-eviction-strategy';
+import { checkEncryptionProviders, NamespaceEncryptionOptionsDto, resolveNamespaceEncryption } from '../security/encryption-options';
 import { Serializer } from '../serialization/serializer.interface';
 import { TaggedJsonSerializer } from '../serialization/tagged-json-serializer';
 import { parseTtl } from '../ttl/parse-ttl';
@@ -52,8 +53,16 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
     }
   }
 
+  const encryptionProviders = isObject(raw.encryptionProviders) ? (raw.encryptionProviders as Record<string, unknown>) : {};
+  checkEncryptionProviders(encryptionProviders, problems);
+
   const defaults: NamespaceOptions = isObject(raw.defaults) ? raw.defaults : {};
+  const beforeDefaults = problems.length;
   if (isObject(raw.defaults)) checkNamespace(raw.defaults, 'defaults.', problems);
+  // Built once, so that namespaces inheriting it share one provider and its problems are reported once.
+  const defaultEncryption = problems.length > beforeDefaults
+    ? undefined
+    : resolveNamespaceEncryption(defaults.encryption, 'defaults.encryption', encryptionProviders, problems);
   const declared: Record<string, NamespaceOptions> = isObject(raw.namespaces) ? { ...raw.namespaces } : {};
   const defaultNamespace = typeof raw.defaultNamespace === 'string' ? raw.defaultNamespace : DEFAULT_NAMESPACE;
   if (!Object.hasOwn(declared, defaultNamespace)) declared[defaultNamespace] = {};
@@ -95,6 +104,9 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
     const resilience = resolveResilience(merged, backend, path, raw, problems);
     if (problems.length > before) continue;
     const eviction = (merged.eviction ?? 'lru') as EvictionPolicy;
+    const encryption = Object.hasOwn(own, 'encryption')
+      ? resolveNamespaceEncryption(own.encryption, `${path}encryption`, encryptionProviders, problems)
+      : defaultEncryption;
     namespaces.set(name, {
       name,
       backend,
@@ -109,6 +121,7 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
       maxKeyLength: merged.maxKeyLength ?? DEFAULT_MAX_KEY_LENGTH,
       serializer: merged.serializer ?? new TaggedJsonSerializer(),
       ...(resilience ? { resilience } : {}),
+      ...(encryption && { encryption }),
     });
   }
   checkPrefixesDisjoint(namespaces, problems);
@@ -130,6 +143,7 @@ function checkNamespace(options: object, path: string, problems: OptionProblem[]
   if (eviction !== undefined && typeof eviction !== 'function' && !(BUILT_IN_EVICTION_POLICIES as readonly unknown[]).includes(eviction)) {
     problems.push({ path: `${path}eviction`, reason: `must be ${BUILT_IN_EVICTION_POLICIES.map((p) => `"${p}"`).join(', ')} or a function returning an EvictionStrategy (got ${describe(eviction)})` });
   }
+  if (isObject(ns.encryption)) check(NamespaceEncryptionOptionsDto, ns.encryption, `${path}encryption.`, problems);
   const serializer = ns.serializer as Partial<Serializer> | undefined;
   if (serializer !== undefined && (!isObject(serializer) || typeof serializer.serialize !== 'function' || typeof serializer.deserialize !== 'function')) {
     problems.push({ path: `${path}serializer`, reason: 'must be an object with serialize() and deserialize()' });

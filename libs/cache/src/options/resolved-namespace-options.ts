@@ -1,5 +1,6 @@
 import { ResolvedResilienceOptions } from '../backends/tiered/tier-options';
 import { EvictionStrategyFactory } from '../eviction/eviction-strategy.interface';
+import { ResolvedEncryption } from '../security/encryption-options';
 import { Serializer } from '../serialization/serializer.interface';
 
 /** A namespace's settings after validation, with every default filled in. */
@@ -18,4 +19,6 @@ export interface ResolvedNamespaceOptions {
   readonly serializer: Serializer;
   /** Set when the namespace has an `l1` (tiers, bus, fail-safe, lock). */
   readonly resilience?: ResolvedResilienceOptions;
+  /** Absent when encryption is off. */
+  readonly encryption?: ResolvedEncryption;
 }

@@ -91,6 +91,12 @@ export class RedisBackend implements CacheBackend {
     return this.run('invalidateTag', () => this.client.cachekitInvalidateTag(1, this.keyPrefix + TAG_MARK + tag));
   }
 
+  async replaceIfUnchanged(key: string, expected: unknown, replacement: unknown): Promise<boolean> {
+    const replaced = await this.run('replaceIfUnchanged', () =>
+      this.client.cachekitReplaceIfUnchanged(1, this.keyPrefix + key, expected as string, replacement as string));
+    return replaced === 1;
+  }
+
   async delete(key: string): Promise<boolean> {
     return (await this.run('delete', () => this.client.del(this.keyPrefix + key))) > 0;
   }

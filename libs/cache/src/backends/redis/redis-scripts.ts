@@ -59,6 +59,14 @@ local value = redis.call('GET', KEYS[1])
 if value then redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1])) end
 return value`;
 
+/** KEYS[1] an entry; ARGV[1] the value expected, ARGV[2] its replacement. Keeps the TTL (and the tag sets). */
+const REPLACE_IF_UNCHANGED = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+  return 1
+end
+return 0`;
+
 export interface CacheScripts {
   cachekitSetWithTags(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>;
   cachekitInvalidateTag(numKeys: number, tagKey: string): Promise<number>;
@@ -66,6 +74,7 @@ export interface CacheScripts {
   cachekitLockRelease(numKeys: 1, lockKey: string, token: string): Promise<number>;
   cachekitLockExtend(numKeys: 1, lockKey: string, token: string, ttlMs: number): Promise<number>;
   cachekitGetAndRefreshTtl(numKeys: 1, key: string, ttlMs: number): Promise<string | null>;
+  cachekitReplaceIfUnchanged(numKeys: number, key: string, expected: string, replacement: string): Promise<number>;
 }
 
 export type ScriptedRedis = Redis & CacheScripts;
@@ -82,6 +91,7 @@ export function defineCacheScripts(client: Redis): ScriptedRedis {
     client.defineCommand('cachekitLockRelease', { lua: LOCK_RELEASE });
     client.defineCommand('cachekitLockExtend', { lua: LOCK_EXTEND });
     client.defineCommand('cachekitGetAndRefreshTtl', { lua: GET_AND_REFRESH_TTL });
+    client.defineCommand('cachekitReplaceIfUnchanged', { lua: REPLACE_IF_UNCHANGED });
   }
   return scripted;
 }

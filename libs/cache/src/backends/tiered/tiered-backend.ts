@@ -11,8 +11,8 @@ import { BusMessage, InvalidationBus } from './invalidation-bus';
  * backend would get (serializer, and encryption where configured); the tier never serializes.
  */
 export interface TierCodec {
-  /** Live value → L2 payload; throws the namespace's typed errors (too large, not serializable). */
-  encode(value: unknown): string;
+  /** Live value → L2 payload for `key` (sealed with the key when encryption is on); throws the namespace's typed errors (too large, not serializable). */
+  encode(key: string, value: unknown): string;
   /** L2 payload → live value; `undefined` for an unreadable payload (which the namespace drops). */
   decode(key: string, payload: string): unknown | Promise<unknown>;
 }
@@ -66,6 +66,7 @@ export class TieredBackend implements CacheBackend {
   readonly name: string;
   readonly storesLiveValues = true;
   readonly invalidateTag?: (tag: string) => Promise<number>;
+  readonly replaceIfUnchanged?: (key: string, expected: unknown, replacement: unknown) => Promise<boolean>;
   readonly lock: RedisLock | undefined;
   readonly graceMs: number;
   private codec: TierCodec | undefined;
@@ -89,6 +90,7 @@ export class TieredBackend implements CacheBackend {
     this.lock = options.lock;
     this.graceMs = options.graceMs;
     if (typeof this.l2.invalidateTag === 'function') this.invalidateTag = (tag) => this.removeTag(tag);
+    if (typeof this.l2.replaceIfUnchanged === 'function') this.replaceIfUnchanged = (key, expected, replacement) => this.replaceBody(key, expected, replacement);
     options.breaker.onRecover(() => this.recover());
     options.bus?.register(options.namespace, {
       apply: (message) => this.applyRemote(message),
@@ -158,7 +160,7 @@ export class TieredBackend implements CacheBackend {
     const now = Date.now();
     const freshUntil = ttlMs > 0 ? now + ttlMs : 0;
     const refreshAt = this.refreshAtOf(now, ttlMs);
-    const payload = this.wrap(this.codec!.encode(value), freshUntil, refreshAt);
+    const payload = this.wrap(this.codec!.encode(key, value), freshUntil, refreshAt);
     this.epoch++;
     if (await this.toL2('set', () => this.l2.set(key, payload, this.l2Ttl(ttlMs), Buffer.byteLength(payload), tags), [key])) {
       this.l2Stats.sets++;
@@ -172,7 +174,7 @@ export class TieredBackend implements CacheBackend {
     const prepared = entries.map((e) => {
       const freshUntil = e.ttlMs > 0 ? now + e.ttlMs : 0;
       const refreshAt = this.refreshAtOf(now, e.ttlMs);
-      const payload = this.wrap(this.codec!.encode(e.value), freshUntil, refreshAt);
+      const payload = this.wrap(this.codec!.encode(e.key, e.value), freshUntil, refreshAt);
       return { entry: e, freshUntil, refreshAt, l2: { key: e.key, value: payload, ttlMs: this.l2Ttl(e.ttlMs), sizeBytes: Buffer.byteLength(payload), tags: e.tags } };
     });
     this.epoch++;
@@ -261,6 +263,27 @@ export class TieredBackend implements CacheBackend {
       this.publish({ n: this.options.namespace, o: 'c' });
     }
     return removed;
+  }
+
+  /**
+   * Re-encrypt-on-read: swaps the body of the L2 entry (keeping its envelope and TTL) only if it still
+   * holds `expected`. L1 keeps its live value: the logical value is the same, so nothing is published.
+   */
+  private async replaceBody(key: string, expected: unknown, replacement: unknown): Promise<boolean> {
+    if (!this.options.breaker.allows) return false;
+    try {
+      const current = await this.l2.get(key);
+      if (typeof current !== 'string') return false;
+      const { body } = this.unwrap(current);
+      if (body !== expected) return false;
+      const envelope = current.slice(0, current.length - body.length);
+      const replaced = await this.l2.replaceIfUnchanged!(key, current, envelope + (replacement as string));
+      this.l2Succeeded();
+      return replaced;
+    } catch {
+      this.l2Failed();
+      return false;
+    }
   }
 
   private async accept(key: string, payload: string, epoch: number): Promise<unknown> {

@@ -1,0 +1,216 @@
+// npm run bench:crypto — what encryption at rest costs, side by side:
+//   a. Redis GET of a 1 KB value at concurrency 64 through CacheNamespace.get, encryption on
+//      (AES-256-GCM) vs off, on a private redis-server this script starts (loopback, free port)
+//   b. our Fernet vs the `fernet` npm package: encrypt + decrypt of 1 KB
+// Ratios: redisGetEncryptedVsPlain (>= 0.75), fernetVsFernetNpm (>= 10).
+'use strict';
+require('reflect-metadata');
+const { spawn } = require('node:child_process');
+const { randomBytes } = require('node:crypto');
+const { mkdtempSync, rmSync } = require('node:fs');
+const { createServer } = require('node:net');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+const Redis = require('ioredis');
+const { measure, median, spread, ratioOfRounds, formatOps, printTable, writeResults } = require('./harness');
+
+const KEYS = 1000;
+const CONCURRENCY = 64;
+const keys = Array.from({ length: KEYS }, (_, i) => `user:${i}:history`);
+/** A 1024-byte JSON object, as in the peer baseline. */
+function value(i) {
+  const v = { id: i, name: `listener ${i}`, plays: [3, 1, 4, 1, 5], note: '' };
+  v.note = 'x'.repeat(1024 - JSON.stringify(v).length);
+  return v;
+}
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A private redis-server, started the way test/support/redis-server.ts does it. */
+async function startRedisServer() {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'nest-cachekit-bench-redis-'));
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+    '--daemonize', 'no', '--dir', dir, '--logfile', join(dir, 'redis.log')], { stdio: 'ignore' });
+  process.on('exit', () => child.kill('SIGKILL'));
+  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  for (let i = 0; ; i++) {
+    try {
+      await probe.connect();
+      await probe.ping();
+      break;
+    } catch (error) {
+      if (i >= 200) throw new Error(`redis-server on ${port} did not start: ${error.message}`);
+      await sleep(25);
+    }
+  }
+  probe.disconnect();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await gone;
+      clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `n` gets spread over `CONCURRENCY` workers, each awaiting its own get in a loop. */
+function concurrentGets(get) {
+  return new Function('get', 'keys', 'concurrency', `
+    return async function run(n) {
+      let next = 0;
+      let hits = 0;
+      const worker = async () => {
+        while (next < n) {
+          const i = next++;
+          if ((await get(keys[(i * 7919) % keys.length])) !== undefined) hits++;
+        }
+      };
+      await Promise.all(Array.from({ length: concurrency }, worker));
+      if (hits !== n) throw new Error('expected every read to hit (' + hits + ' of ' + n + ')');
+    };`)(get, keys, CONCURRENCY);
+}
+
+async function redisGets() {
+  const lib = require('../libs/cache');
+  const { NestFactory } = require('@nestjs/core');
+  const server = await startRedisServer();
+  try {
+    const app = await NestFactory.createApplicationContext(lib.CacheModule.forRoot({
+      redis: { url: server.url },
+      namespaces: {
+        plain: { backend: 'redis' },
+        sealed: { backend: 'redis', encryption: { keys: [{ id: 'k1', key: randomBytes(32).toString('base64') }] } },
+      },
+    }), { logger: false });
+    const cache = app.get(lib.CacheService);
+    const plain = cache.namespace('plain');
+    const sealed = cache.namespace('sealed');
+    for (let i = 0; i < KEYS; i++) {
+      await plain.set(keys[i], value(i));
+      await sealed.set(keys[i], value(i));
+    }
+    const raw = new Redis(server.port, '127.0.0.1');
+    for (let i = 0; i < KEYS; i++) await raw.set(`raw:${keys[i]}`, JSON.stringify(value(i)));
+    const sizes = {
+      plain: Buffer.byteLength(await raw.get(`cache:{plain}:${keys[0]}`)),
+      sealed: Buffer.byteLength(await raw.get(`cache:{sealed}:${keys[0]}`)),
+    };
+    const tasks = [
+      { name: 'CacheNamespace.get, encryption off (baseline)', run: concurrentGets((k) => plain.get(k)) },
+      { name: 'CacheNamespace.get, AES-256-GCM', run: concurrentGets((k) => sealed.get(k)) },
+      { name: '[ref] raw ioredis GET + JSON.parse', run: concurrentGets(async (k) => JSON.parse(await raw.get(`raw:${k}`))) },
+    ];
+    const results = await measure(tasks, { rounds: 7, batchSeconds: 1, maxSeconds: 60 });
+    raw.disconnect();
+    await app.close();
+    return { tasks, results, sizes };
+  } finally {
+    await server.stop();
+  }
+}
+
+function fernetTasks(FernetNpm, ours) {
+  const message = 'x'.repeat(1024);
+  const secret = ours.key;
+  const mine = new ours.Fernet(secret);
+  const npmSecret = new FernetNpm.Secret(secret);
+  // Each implementation reads the other's tokens: both do the same work.
+  const npmToken = new FernetNpm.Token({ secret: npmSecret }).encode(message);
+  if (mine.decrypt(npmToken).toString() !== message) throw new Error('our Fernet cannot read the fernet package\'s token');
+  if (new FernetNpm.Token({ secret: npmSecret, token: mine.encrypt(message), ttl: 0 }).decode() !== message) {
+    throw new Error('the fernet package cannot read our token');
+  }
+  return [
+    {
+      name: 'fernet npm 0.4 encrypt + decrypt 1 KB (baseline)',
+      run(n) {
+        for (let i = 0; i < n; i++) {
+          const token = new FernetNpm.Token({ secret: npmSecret }).encode(message);
+          if (new FernetNpm.Token({ secret: npmSecret, token, ttl: 0 }).decode().length !== 1024) throw new Error('bad round trip');
+        }
+      },
+    },
+    {
+      name: 'our Fernet encrypt + decrypt 1 KB',
+      run(n) {
+        for (let i = 0; i < n; i++) if (mine.decrypt(mine.encrypt(message)).length !== 1024) throw new Error('bad round trip');
+      },
+    },
+  ];
+}
+
+function aesTasks(lib) {
+  const provider = new lib.AesGcmEncryptionProvider({ keys: [{ id: 'k1', key: randomBytes(32).toString('base64') }] });
+  const text = JSON.stringify(value(1));
+  const ctx = { namespace: 'users', key: keys[1] };
+  const payload = provider.encrypt(text, ctx);
+  return [
+    { name: '[ref] AesGcmEncryptionProvider encrypt 1 KB', run(n) { for (let i = 0; i < n; i++) provider.encrypt(text, ctx); } },
+    { name: '[ref] AesGcmEncryptionProvider decrypt 1 KB', run(n) { for (let i = 0; i < n; i++) provider.decrypt(payload, ctx); } },
+  ];
+}
+
+function rowsOf(tasks, results, baseline = 0) {
+  return tasks.map((t, i) => ({
+    task: t.name,
+    opsPerSec: median(results[i]),
+    usPerOp: 1e6 / median(results[i]),
+    spread: spread(results[i]),
+    vsBaseline: ratioOfRounds(results[i], results[baseline]),
+  }));
+}
+
+function print(title, rows) {
+  printTable(title, ['task', 'ops/s (median)', 'µs/op', 'spread', 'vs baseline'], rows.map((r) => [
+    r.task, formatOps(r.opsPerSec), r.usPerOp.toFixed(2), `±${(r.spread * 100).toFixed(0)}%`, Number.isNaN(r.vsBaseline) ? '–' : `${r.vsBaseline.toFixed(2)}×`,
+  ]));
+}
+
+async function main() {
+  const started = Date.now();
+  const lib = require('../libs/cache');
+  const redis = await redisGets();
+  const redisRows = rowsOf(redis.tasks, redis.results);
+  print(`a. Redis GET of a 1 KB value, concurrency ${CONCURRENCY}, ${KEYS} keys (stored bytes: plain ${redis.sizes.plain}, sealed ${redis.sizes.sealed})`, redisRows);
+
+  const aes = aesTasks(lib);
+  const aesResults = await measure(aes);
+  // `fernet` patches String.prototype: loaded last, after everything else is set up.
+  const FernetNpm = await import('fernet').then((m) => m.default ?? m);
+  const fernet = fernetTasks(FernetNpm, { Fernet: lib.Fernet, key: lib.Fernet.generateKey() });
+  const fernetResults = await measure(fernet);
+  const fernetRows = rowsOf(fernet, fernetResults);
+  // Reference rows only: no peer to compare them with.
+  const aesRows = rowsOf(aes, aesResults).map((r) => ({ ...r, vsBaseline: NaN }));
+  print('b. Fernet encrypt + decrypt of 1 KB (single thread)', [...fernetRows, ...aesRows]);
+
+  const ratios = {
+    redisGetEncryptedVsPlain: redisRows[1].vsBaseline,
+    fernetVsFernetNpm: fernetRows[1].vsBaseline,
+  };
+  console.log(`\nredisGetEncryptedVsPlain: ${ratios.redisGetEncryptedVsPlain.toFixed(2)} (target >= 0.75)`);
+  console.log(`fernetVsFernetNpm: ${ratios.fernetVsFernetNpm.toFixed(1)} (target >= 10)`);
+  console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  writeResults('crypto', [...redisRows, ...fernetRows, ...aesRows], ratios);
+}
+
+main().then(() => process.exit(0), (error) => {
+  console.error(error);
+  process.exit(1);
+});

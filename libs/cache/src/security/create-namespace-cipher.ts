@@ -1,0 +1,57 @@
+import { CacheBackend } from '../backends/cache-backend.interface';
+import { DecryptionFailedError } from './decryption-failed.error';
+import { isProvider, ResolvedEncryption } from './encryption-options';
+import { NamespaceCipher } from './namespace-cipher';
+
+/** The namespace's cipher, or null when encryption is off. */
+export function createNamespaceCipher(options: { name: string; encryption?: ResolvedEncryption }): NamespaceCipher | null {
+  const encryption = options.encryption;
+  if (encryption === undefined) return null;
+  const { provider } = encryption;
+  // Never fall back to plaintext: a provider the registry has not instantiated is a wiring bug.
+  if (!isProvider(provider)) throw new TypeError(`namespace "${options.name}": encryption provider "${(provider as { registered?: string }).registered}" was not instantiated`);
+  return new NamespaceCipher(options.name, { provider, reencryptOnRead: encryption.reencryptOnRead });
+}
+
+/**
+ * Opens a payload read from the backend. A payload that does not authenticate as this entry's is
+ * never returned: it is deleted, reported through `onTamper`, and read as a miss (undefined). A
+ * payload sealed with an older key is sealed again with the newest, in place and keeping its TTL,
+ * when `reencryptOnRead` is on and the backend can replace a value only if it is unchanged (so a
+ * newer write in between is never overwritten). The common case (authentic, current key) returns
+ * the text synchronously, sparing the read path a promise.
+ */
+export function readSealed(
+  cipher: NamespaceCipher, backend: CacheBackend, key: string, payload: string,
+  onTamper: (key: string, reason: string) => void,
+): string | Promise<string | undefined> {
+  let opened;
+  try {
+    opened = cipher.open(payload, key);
+  } catch (error) {
+    return dropTampered(backend, key, (error as DecryptionFailedError).reason, onTamper);
+  }
+  if (opened.stale && cipher.reencryptOnRead && typeof backend.replaceIfUnchanged === 'function') {
+    return reseal(cipher, backend, key, payload, opened.plaintext);
+  }
+  return opened.plaintext;
+}
+
+async function dropTampered(backend: CacheBackend, key: string, reason: string, onTamper: (key: string, reason: string) => void): Promise<undefined> {
+  try {
+    await backend.delete(key);
+  } catch {
+    // Still a miss; the entry will expire or be overwritten.
+  }
+  onTamper(key, reason);
+  return undefined;
+}
+
+async function reseal(cipher: NamespaceCipher, backend: CacheBackend, key: string, payload: string, plaintext: string): Promise<string> {
+  try {
+    await backend.replaceIfUnchanged!(key, payload, cipher.seal(plaintext, key));
+  } catch {
+    // The read itself succeeded; the next read tries again.
+  }
+  return plaintext;
+}
