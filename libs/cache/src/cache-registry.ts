@@ -7,6 +7,7 @@ import { CACHE_MODULE_OPTIONS } from './cache.module-definition';
 import { UnknownNamespaceError } from './errors/unknown-namespace.error';
 import { CacheEvents } from './events/cache-events';
 import { CacheNamespace } from './namespace/cache-namespace';
+import { CacheObservability } from './observability/cache-observability';
 import { CacheModuleOptions } from './options/cache-module-options.interface';
 import { ResolvedCacheOptions, resolveCacheOptions } from './options/resolve-cache-options';
 
@@ -22,6 +23,7 @@ export class CacheRegistry implements OnApplicationShutdown {
   private readonly namespaces = new Map<string, CacheNamespace<any>>();
   private readonly factories = new Map<string, CacheBackendFactory>();
   private readonly resolved: ResolvedCacheOptions;
+  private readonly observability: CacheObservability;
 
   constructor(
     @Inject(CACHE_MODULE_OPTIONS) options: CacheModuleOptions,
@@ -29,6 +31,7 @@ export class CacheRegistry implements OnApplicationShutdown {
   ) {
     this.resolved = resolveCacheOptions(options);
     this.defaultNamespace = this.resolved.defaultNamespace;
+    this.observability = new CacheObservability(this.resolved.observability, this.events);
   }
 
   /** Called by the module's async provider, so that the app starts only once every backend exists. */
@@ -44,8 +47,9 @@ export class CacheRegistry implements OnApplicationShutdown {
           eviction: ns.eviction,
           onRemove: (key, reason) => this.events.emit(reason === 'capacity' ? 'evicted' : 'expired', { namespace: ns.name, key }),
         });
-        this.namespaces.set(ns.name, new CacheNamespace(ns, backend, this.events));
+        this.namespaces.set(ns.name, new CacheNamespace(ns, backend, this.events, this.observability.observer(ns.name, backend)));
       }
+      this.observability.start({ namespaces: () => this.namespaces.values() });
     } catch (error) {
       // A failed start must not leave a connected Redis client behind, reconnecting forever.
       await this.onApplicationShutdown();
@@ -64,7 +68,13 @@ export class CacheRegistry implements OnApplicationShutdown {
     return [...this.namespaces.keys()];
   }
 
+  /** The backend factories in use, by backend name (for health checks). */
+  backendFactories(): ReadonlyMap<string, CacheBackendFactory> {
+    return this.factories;
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    this.observability.close();
     await Promise.all([...this.factories.values()].map((f) => f.close?.()));
     this.factories.clear();
   }

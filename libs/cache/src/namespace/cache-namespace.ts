@@ -11,6 +11,10 @@ import { estimateValueSize } from '../serialization/estimate-value-size';
 import { UnsupportedValueError } from '../serialization/unsupported-value.error';
 import { parseTtl, Ttl } from '../ttl/parse-ttl';
 import { CacheEvents } from '../events/cache-events';
+import { logLine } from '../logging/log-line';
+import { OP } from '../metrics/cache-operations';
+import { tierHitRatios } from '../metrics/tier-hit-ratios';
+import { FOUND_OR_NOT, HIT_OR_MISS, OperationObserver } from '../observability/operation-observer';
 import { NamespaceStats } from './namespace-stats';
 
 export interface SetOptions {
@@ -64,11 +68,14 @@ export class CacheNamespace<V = unknown> {
   private invalidations = 0;
   private errors = 0;
   private dropped = 0;
+  private coalesced = 0;
 
   constructor(
     private readonly options: ResolvedNamespaceOptions,
     private readonly backend: CacheBackend,
     private readonly events: CacheEvents = new CacheEvents(),
+    /** Times, traces and logs the public operations (see `OperationObserver`); by default none. @internal */
+    readonly observer: OperationObserver = OperationObserver.disabled(options.name, backend.name),
   ) {
     this.name = options.name;
     this.live = backend.storesLiveValues;
@@ -76,6 +83,7 @@ export class CacheNamespace<V = unknown> {
   }
 
   get<T extends V = V>(key: string): Promise<T | undefined> {
+    if (this.observer.due()) return this.observer.observe(OP.get, () => this.get<T>(key), HIT_OR_MISS);
     if (this.fast !== null) {
       // Hot path: a synchronous lookup and an already-resolved promise; keys are validated on a miss
       // only, because a key that was never valid can never have been stored.
@@ -95,6 +103,7 @@ export class CacheNamespace<V = unknown> {
   }
 
   async set<T extends V = V>(key: string, value: T, options?: SetOptions): Promise<void> {
+    if (this.observer.due()) return this.observer.observe(OP.set, () => this.set<T>(key, value, options));
     assertValidKey(key, this.name, this.options.maxKeyLength);
     const ttlMs = this.ttlOf(options?.ttl, 'set() options.ttl');
     const tags = this.tagsOf(options?.tags);
@@ -110,6 +119,7 @@ export class CacheNamespace<V = unknown> {
   }
 
   async has(key: string): Promise<boolean> {
+    if (this.observer.due()) return this.observer.observe(OP.has, () => this.has(key), FOUND_OR_NOT);
     assertValidKey(key, this.name, this.options.maxKeyLength);
     try {
       return await this.backend.has(key);
@@ -120,6 +130,7 @@ export class CacheNamespace<V = unknown> {
 
   /** Removes the entry; resolves `true` when there was one. */
   async invalidate(key: string): Promise<boolean> {
+    if (this.observer.due()) return this.observer.observe(OP.invalidate, () => this.invalidate(key));
     assertValidKey(key, this.name, this.options.maxKeyLength);
     this.supersede(key);
     let removed: boolean;
@@ -144,6 +155,7 @@ export class CacheNamespace<V = unknown> {
    * returns `undefined` is not cached. (Loader timeouts and cross-instance locking: not yet.)
    */
   async getOrSet<T extends V = V>(key: string, loader: () => T | Promise<T>, options?: GetOrSetOptions<T>): Promise<T> {
+    if (this.observer.due()) return this.observer.observeGetOrSet(loader, (observed) => this.getOrSet<T>(key, observed, options));
     const ttlMs = this.ttlOf(options?.ttl, 'getOrSet() options.ttl');
     if (typeof loader !== 'function') throw new TypeError(`getOrSet() in namespace "${this.name}": loader must be a function`);
     const cacheIf = options?.cacheIf as ((value: unknown) => boolean) | undefined;
@@ -157,7 +169,10 @@ export class CacheNamespace<V = unknown> {
     }
     if (cached !== undefined) return cached;
     const running = this.inflight.get(key);
-    if (running !== undefined) return running.promise as Promise<T>;
+    if (running !== undefined) {
+      this.coalesced++;
+      return running.promise as Promise<T>;
+    }
     const flight = new Flight();
     const load = this.load(key, loader, ttlMs, flight, cacheIf, tags);
     flight.promise = load;
@@ -171,6 +186,7 @@ export class CacheNamespace<V = unknown> {
 
   /** Values in the order of `keys`, `undefined` for misses. All keys are checked before any is read. */
   async mget<T extends V = V>(keys: readonly string[]): Promise<(T | undefined)[]> {
+    if (this.observer.due()) return this.observer.observe(OP.mget, () => this.mget<T>(keys));
     if (!Array.isArray(keys)) throw new TypeError(`mget() in namespace "${this.name}": keys must be an array`);
     for (const key of keys) assertValidKey(key, this.name, this.options.maxKeyLength);
     let stored: unknown[];
@@ -194,6 +210,7 @@ export class CacheNamespace<V = unknown> {
    * first write, and backends write the batch atomically where the store allows it (MULTI on Redis).
    */
   async mset<T extends V = V>(entries: readonly CacheEntryInput<T>[]): Promise<void> {
+    if (this.observer.due()) return this.observer.observe(OP.mset, () => this.mset<T>(entries));
     if (!Array.isArray(entries)) throw new TypeError(`mset() in namespace "${this.name}": entries must be an array of { key, value, ttl? }`);
     const prepared: BackendEntry[] = entries.map((entry, i) => {
       if (entry === null || typeof entry !== 'object') throw new TypeError(`mset() in namespace "${this.name}": entries[${i}] must be { key, value, ttl? }`);
@@ -218,6 +235,7 @@ export class CacheNamespace<V = unknown> {
    * this namespace are treated as superseded, since their entries may carry the tag.
    */
   async invalidateTag(tag: string): Promise<number> {
+    if (this.observer.due()) return this.observer.observe(OP.invalidateTag, () => this.invalidateTag(tag));
     const [checked] = this.tagsOf([tag])!;
     for (const flight of this.inflight.values()) flight.superseded = true;
     this.inflight.clear();
@@ -234,6 +252,7 @@ export class CacheNamespace<V = unknown> {
 
   /** Removes every entry of this namespace; resolves how many were removed. */
   async clear(): Promise<number> {
+    if (this.observer.due()) return this.observer.observe(OP.clear, () => this.clear());
     for (const flight of this.inflight.values()) flight.superseded = true;
     this.inflight.clear();
     try {
@@ -260,7 +279,9 @@ export class CacheNamespace<V = unknown> {
       invalidations: this.invalidations,
       errors: this.errors,
       unreadableDropped: this.dropped,
+      coalesced: this.coalesced,
       ...backendStats,
+      ...tierHitRatios(backendStats),
     };
   }
 
@@ -390,7 +411,7 @@ export class CacheNamespace<V = unknown> {
     } catch (error) {
       this.dropped++;
       // The key stays out of the log: it may belong to a protected namespace.
-      this.logger.warn(`Dropped an unreadable entry in namespace "${this.name}" (${this.options.serializer.name}: ${(error as Error).message})`);
+      this.logger.warn(logLine('cache.unreadable_dropped', { namespace: this.name, backend: this.backend.name, serializer: this.options.serializer.name, reason: (error as Error).name }));
       try {
         await this.backend.delete(key);
       } catch {
@@ -417,6 +438,7 @@ export class CacheNamespace<V = unknown> {
   private failure(operation: string, error: unknown): CacheError {
     if (error instanceof CacheError && !(error instanceof BackendUnavailableError)) return error;
     this.errors++;
+    this.observer.failed(operation, error);
     if (error instanceof CacheError) return error;
     return new BackendUnavailableError(this.backend.name, this.name, operation, error);
   }
@@ -425,6 +447,6 @@ export class CacheNamespace<V = unknown> {
     const now = Date.now();
     if (now - this.lastWarnAt < WARN_INTERVAL_MS) return;
     this.lastWarnAt = now;
-    this.logger.warn(`getOrSet in namespace "${this.name}" served the loader's value uncached: ${error.message}`);
+    this.logger.warn(logLine('cache.fallback', { namespace: this.name, backend: this.backend.name, operation: 'getOrSet', served: 'loader-uncached', reason: error.code }));
   }
 }

@@ -13,6 +13,8 @@ export interface NamespaceStats {
   errors: number;
   /** Entries the serializer could not read, treated as misses and deleted. */
   unreadableDropped: number;
+  /** getOrSet calls that joined a load already running for the same key (stampede protection at work). */
+  coalesced?: number;
   /** Reported by backends that know them (the memory backend does). */
   entries?: number;
   bytes?: number;

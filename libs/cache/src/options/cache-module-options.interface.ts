@@ -2,6 +2,7 @@ import { Type } from '@nestjs/common';
 import { CacheBackendFactory } from '../backends/cache-backend.interface';
 import { RedisConnectionOptions } from '../backends/redis/redis-connection-options';
 import { EvictionPolicy } from '../eviction/create-eviction-strategy';
+import { ObservabilityOptions } from '../observability/observability-options';
 import { Serializer } from '../serialization/serializer.interface';
 import { Ttl } from '../ttl/parse-ttl';
 
@@ -45,6 +46,8 @@ export interface CacheModuleOptions {
   backends?: Record<string, CacheBackendFactory | Type<CacheBackendFactory>>;
   /** `@Warmup` methods: run at bootstrap (default true); a failure fails the start (default false). */
   warmup?: { onBootstrap?: boolean; failOnError?: boolean };
+  /** Prometheus metrics (default on), OpenTelemetry spans (default on; no-op without an SDK), per-operation debug logs (default off). */
+  observability?: ObservabilityOptions;
 }
 
 /** For `forRootAsync({ useClass })` and `useExisting`. */

@@ -111,6 +111,10 @@ export class CacheModuleOptionsDto {
 
   @IsOptional() @IsObject()
   warmup?: object;
+
+  // Checked field by field in resolveObservabilityOptions.
+  @IsOptional()
+  observability?: unknown;
 }
 
 export class WarmupOptionsDto {

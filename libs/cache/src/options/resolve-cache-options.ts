@@ -10,6 +10,7 @@ import {
   WarmupOptionsDto,
 } from './option-dtos';
 import { ResolvedNamespaceOptions } from './resolved-namespace-options';
+import { ResolvedObservabilityOptions, resolveObservabilityOptions } from '../observability/observability-options';
 
 export const DEFAULT_NAMESPACE = 'default';
 export const DEFAULT_KEY_PREFIX = 'cache:';
@@ -22,6 +23,7 @@ export interface ResolvedCacheOptions {
   readonly defaultNamespace: string;
   readonly namespaces: ReadonlyMap<string, ResolvedNamespaceOptions>;
   readonly raw: CacheModuleOptions;
+  readonly observability: ResolvedObservabilityOptions;
 }
 
 /**
@@ -107,8 +109,9 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
     });
   }
   checkPrefixesDisjoint(namespaces, problems);
+  const observability = resolveObservabilityOptions(raw.observability, problems);
   if (problems.length > 0) throw new InvalidOptionsError(problems);
-  return { defaultNamespace, namespaces, raw };
+  return { defaultNamespace, namespaces, raw, observability };
 }
 
 function checkNamespace(options: object, path: string, problems: OptionProblem[]): void {
