@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Context, context, Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import { CacheError } from '../errors/cache-error';
 import { CACHE_OPERATIONS, OP } from '../metrics/cache-operations';
 import { OperationTimings } from '../metrics/operation-timings';
 import { CacheTracer } from '../tracing/cache-tracer';
@@ -113,7 +114,9 @@ export class OperationObserver {
   }
 
   /** A backend failure: logged at error, at most once per 10 s per namespace (with the count of those held back). */
-  failed(operation: string, error: unknown): void {
+  failed(operation: string, cause: unknown): void {
+    // The namespace wraps what is not a CacheError already into a BackendUnavailableError; describe that.
+    const error = cause instanceof CacheError ? cause : { name: 'BackendUnavailableError', code: 'CACHE_BACKEND_UNAVAILABLE', cause };
     const now = Date.now();
     if (now - this.lastFailureLogAt < LOG_INTERVAL_MS) {
       this.suppressedFailures++;
@@ -204,7 +207,8 @@ export const HIT_OR_MISS: Outcome = (value) => (value === undefined ? 'miss' : '
 export const FOUND_OR_NOT: Outcome = (value) => (value === true ? 'hit' : 'miss');
 
 function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
+  const name = (error as { name?: unknown } | null)?.name;
+  return typeof name === 'string' ? name : typeof error;
 }
 
 /** The error's stable code when it has one; never its message, which may quote keys or server replies. */
