@@ -26,20 +26,19 @@ class FlakyBackendFactory implements CacheBackendFactory {
   readonly store = new Map<string, unknown>();
   constructor(readonly password: string) {}
   create(_context: BackendContext): CacheBackend {
-    const f = this;
     const guard = () => {
-      if (f.failing) throw new Error(`AUTH failed for password ${f.password} reading ${SECRET_KEY}`);
+      if (this.failing) throw new Error(`AUTH failed for password ${this.password} reading ${SECRET_KEY}`);
     };
     return {
       name: 'flaky',
       storesLiveValues: false,
-      async get(key) { guard(); return f.corrupt ? '{not json' : f.store.get(key); },
-      async set(key, value) { guard(); f.store.set(key, value); },
-      async delete(key) { guard(); return f.store.delete(key); },
-      async has(key) { guard(); return f.store.has(key); },
-      async mget(keys) { guard(); return keys.map((k) => f.store.get(k)); },
-      async mset(entries) { guard(); for (const e of entries) f.store.set(e.key, e.value); },
-      async clear() { guard(); const n = f.store.size; f.store.clear(); return n; },
+      get: async (key) => { guard(); return this.corrupt ? '{not json' : this.store.get(key); },
+      set: async (key, value) => { guard(); this.store.set(key, value); },
+      delete: async (key) => { guard(); return this.store.delete(key); },
+      has: async (key) => { guard(); return this.store.has(key); },
+      mget: async (keys) => { guard(); return keys.map((k) => this.store.get(k)); },
+      mset: async (entries) => { guard(); for (const e of entries) this.store.set(e.key, e.value); },
+      clear: async () => { guard(); const n = this.store.size; this.store.clear(); return n; },
     };
   }
 }

@@ -19,31 +19,30 @@ class TierBackendFactory implements CacheBackendFactory {
   failing = false;
   readonly store = new Map<string, unknown>();
   create(_context: BackendContext): CacheBackend {
-    const factory = this;
     return {
       name: 'tiered-test',
       storesLiveValues: false,
-      async get(key: string) {
-        if (factory.failing) throw new Error('connection reset while reading secret-key-123');
-        markCacheTier(factory.store.has(key) ? 'l2' : 'none');
-        return factory.store.get(key);
+      get: async (key: string) => {
+        if (this.failing) throw new Error('connection reset while reading secret-key-123');
+        markCacheTier(this.store.has(key) ? 'l2' : 'none');
+        return this.store.get(key);
       },
-      async set(key: string, value: unknown) {
-        factory.store.set(key, value);
+      set: async (key: string, value: unknown) => {
+        this.store.set(key, value);
       },
-      async delete(key: string) {
-        return factory.store.delete(key);
+      delete: async (key: string) => {
+        return this.store.delete(key);
       },
-      async has(key: string) {
-        return factory.store.has(key);
+      has: async (key: string) => {
+        return this.store.has(key);
       },
-      async mget(keys: readonly string[]) {
-        return keys.map((k) => factory.store.get(k));
+      mget: async (keys: readonly string[]) => {
+        return keys.map((k) => this.store.get(k));
       },
-      async mset() {},
-      async clear() {
-        const n = factory.store.size;
-        factory.store.clear();
+      mset: async () => {},
+      clear: async () => {
+        const n = this.store.size;
+        this.store.clear();
         return n;
       },
     };
