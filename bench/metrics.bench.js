@@ -4,11 +4,50 @@
 //   b. getOrSet hit: everything off (baseline) / the defaults
 //   c. with an OpenTelemetry SDK registered (BasicTracerProvider + NoopSpanProcessor): get hit, for reference
 //   d. one scrape of the registry (registry.metrics()) with the demo-sized 3 namespaces
-// Ratios: metricsOnVsOff (metrics on, tracing off vs all off; >= 0.95), defaultsVsOff (metrics + tracing
-// without an SDK vs all off), tracingNoSdkVsOff, getOrSetDefaultsVsOff, sdkTracingVsOff (informative).
+// Ratios: metricsOnVsOff (metrics on, tracing off vs all off; >= 0.95) and its best-of-rounds twin, controlVsOff
+// (an identical second app: the noise floor), defaultsVsOff(+Best), tracingNoSdkVsOff, getOrSetDefaultsVsOff(+Best), sdkTracingVsOff.
 'use strict';
 require('reflect-metadata');
-const { measure, median, spread, ratioOfRounds, formatOps, printTable, writeResults } = require('./harness');
+const { measure, median, spread, ratioOfRounds, formatOps, printTable, writeResults, gc } = require('./harness');
+
+/**
+ * harness.measure, but each batch is timed in CPU time of this process (process.cpuUsage) instead
+ * of wall time: on a shared 2-core machine the wall clock also counts the time other processes
+ * held the CPU, which swung the wall-clock ratios by ±30% between runs; CPU time does not.
+ */
+async function measureCpu(tasks, { rounds = 61, batchSeconds = 0.04 } = {}) {
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  const cpuTasks = tasks.map((t) => ({ ...t }));
+  const sizes = [];
+  for (const task of cpuTasks) {
+    await task.run(20_000);
+    let n = 20_000;
+    for (;;) {
+      const c0 = cpu();
+      await task.run(n);
+      const dt = cpu() - c0;
+      if (dt >= batchSeconds / 2) {
+        sizes.push(Math.round((n * batchSeconds) / dt));
+        break;
+      }
+      n *= 4;
+    }
+  }
+  const results = tasks.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (let j = 0; j < tasks.length; j++) {
+      const i = (j + r) % tasks.length;
+      gc();
+      const c0 = cpu();
+      await cpuTasks[i].run(sizes[i]);
+      results[i].push(sizes[i] / Math.max(cpu() - c0, 1e-6));
+    }
+  }
+  return results;
+}
 
 const KEYS = 10_000;
 const keys = Array.from({ length: KEYS }, (_, i) => `user:${i}:top-tracks`);
@@ -46,6 +85,7 @@ async function main() {
   const { Registry } = require('prom-client');
   const registry = new Registry();
   const off = await app(lib, NestFactory, { metrics: false, tracing: false });
+  const offAgain = await app(lib, NestFactory, { metrics: false, tracing: false });
   const metricsOnly = await app(lib, NestFactory, { metrics: true, tracing: false, registry });
   const tracingOnly = await app(lib, NestFactory, { metrics: false, tracing: true });
   const defaults = await app(lib, NestFactory, { registry });
@@ -56,13 +96,18 @@ async function main() {
     { name: 'get hit, metrics on, tracing off', run: asyncLoop((k) => metricsOnly.ns.get(k)) },
     { name: 'get hit, metrics off, tracing on (no SDK)', run: asyncLoop((k) => tracingOnly.ns.get(k)) },
     { name: 'get hit, defaults: metrics on, tracing on (no SDK)', run: asyncLoop((k) => defaults.ns.get(k)) },
+    // The same configuration as the baseline in a second app: how far apart two identical rows land (noise floor).
+    { name: '[control] get hit, all off, second app', run: asyncLoop((k) => offAgain.ns.get(k)) },
   ];
   const getOrSetTasks = [
     { name: 'getOrSet hit, all off (baseline)', run: asyncLoop((k) => off.ns.getOrSet(k, loader)) },
     { name: 'getOrSet hit, defaults', run: asyncLoop((k) => defaults.ns.getOrSet(k, loader)) },
+    { name: 'getOrSet hit, metrics on, tracing off', run: asyncLoop((k) => metricsOnly.ns.getOrSet(k, loader)) },
+    { name: 'getOrSet hit, metrics off, tracing on (no SDK)', run: asyncLoop((k) => tracingOnly.ns.getOrSet(k, loader)) },
   ];
-  const getResults = await measure(getTasks);
-  const getOrSetResults = await measure(getOrSetTasks);
+  // Short batches, many rounds, CPU time: see measureCpu. Section c keeps the wall clock (harness).
+  const getResults = await measureCpu(getTasks);
+  const getOrSetResults = await measureCpu(getOrSetTasks);
 
   // c. An SDK registered: every operation becomes a recorded span (dropped by a NoopSpanProcessor).
   const { trace } = require('@opentelemetry/api');
@@ -85,30 +130,44 @@ async function main() {
   }
   const scrapeMs = median(scrapes);
 
-  for (const a of [off, metricsOnly, tracingOnly, defaults]) await a.ctx.close();
+  for (const a of [off, offAgain, metricsOnly, tracingOnly, defaults]) await a.ctx.close();
 
   const rows = [];
   const table = (title, tasks, results) => {
     const base = results[0];
     const lines = tasks.map((t, i) => {
       const ops = median(results[i]);
-      const row = { section: title, task: t.name, opsPerSec: ops, nsPerOp: 1e9 / ops, spread: spread(results[i]), vsBaseline: ratioOfRounds(results[i], base) };
+      const best = Math.max(...results[i]);
+      const row = {
+        section: title, task: t.name, opsPerSec: ops, nsPerOp: 1e9 / ops, spread: spread(results[i]),
+        vsBaseline: ratioOfRounds(results[i], base), bestNsPerOp: 1e9 / best, bestVsBaseline: best / Math.max(...base),
+      };
       rows.push(row);
-      return [t.name, formatOps(ops), row.nsPerOp.toFixed(1), `±${(row.spread * 100).toFixed(0)}%`, `${row.vsBaseline.toFixed(3)}×`];
+      return [t.name, formatOps(ops), row.nsPerOp.toFixed(1), `±${(row.spread * 100).toFixed(0)}%`, `${row.vsBaseline.toFixed(3)}×`,
+        row.bestNsPerOp.toFixed(1), `${row.bestVsBaseline.toFixed(3)}×`];
     });
-    printTable(title, ['task', 'ops/s (median)', 'ns/op', 'spread', 'vs baseline'], lines);
+    printTable(title, ['task', 'ops/s (median)', 'ns/op', 'spread', 'vs baseline (median of rounds)', 'best ns/op', 'best vs best'], lines);
   };
-  table('a. memory get hit (10k keys, random order)', getTasks, getResults);
-  table('b. memory getOrSet hit', getOrSetTasks, getOrSetResults);
+  table('a. memory get hit (10k keys, random order; ops per CPU second)', getTasks, getResults);
+  table('b. memory getOrSet hit (ops per CPU second)', getOrSetTasks, getOrSetResults);
   table('c. with an OpenTelemetry SDK registered', sdkTasks, sdkResults);
   console.log(`\nd. registry.metrics() scrape (3 namespaces, metrics + histograms): ${scrapeMs.toFixed(3)} ms (median of 50)`);
   rows.push({ section: 'd', task: 'scrape', ms: scrapeMs });
 
+  // Best-of-rounds: interference from other processes only ever adds time, so the fastest batch of
+  // each row is the cleanest reading of its own cost.
+  const best = (a, b) => Math.max(...a) / Math.max(...b);
   const ratios = {
     metricsOnVsOff: ratioOfRounds(getResults[1], getResults[0]),
+    metricsOnVsOffBest: best(getResults[1], getResults[0]),
+    controlVsOff: ratioOfRounds(getResults[4], getResults[0]),
     tracingNoSdkVsOff: ratioOfRounds(getResults[2], getResults[0]),
     defaultsVsOff: ratioOfRounds(getResults[3], getResults[0]),
+    defaultsVsOffBest: best(getResults[3], getResults[0]),
     getOrSetDefaultsVsOff: ratioOfRounds(getOrSetResults[1], getOrSetResults[0]),
+    getOrSetDefaultsVsOffBest: best(getOrSetResults[1], getOrSetResults[0]),
+    getOrSetMetricsOnVsOff: ratioOfRounds(getOrSetResults[2], getOrSetResults[0]),
+    getOrSetTracingNoSdkVsOff: ratioOfRounds(getOrSetResults[3], getOrSetResults[0]),
     sdkTracingVsOff: ratioOfRounds(sdkResults[1], sdkResults[0]),
   };
   printTable('ratios (metricsOnVsOff target >= 0.95)', ['ratio', 'value'], Object.entries(ratios).map(([k, v]) => [k, v.toFixed(3)]));

@@ -11,7 +11,7 @@ export interface ObservabilityOptions {
   registry?: Registry;
   /** Upper bounds (seconds, ascending) of the latency histogram. Default 10 µs … 5 s, 18 buckets. */
   latencyBuckets?: number[];
-  /** On the memory backend, time 1 call in this many (a clock read costs about as much as a hit). Default 64; 1 = every call. */
+  /** On the memory backend, time 1 call in this many (a clock read costs about as much as a hit). Default 256; 1 = every call. */
   latencySampleEvery?: number;
   /** OpenTelemetry spans through @opentelemetry/api. Default true: a no-op until an SDK registers a tracer provider. */
   tracing?: boolean;
@@ -28,7 +28,7 @@ export interface ResolvedObservabilityOptions {
   readonly logOperations: boolean;
 }
 
-export const DEFAULT_LATENCY_SAMPLE_EVERY = 64;
+export const DEFAULT_LATENCY_SAMPLE_EVERY = 256;
 
 class ObservabilityOptionsDto {
   @IsOptional() @IsBoolean()
