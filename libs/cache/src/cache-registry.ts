@@ -8,6 +8,7 @@ import { CACHE_MODULE_OPTIONS } from './cache.module-definition';
 import { UnknownNamespaceError } from './errors/unknown-namespace.error';
 import { CacheEvents } from './events/cache-events';
 import { CacheNamespace } from './namespace/cache-namespace';
+import { CacheObservability } from './observability/cache-observability';
 import { CacheModuleOptions } from './options/cache-module-options.interface';
 import { DEFAULT_KEY_PREFIX, ResolvedCacheOptions, resolveCacheOptions } from './options/resolve-cache-options';
 import { resolveBreakerOptions, resolveBusOptions } from './options/resolve-resilience-options';
@@ -30,6 +31,7 @@ export class CacheRegistry implements OnApplicationShutdown {
   private readonly logger = new Logger('CacheRegistry');
   /** Breakers and the invalidation bus of namespaces with an `l1`. */
   private readonly tiers: TierRuntime;
+  private readonly observability: CacheObservability;
 
   constructor(
     @Inject(CACHE_MODULE_OPTIONS) options: CacheModuleOptions,
@@ -42,6 +44,7 @@ export class CacheRegistry implements OnApplicationShutdown {
       breaker: resolveBreakerOptions(this.resolved.raw),
       events: this.events,
     });
+    this.observability = new CacheObservability(this.resolved.observability, this.events);
   }
 
   /** Called by the module's async provider, so that the app starts only once every backend exists. */
@@ -59,9 +62,10 @@ export class CacheRegistry implements OnApplicationShutdown {
         };
         const stored = factory.create(context);
         const backend = ns.resilience ? this.tiers.wrap(context, ns.resilience, stored, ns.backend, factory) : stored;
-        this.namespaces.set(ns.name, new CacheNamespace(await this.withEncryptionProvider(ns), backend, this.events));
+        this.namespaces.set(ns.name, new CacheNamespace(await this.withEncryptionProvider(ns), backend, this.events, this.observability.observer(ns.name, backend)));
       }
       this.tiers.start();
+      this.observability.start({ namespaces: () => this.namespaces.values() });
     } catch (error) {
       // A failed start must not leave a connected Redis client behind, reconnecting forever.
       await this.onApplicationShutdown();
@@ -80,8 +84,14 @@ export class CacheRegistry implements OnApplicationShutdown {
     return [...this.namespaces.keys()];
   }
 
+  /** The backend factories in use, by backend name (for health checks). */
+  backendFactories(): ReadonlyMap<string, CacheBackendFactory> {
+    return this.factories;
+  }
+
   /** Closes every factory; one that fails to close is logged and does not keep the others open. */
   async onApplicationShutdown(): Promise<void> {
+    this.observability.close();
     await this.tiers.close();
     const factories = [...this.factories.entries()];
     this.factories.clear();

@@ -7,6 +7,7 @@ import { CacheRegistry } from './cache-registry';
 import { CacheService } from './cache.service';
 import { CacheDecoratorsExplorer } from './decorators/cache-decorators.explorer';
 import { getCacheToken } from './namespace/inject-cache.decorator';
+import { CacheHealthIndicator } from './health/cache-health.indicator';
 import { CacheModuleOptions } from './options/cache-module-options.interface';
 import { DEFAULT_NAMESPACE } from './options/resolve-cache-options';
 
@@ -29,8 +30,8 @@ const registryProvider: Provider = {
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [registryProvider, CacheService, CacheDecoratorsExplorer, WarmupService, CacheInterceptor],
-  exports: [CacheService, WarmupService, CacheInterceptor, CacheRegistry],
+  providers: [registryProvider, CacheService, CacheDecoratorsExplorer, WarmupService, CacheInterceptor, CacheHealthIndicator],
+  exports: [CacheService, WarmupService, CacheInterceptor, CacheRegistry, CacheHealthIndicator],
 })
 export class CacheModule extends ConfigurableCacheModule {
   static override forRoot(options: typeof CACHE_OPTIONS_TYPE): DynamicModule {

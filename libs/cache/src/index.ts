@@ -21,11 +21,16 @@ export type { WarmupOptions } from './warmup/warmup.decorator';
 export { WarmupService, WarmupFailedError } from './warmup/warmup.service';
 export type { WarmupTask, WarmupReport } from './warmup/warmup.service';
 export type { CacheModuleOptions, NamespaceOptions, CacheOptionsFactory } from './options/cache-module-options.interface';
+export type { ObservabilityOptions } from './observability/observability-options';
+export { CacheHealthIndicator } from './health/cache-health.indicator';
+export type { CacheHealthResult } from './health/cache-health.indicator';
+export { markCacheTier } from './tracing/mark-cache-tier';
+export { MetricNameTakenError } from './metrics/metric-name-taken.error';
 export { parseTtl } from './ttl/parse-ttl';
 export type { Ttl } from './ttl/parse-ttl';
 
 export type {
-  CacheBackend, CacheBackendFactory, BackendContext, BackendEntry, BackendStats, MaybePromise, RemovalReason,
+  CacheBackend, CacheBackendFactory, BackendContext, BackendEntry, BackendStats, BackendHealth, MaybePromise, RemovalReason,
 } from './backends/cache-backend.interface';
 export { MemoryBackend } from './backends/memory/memory-backend';
 export type { MemoryBackendOptions } from './backends/memory/memory-backend';

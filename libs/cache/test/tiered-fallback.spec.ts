@@ -62,8 +62,8 @@ describe('tiered namespace on a flaky byte backend', () => {
     expect(await users().get('b')).toEqual({ n: 2 });
     expect(await users().get('b')).toEqual({ n: 2 });
     expect(users().stats().tiers).toEqual({
-      l1: { hits: 2, misses: 1, sets: 2, errors: 0 },
-      l2: { hits: 1, misses: 0, sets: 1, errors: 0 },
+      l1: { hits: 2, misses: 1, sets: 2, errors: 0, hitRatio: 2 / 3 },
+      l2: { hits: 1, misses: 0, sets: 1, errors: 0, hitRatio: 1 },
     });
   });
 

@@ -88,6 +88,12 @@ export interface BackendContext {
   readonly onRemove?: (key: string, reason: RemovalReason) => void;
 }
 
+/** What a backend factory reports to health checks: `status`, plus figures such as latency or memory. */
+export interface BackendHealth {
+  status: 'up' | 'down';
+  [detail: string]: unknown;
+}
+
 /**
  * Creates a backend per namespace. Register your own under `CacheModule` options `backends`
  * (an instance, e.g. injected in `forRootAsync`, or a class that Nest instantiates with DI) and
@@ -97,4 +103,6 @@ export interface CacheBackendFactory {
   create(context: BackendContext): CacheBackend;
   /** Releases shared resources (connections) at application shutdown. */
   close?(): Promise<void> | void;
+  /** Checks the store (e.g. a PING) for `CacheHealthIndicator`; never throws, reports `down` instead. */
+  health?(): Promise<BackendHealth>;
 }

@@ -15,6 +15,10 @@ import { UnsupportedValueError } from '../serialization/unsupported-value.error'
 import { parseTtl, Ttl } from '../ttl/parse-ttl';
 import { CacheEvents } from '../events/cache-events';
 import { refreshLoad, resilientLoad, ResilientLoadPlan } from '../resilience/resilient-load';
+import { logLine } from '../logging/log-line';
+import { OP } from '../metrics/cache-operations';
+import { tierHitRatios } from '../metrics/tier-hit-ratios';
+import { FOUND_OR_NOT, HIT_OR_MISS, OperationObserver } from '../observability/operation-observer';
 import { NamespaceStats } from './namespace-stats';
 
 export interface SetOptions {
@@ -73,12 +77,14 @@ export class CacheNamespace<V = unknown> {
   private errors = 0;
   private dropped = 0;
   private tampered = 0;
-  private lastTamperWarnAt = 0;
+  private coalesced = 0;
 
   constructor(
     private readonly options: ResolvedNamespaceOptions,
     private readonly backend: CacheBackend,
     private readonly events: CacheEvents = new CacheEvents(),
+    /** Times, traces and logs the public operations (see `OperationObserver`); by default none. @internal */
+    readonly observer: OperationObserver = OperationObserver.disabled(options.name, backend.name),
   ) {
     this.name = options.name;
     this.live = backend.storesLiveValues;
@@ -91,6 +97,7 @@ export class CacheNamespace<V = unknown> {
   }
 
   get<T extends V = V>(key: string): Promise<T | undefined> {
+    if (this.observer.due()) return this.observer.observe(OP.get, () => this.get<T>(key), HIT_OR_MISS);
     if (this.fast !== null) {
       // Hot path: a synchronous lookup and an already-resolved promise; keys are validated on a miss
       // only, because a key that was never valid can never have been stored.
@@ -110,6 +117,7 @@ export class CacheNamespace<V = unknown> {
       const value = this.tier.local(key);
       if (value !== undefined) {
         this.hits++;
+        this.observer.markTier('l1');
         return Promise.resolve(value as T);
       }
     }
@@ -117,6 +125,7 @@ export class CacheNamespace<V = unknown> {
   }
 
   async set<T extends V = V>(key: string, value: T, options?: SetOptions): Promise<void> {
+    if (this.observer.due()) return this.observer.observe(OP.set, () => this.set<T>(key, value, options));
     assertValidKey(key, this.name, this.options.maxKeyLength);
     const ttlMs = this.ttlOf(options?.ttl, 'set() options.ttl');
     const tags = this.tagsOf(options?.tags);
@@ -132,6 +141,7 @@ export class CacheNamespace<V = unknown> {
   }
 
   async has(key: string): Promise<boolean> {
+    if (this.observer.due()) return this.observer.observe(OP.has, () => this.has(key), FOUND_OR_NOT);
     assertValidKey(key, this.name, this.options.maxKeyLength);
     try {
       return await this.backend.has(key);
@@ -142,6 +152,7 @@ export class CacheNamespace<V = unknown> {
 
   /** Removes the entry; resolves `true` when there was one. */
   async invalidate(key: string): Promise<boolean> {
+    if (this.observer.due()) return this.observer.observe(OP.invalidate, () => this.invalidate(key));
     assertValidKey(key, this.name, this.options.maxKeyLength);
     this.supersede(key);
     let removed: boolean;
@@ -167,6 +178,7 @@ export class CacheNamespace<V = unknown> {
    * the cross-instance lock (`lock`) and the fail-safe timeouts and grace (`failSafe`).
    */
   async getOrSet<T extends V = V>(key: string, loader: () => T | Promise<T>, options?: GetOrSetOptions<T>): Promise<T> {
+    if (this.observer.due()) return this.observer.observeGetOrSet(loader, (observed) => this.getOrSet<T>(key, observed, options));
     const ttlMs = this.ttlOf(options?.ttl, 'getOrSet() options.ttl');
     if (typeof loader !== 'function') throw new TypeError(`getOrSet() in namespace "${this.name}": loader must be a function`);
     const cacheIf = options?.cacheIf as ((value: unknown) => boolean) | undefined;
@@ -185,7 +197,10 @@ export class CacheNamespace<V = unknown> {
       return cached;
     }
     const running = this.inflight.get(key);
-    if (running !== undefined) return running.promise as Promise<T>;
+    if (running !== undefined) {
+      this.coalesced++;
+      return running.promise as Promise<T>;
+    }
     const flight = new Flight();
     const load = this.load(key, loader, ttlMs, flight, cacheIf, tags);
     flight.promise = load;
@@ -199,6 +214,7 @@ export class CacheNamespace<V = unknown> {
 
   /** Values in the order of `keys`, `undefined` for misses. All keys are checked before any is read. */
   async mget<T extends V = V>(keys: readonly string[]): Promise<(T | undefined)[]> {
+    if (this.observer.due()) return this.observer.observe(OP.mget, () => this.mget<T>(keys));
     if (!Array.isArray(keys)) throw new TypeError(`mget() in namespace "${this.name}": keys must be an array`);
     for (const key of keys) assertValidKey(key, this.name, this.options.maxKeyLength);
     let stored: unknown[];
@@ -222,6 +238,7 @@ export class CacheNamespace<V = unknown> {
    * first write, and backends write the batch atomically where the store allows it (MULTI on Redis).
    */
   async mset<T extends V = V>(entries: readonly CacheEntryInput<T>[]): Promise<void> {
+    if (this.observer.due()) return this.observer.observe(OP.mset, () => this.mset<T>(entries));
     if (!Array.isArray(entries)) throw new TypeError(`mset() in namespace "${this.name}": entries must be an array of { key, value, ttl? }`);
     const prepared: BackendEntry[] = entries.map((entry, i) => {
       if (entry === null || typeof entry !== 'object') throw new TypeError(`mset() in namespace "${this.name}": entries[${i}] must be { key, value, ttl? }`);
@@ -246,6 +263,7 @@ export class CacheNamespace<V = unknown> {
    * this namespace are treated as superseded, since their entries may carry the tag.
    */
   async invalidateTag(tag: string): Promise<number> {
+    if (this.observer.due()) return this.observer.observe(OP.invalidateTag, () => this.invalidateTag(tag));
     const [checked] = this.tagsOf([tag])!;
     for (const flight of this.inflight.values()) flight.superseded = true;
     this.inflight.clear();
@@ -262,6 +280,7 @@ export class CacheNamespace<V = unknown> {
 
   /** Removes every entry of this namespace; resolves how many were removed. */
   async clear(): Promise<number> {
+    if (this.observer.due()) return this.observer.observe(OP.clear, () => this.clear());
     for (const flight of this.inflight.values()) flight.superseded = true;
     this.inflight.clear();
     try {
@@ -290,7 +309,9 @@ export class CacheNamespace<V = unknown> {
       errors: this.errors,
       unreadableDropped: this.dropped,
       ...(this.cipher !== null && { tamperDetected: this.tampered }),
+      coalesced: this.coalesced,
       ...backendStats,
+      ...tierHitRatios(backendStats),
       ...(strategy !== undefined && { strategy }),
     };
   }
@@ -494,7 +515,7 @@ export class CacheNamespace<V = unknown> {
     } catch (error) {
       this.dropped++;
       // The key stays out of the log: it may belong to a protected namespace.
-      this.logger.warn(`Dropped an unreadable entry in namespace "${this.name}" (${this.options.serializer.name}: ${(error as Error).message})`);
+      this.logger.warn(logLine('cache.unreadable_dropped', { namespace: this.name, backend: this.backend.name, serializer: this.options.serializer.name, reason: (error as Error).name }));
       try {
         await this.backend.delete(key);
       } catch {
@@ -504,16 +525,12 @@ export class CacheNamespace<V = unknown> {
     }
   }
 
-  /** A sealed entry that failed authentication was deleted by `readSealed`: count it and tell the listeners. */
+  /**
+   * A sealed entry that failed authentication was deleted by `readSealed`: count it and tell the
+   * listeners (the module's observability logs it at warn, at most once per interval, without the key).
+   */
   private readonly onTamper = (key: string, reason: string): void => {
     this.tampered++;
-    // At most one line per interval (forged entries must not flood the log; the event reports each),
-    // and without the key; listeners get it in-process.
-    const now = Date.now();
-    if (now - this.lastTamperWarnAt >= WARN_INTERVAL_MS) {
-      this.lastTamperWarnAt = now;
-      this.logger.warn(`Dropped a tampered entry in namespace "${this.name}" (${reason}); ${this.tampered} so far, see stats().tamperDetected and the "tamper" event`);
-    }
     this.events.emit('tamper', { namespace: this.name, key, reason });
   };
 
@@ -534,6 +551,7 @@ export class CacheNamespace<V = unknown> {
   private failure(operation: string, error: unknown): CacheError {
     if (error instanceof CacheError && !(error instanceof BackendUnavailableError)) return error;
     this.errors++;
+    this.observer.failed(operation, error);
     if (error instanceof CacheError) return error;
     return new BackendUnavailableError(this.backend.name, this.name, operation, error);
   }
@@ -542,6 +560,6 @@ export class CacheNamespace<V = unknown> {
     const now = Date.now();
     if (now - this.lastWarnAt < WARN_INTERVAL_MS) return;
     this.lastWarnAt = now;
-    this.logger.warn(`getOrSet in namespace "${this.name}" served the loader's value uncached: ${error.message}`);
+    this.logger.warn(logLine('cache.fallback', { namespace: this.name, backend: this.backend.name, operation: 'getOrSet', served: 'loader-uncached', reason: error.code }));
   }
 }

@@ -15,6 +15,8 @@ export interface NamespaceStats {
   unreadableDropped: number;
   /** Encrypted entries that failed authentication, treated as misses and deleted (see the `tamper` event). */
   tamperDetected?: number;
+  /** getOrSet calls that joined a load already running for the same key (stampede protection at work). */
+  coalesced?: number;
   /** Reported by backends that know them (the memory backend does). */
   entries?: number;
   bytes?: number;

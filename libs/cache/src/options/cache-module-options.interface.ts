@@ -5,6 +5,7 @@ import { RedisConnectionOptions } from '../backends/redis/redis-connection-optio
 import { NamespaceEncryptionOptions } from '../security/encryption-options';
 import { EncryptionProvider } from '../security/encryption-provider.interface';
 import { EvictionPolicy } from '../eviction/create-eviction-strategy';
+import { ObservabilityOptions } from '../observability/observability-options';
 import { Serializer } from '../serialization/serializer.interface';
 import { Ttl } from '../ttl/parse-ttl';
 
@@ -65,6 +66,8 @@ export interface CacheModuleOptions {
   bus?: BusOptions;
   /** Circuit breaker of the shared backends behind L1 tiers. */
   breaker?: BreakerOptions;
+  /** Prometheus metrics (default on), OpenTelemetry spans (default on; no-op without an SDK), per-operation debug logs (default off). */
+  observability?: ObservabilityOptions;
 }
 
 /** For `forRootAsync({ useClass })` and `useExisting`. */

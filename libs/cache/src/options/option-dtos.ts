@@ -132,6 +132,9 @@ export class CacheModuleOptionsDto {
 
   @IsOptional() @IsObject()
   breaker?: object;
+  // Checked field by field in resolveObservabilityOptions.
+  @IsOptional()
+  observability?: unknown;
 }
 
 export class WarmupOptionsDto {

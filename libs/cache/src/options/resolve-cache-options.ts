@@ -12,6 +12,7 @@ import {
 import { check, describe } from './check-option-dto';
 import { ResolvedNamespaceOptions } from './resolved-namespace-options';
 import { checkModuleResilience, resolveResilience } from './resolve-resilience-options';
+import { ResolvedObservabilityOptions, resolveObservabilityOptions } from '../observability/observability-options';
 
 export const DEFAULT_NAMESPACE = 'default';
 export const DEFAULT_KEY_PREFIX = 'cache:';
@@ -24,6 +25,7 @@ export interface ResolvedCacheOptions {
   readonly defaultNamespace: string;
   readonly namespaces: ReadonlyMap<string, ResolvedNamespaceOptions>;
   readonly raw: CacheModuleOptions;
+  readonly observability: ResolvedObservabilityOptions;
 }
 
 /**
@@ -125,8 +127,9 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
     });
   }
   checkPrefixesDisjoint(namespaces, problems);
+  const observability = resolveObservabilityOptions(raw.observability, problems);
   if (problems.length > 0) throw new InvalidOptionsError(problems);
-  return { defaultNamespace, namespaces, raw };
+  return { defaultNamespace, namespaces, raw, observability };
 }
 
 function checkNamespace(options: object, path: string, problems: OptionProblem[]): void {

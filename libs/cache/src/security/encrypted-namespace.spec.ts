@@ -29,7 +29,7 @@ describe('Encryption in the namespace pipeline', () => {
     expect(users.stats().tamperDetected).toBe(1);
   });
 
-  it('logs a tamper without the key, at most once per interval, while every one is counted and emitted', async () => {
+  it('counts and emits every tamper, and logs nothing itself (the module\'s observability logs the event, throttled)', async () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     try {
       const options = resolveCacheOptions({ backends: { map: new MapBackendFactory() }, namespaces: { users: { backend: 'map', encryption } } }).namespaces.get('users')!;
@@ -44,9 +44,7 @@ describe('Encryption in the namespace pipeline', () => {
       }
       expect(events).toBe(2);
       expect(users.stats().tamperDetected).toBe(2);
-      expect(warn).toHaveBeenCalledTimes(1);
-      expect(String(warn.mock.calls[0][0])).toMatch(/Dropped a tampered entry in namespace "users" \(malformed\)/);
-      expect(String(warn.mock.calls[0][0])).not.toContain('secret');
+      expect(warn).not.toHaveBeenCalled();
     } finally {
       warn.mockRestore();
     }

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { BackendContext, CacheBackend, CacheBackendFactory } from '../cache-backend.interface';
+import { BackendContext, BackendHealth, CacheBackend, CacheBackendFactory } from '../cache-backend.interface';
 import { createRedisClient } from './create-redis-client';
 import { RedisBackend } from './redis-backend';
 import { RedisConnectionOptions } from './redis-connection-options';
@@ -44,6 +44,24 @@ export class RedisBackendFactory implements CacheBackendFactory {
       await this.client.connect();
     } catch (error) {
       this.logger.error(`Redis is not reachable at start-up; retrying in the background: ${(error as Error).message}`);
+    }
+  }
+
+  /** PING round trip and the server's memory figures (INFO memory); `down` while not connected or on any failure. */
+  async health(): Promise<BackendHealth> {
+    if (this.client.status !== 'ready') return { status: 'down', state: this.client.status };
+    try {
+      const started = performance.now();
+      await this.client.ping();
+      const pingMs = Math.round((performance.now() - started) * 1000) / 1000;
+      const info = await this.client.info('memory');
+      const field = (name: string): number | undefined => {
+        const match = new RegExp(`^${name}:(\\d+)`, 'm').exec(info);
+        return match === null ? undefined : Number(match[1]);
+      };
+      return { status: 'up', pingMs, usedMemoryBytes: field('used_memory'), maxMemoryBytes: field('maxmemory') };
+    } catch (error) {
+      return { status: 'down', state: this.client.status, error: (error as Error).name };
     }
   }
 

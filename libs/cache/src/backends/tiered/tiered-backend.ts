@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { CacheEvents } from '../../events/cache-events';
 import { BackendEntry, BackendStats, CacheBackend } from '../cache-backend.interface';
 import { MemoryBackend } from '../memory/memory-backend';
+import { markCacheTier } from '../../tracing/mark-cache-tier';
 import { RedisLock } from '../redis/redis-lock';
 import { CircuitBreaker } from './circuit-breaker';
 import { BusMessage, InvalidationBus } from './invalidation-bus';
@@ -300,6 +301,7 @@ export class TieredBackend implements CacheBackend {
       return undefined;
     }
     this.l2Stats.hits++;
+    markCacheTier('l2');
     return value;
   }
 
@@ -307,6 +309,7 @@ export class TieredBackend implements CacheBackend {
     this.noteFallback('get');
     const entry = this.l1.get(key) as L1Entry | undefined;
     if (entry === undefined) return undefined;
+    markCacheTier('l1');
     if (entry.freshUntil !== 0 && entry.freshUntil <= Date.now()) this.reportStale(key, 'backend-down');
     return entry.value;
   }

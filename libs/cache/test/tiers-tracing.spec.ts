@@ -1,0 +1,64 @@
+/**
+ * Spans of tiered namespaces on a real redis-server: `cache.tier` says which tier answered (an L1
+ * hit, or L2 after an L1 miss on another instance).
+ */
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { Test, TestingModule } from '@nestjs/testing';
+import { RedisServer, sleep, startRedisServer } from '../../../test/support/redis-server';
+import { CacheModule } from '../src/cache.module';
+import { CacheService } from '../src/cache.service';
+
+const SECRET = 'test-bus-secret-0123456789abcdef-0123456789';
+const exporter = new InMemorySpanExporter();
+
+async function startInstance(url: string): Promise<{ moduleRef: TestingModule; cache: CacheService }> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [CacheModule.forRoot({
+      redis: { url },
+      bus: { secret: SECRET, heartbeat: '100ms' },
+      observability: { metrics: false },
+      namespaces: { users: { backend: 'redis', ttl: '1h', l1: {} } },
+    })],
+  }).compile();
+  await moduleRef.init();
+  const cache = moduleRef.get(CacheService);
+  const deadline = Date.now() + 5_000;
+  while (cache.namespace('users').stats().bus?.connected !== true) {
+    if (Date.now() > deadline) throw new Error('bus did not connect');
+    await sleep(20);
+  }
+  return { moduleRef, cache };
+}
+
+describe('tracing of tiered namespaces', () => {
+  let server: RedisServer;
+
+  beforeAll(async () => {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+    server = await startRedisServer();
+  });
+  afterAll(async () => {
+    await server.stop();
+    trace.disable();
+    context.disable();
+  });
+
+  it('marks an L1 hit with cache.tier=l1 and a read answered by Redis with cache.tier=l2', async () => {
+    const [a, b] = [await startInstance(server.url), await startInstance(server.url)];
+    try {
+      await a.cache.namespace('users').set('u1', { name: 'Ada' });
+      exporter.reset();
+      expect(await a.cache.namespace('users').get('u1')).toEqual({ name: 'Ada' });
+      expect(await b.cache.namespace('users').get('u1')).toEqual({ name: 'Ada' });
+      expect(await b.cache.namespace('users').get('missing')).toBeUndefined();
+      const gets = exporter.getFinishedSpans().filter((s) => s.name === 'cache.get');
+      expect(gets.map((s) => [s.attributes['cache.hit'], s.attributes['cache.tier']])).toEqual([[true, 'l1'], [true, 'l2'], [false, undefined]]);
+    } finally {
+      await a.moduleRef.close();
+      await b.moduleRef.close();
+    }
+  });
+});
