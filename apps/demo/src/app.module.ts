@@ -1,5 +1,6 @@
-import { Module } from '@nestjs/common';
-import { CacheModule } from 'nest-cachekit';
+import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { CacheAdminModule, CacheModule } from 'nest-cachekit';
+import { DemoAuthMiddleware } from './demo-auth/demo-auth.middleware';
 import { CacheStatsController } from './cache-admin/cache-stats.controller';
 import { CatalogRepository } from './catalog/catalog.repository';
 import { demoCacheOptions } from './demo-cache-options';
@@ -17,8 +18,14 @@ import { UsersService } from './users/users.service';
       useFactory: () => demoCacheOptions(process.env),
       namespaces: ['users', 'tracks', 'recommendations'],
     }),
+    // The guarded admin API at /cache/admin: editors may clear and warm "tracks", cache-admins everything.
+    CacheAdminModule.register({ roles: ['cache-admin', 'editor'] }),
   ],
   controllers: [TracksController, UsersController, RecommendationsController, CacheStatsController],
   providers: [CatalogRepository, TracksService, UsersService, RecommendationsService],
 })
-export class AppModule {}
+export class AppModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(DemoAuthMiddleware).forRoutes('*');
+  }
+}

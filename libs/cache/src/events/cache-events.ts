@@ -14,6 +14,10 @@ export interface CacheEventMap {
   evicted: { namespace: string; key: string };
   /** The memory backend found an entry past its TTL and dropped it (Redis expires silently). */
   expired: { namespace: string; key: string };
+  /** A stored entry failed its integrity check (the encryption layer); it was treated as a miss. */
+  tamper: { namespace: string; key: string; reason: string };
+  /** RBAC refused an operation (`namespace` is `'*'` for a route guarded by `@CacheRoles`). */
+  denied: { namespace: string; operation: string; principal: string };
 }
 
 export type CacheEventName = keyof CacheEventMap;

@@ -5,13 +5,15 @@ import { CacheError } from '../errors/cache-error';
 import { InvalidValueError } from '../errors/invalid-value.error';
 import { ValueTooLargeError } from '../errors/value-too-large.error';
 import { TagsUnsupportedError } from '../errors/tags-unsupported.error';
-import { assertValidKey, assertValidTags } from '../keys/assert-valid-key';
+import { assertValidKey, assertValidTags, MAX_TAG_LENGTH } from '../keys/assert-valid-key';
+import { canonicalKey } from '../keys/canonical-key';
 import { ResolvedNamespaceOptions } from '../options/resolved-namespace-options';
 import { estimateValueSize } from '../serialization/estimate-value-size';
 import { UnsupportedValueError } from '../serialization/unsupported-value.error';
 import { parseTtl, Ttl } from '../ttl/parse-ttl';
 import { CacheEvents } from '../events/cache-events';
 import { NamespaceStats } from './namespace-stats';
+import { NamespaceAccess } from '../security/rbac/namespace-access';
 
 export interface SetOptions {
   /** Overrides the namespace's default TTL: milliseconds (0 = no expiry) or `'30s'`, `'1h'`… */
@@ -69,6 +71,8 @@ export class CacheNamespace<V = unknown> {
     private readonly options: ResolvedNamespaceOptions,
     private readonly backend: CacheBackend,
     private readonly events: CacheEvents = new CacheEvents(),
+    /** RBAC, key canonicalisation and scoping: the first call of every public operation. */
+    private readonly access: NamespaceAccess = new NamespaceAccess(options.name, options.maxKeyLength, options.keyCharset, options.scope),
   ) {
     this.name = options.name;
     this.live = backend.storesLiveValues;
@@ -76,9 +80,9 @@ export class CacheNamespace<V = unknown> {
   }
 
   get<T extends V = V>(key: string): Promise<T | undefined> {
-    if (this.fast !== null) {
-      // Hot path: a synchronous lookup and an already-resolved promise; keys are validated on a miss
-      // only, because a key that was never valid can never have been stored.
+    if (this.fast !== null && this.access.open) {
+      // Hot path: a synchronous lookup and an already-resolved promise; keys are validated (and
+      // canonicalised) on a miss only, because only valid canonical keys are ever stored.
       let value: unknown;
       try {
         value = this.fast.get(key);
@@ -91,10 +95,11 @@ export class CacheNamespace<V = unknown> {
       }
       return this.fastMiss(key);
     }
-    return this.slowGet<T>(key);
+    return this.guardedGet<T>(key);
   }
 
   async set<T extends V = V>(key: string, value: T, options?: SetOptions): Promise<void> {
+    key = this.access.key('set', key);
     assertValidKey(key, this.name, this.options.maxKeyLength);
     const ttlMs = this.ttlOf(options?.ttl, 'set() options.ttl');
     const tags = this.tagsOf(options?.tags);
@@ -110,6 +115,7 @@ export class CacheNamespace<V = unknown> {
   }
 
   async has(key: string): Promise<boolean> {
+    key = this.access.key('has', key);
     assertValidKey(key, this.name, this.options.maxKeyLength);
     try {
       return await this.backend.has(key);
@@ -120,6 +126,7 @@ export class CacheNamespace<V = unknown> {
 
   /** Removes the entry; resolves `true` when there was one. */
   async invalidate(key: string): Promise<boolean> {
+    key = this.access.key('invalidate', key);
     assertValidKey(key, this.name, this.options.maxKeyLength);
     this.supersede(key);
     let removed: boolean;
@@ -144,13 +151,14 @@ export class CacheNamespace<V = unknown> {
    * returns `undefined` is not cached. (Loader timeouts and cross-instance locking: not yet.)
    */
   async getOrSet<T extends V = V>(key: string, loader: () => T | Promise<T>, options?: GetOrSetOptions<T>): Promise<T> {
+    key = this.access.key('getOrSet', key);
     const ttlMs = this.ttlOf(options?.ttl, 'getOrSet() options.ttl');
     if (typeof loader !== 'function') throw new TypeError(`getOrSet() in namespace "${this.name}": loader must be a function`);
     const cacheIf = options?.cacheIf as ((value: unknown) => boolean) | undefined;
     const tags = this.tagsOf(options?.tags);
     let cached: T | undefined;
     try {
-      cached = await this.get<T>(key);
+      cached = await this.lookup<T>(key);
     } catch (error) {
       if (!(error instanceof BackendUnavailableError)) throw error;
       this.warnDegraded(error);
@@ -172,6 +180,7 @@ export class CacheNamespace<V = unknown> {
   /** Values in the order of `keys`, `undefined` for misses. All keys are checked before any is read. */
   async mget<T extends V = V>(keys: readonly string[]): Promise<(T | undefined)[]> {
     if (!Array.isArray(keys)) throw new TypeError(`mget() in namespace "${this.name}": keys must be an array`);
+    keys = this.access.keys('mget', keys);
     for (const key of keys) assertValidKey(key, this.name, this.options.maxKeyLength);
     let stored: unknown[];
     try {
@@ -197,11 +206,12 @@ export class CacheNamespace<V = unknown> {
     if (!Array.isArray(entries)) throw new TypeError(`mset() in namespace "${this.name}": entries must be an array of { key, value, ttl? }`);
     const prepared: BackendEntry[] = entries.map((entry, i) => {
       if (entry === null || typeof entry !== 'object') throw new TypeError(`mset() in namespace "${this.name}": entries[${i}] must be { key, value, ttl? }`);
-      assertValidKey(entry.key, this.name, this.options.maxKeyLength);
+      const key = this.access.key('mset', entry.key);
+      assertValidKey(key, this.name, this.options.maxKeyLength);
       const ttlMs = this.ttlOf(entry.ttl, `mset() entries[${i}].ttl`);
       const tags = this.tagsOf(entry.tags);
       const { stored, size } = this.prepare(entry.value, `entries[${i}].value`);
-      return { key: entry.key, value: stored, ttlMs, sizeBytes: size, tags };
+      return { key, value: stored, ttlMs, sizeBytes: size, tags };
     });
     for (const entry of prepared) this.supersede(entry.key);
     try {
@@ -218,6 +228,7 @@ export class CacheNamespace<V = unknown> {
    * this namespace are treated as superseded, since their entries may carry the tag.
    */
   async invalidateTag(tag: string): Promise<number> {
+    this.access.check('invalidateTag');
     const [checked] = this.tagsOf([tag])!;
     for (const flight of this.inflight.values()) flight.superseded = true;
     this.inflight.clear();
@@ -234,6 +245,7 @@ export class CacheNamespace<V = unknown> {
 
   /** Removes every entry of this namespace; resolves how many were removed. */
   async clear(): Promise<number> {
+    this.access.check('clear');
     for (const flight of this.inflight.values()) flight.superseded = true;
     this.inflight.clear();
     try {
@@ -264,14 +276,39 @@ export class CacheNamespace<V = unknown> {
     };
   }
 
-  private fastMiss(key: string): Promise<undefined> {
+  private fastMiss<T>(key: string): Promise<T | undefined> {
+    let canonical: string;
     try {
-      assertValidKey(key, this.name, this.options.maxKeyLength);
+      canonical = this.access.key('get', key);
     } catch (error) {
       return Promise.reject(error);
     }
+    // Another spelling of a stored key (e.g. NFD for NFC): look the stored one up.
+    return canonical === key ? this.missed() : this.lookup<T>(canonical);
+  }
+
+  private missed(): Promise<undefined> {
     this.misses++;
     return RESOLVED_UNDEFINED;
+  }
+
+  /** `get` past the access check (non-open namespaces). */
+  private async guardedGet<T>(key: string): Promise<T | undefined> {
+    return this.lookup<T>(this.access.key('get', key));
+  }
+
+  /** A lookup of a stored (checked, canonical, scoped) key: synchronous on memory namespaces. */
+  private lookup<T>(key: string): Promise<T | undefined> {
+    if (this.fast === null) return this.slowGet<T>(key);
+    let value: unknown;
+    try {
+      value = this.fast.get(key);
+    } catch (error) {
+      return Promise.reject(this.failure('get', error));
+    }
+    if (value === undefined) return this.missed();
+    this.hits++;
+    return Promise.resolve(value as T);
   }
 
   private async slowGet<T>(key: string): Promise<T | undefined> {
@@ -296,6 +333,7 @@ export class CacheNamespace<V = unknown> {
    */
   getOrSetSync<T>(key: string, loader: () => T, ttl: Ttl | undefined, cacheIf?: (value: T) => boolean): T {
     if (this.fast === null) throw new TypeError(`namespace "${this.name}" is on the asynchronous "${this.backend.name}" backend`);
+    key = this.access.key('getOrSet', key);
     const ttlMs = this.ttlOf(ttl, 'ttl');
     let cached: unknown;
     try {
@@ -383,21 +421,30 @@ export class CacheNamespace<V = unknown> {
     return { stored, size };
   }
 
-  /** An entry the serializer cannot read (corrupt, or written by something else) is a miss, and is deleted. */
+  /**
+   * An entry the serializer cannot read (corrupt, or written by something else), or whose value fails
+   * the namespace's `valueSchema`, is a miss, and is deleted.
+   */
   private async decode(key: string, payload: string): Promise<unknown> {
+    let value: unknown;
+    let problem: string | undefined;
     try {
-      return this.options.serializer.deserialize(payload);
+      value = this.options.serializer.deserialize(payload);
+      const invalid = this.options.valueSchema?.(value);
+      if (invalid !== undefined) problem = `fails valueSchema: ${invalid}`;
     } catch (error) {
-      this.dropped++;
-      // The key stays out of the log: it may belong to a protected namespace.
-      this.logger.warn(`Dropped an unreadable entry in namespace "${this.name}" (${this.options.serializer.name}: ${(error as Error).message})`);
-      try {
-        await this.backend.delete(key);
-      } catch {
-        // Already counted as unreadable; the entry will expire or be overwritten.
-      }
-      return undefined;
+      problem = `${this.options.serializer.name}: ${(error as Error).message}`;
     }
+    if (problem === undefined) return value;
+    this.dropped++;
+    // The key stays out of the log: it may belong to a protected namespace.
+    this.logger.warn(`Dropped an unreadable entry in namespace "${this.name}" (${problem})`);
+    try {
+      await this.backend.delete(key);
+    } catch {
+      // Already counted as unreadable; the entry will expire or be overwritten.
+    }
+    return undefined;
   }
 
   /** Checks tags (and that the backend can index them); undefined when there are none. */
@@ -406,7 +453,7 @@ export class CacheNamespace<V = unknown> {
     assertValidTags(tags, this.name);
     if (tags.length === 0) return undefined;
     if (typeof this.backend.invalidateTag !== 'function') throw new TagsUnsupportedError(this.name, this.backend.name);
-    return tags;
+    return tags.map((tag) => canonicalKey(tag, this.name, MAX_TAG_LENGTH, this.options.keyCharset, 'tag'));
   }
 
   private ttlOf(ttl: Ttl | undefined, where: string): number {

@@ -3,6 +3,11 @@ import { CacheBackendFactory } from '../backends/cache-backend.interface';
 import { RedisConnectionOptions } from '../backends/redis/redis-connection-options';
 import { EvictionPolicy } from '../eviction/create-eviction-strategy';
 import { Serializer } from '../serialization/serializer.interface';
+import { AuditOptions } from '../audit/audit-options';
+import { KeyCharset } from '../keys/canonical-key';
+import { KeyScope } from '../keys/scoped-key';
+import { RbacOptions } from '../security/rbac/rbac-options';
+import { ValueSchemaOptions } from '../security/value-schema/value-schema';
 import { Ttl } from '../ttl/parse-ttl';
 
 /** Settings of one namespace; anything left out comes from `defaults`, then from the built-in defaults. */
@@ -25,6 +30,12 @@ export interface NamespaceOptions {
   maxKeyLength?: number;
   /** Serializer for backends that store bytes. Default `TaggedJsonSerializer`. */
   serializer?: Serializer;
+  /** Per-user (`'user'`) or per-tenant (`'tenant'`) data: every key is prefixed with its owner, from the caller's principal. Default `'none'`. */
+  scope?: KeyScope;
+  /** `'unicode'` (default: NFC, no control or invisible characters) or `'ascii'` (printable ASCII only). */
+  keyCharset?: KeyCharset;
+  /** A class-validator DTO every value read from a byte-storing backend must satisfy (else: a miss, deleted). */
+  valueSchema?: ValueSchemaOptions;
 }
 
 export interface CacheModuleOptions {
@@ -45,6 +56,10 @@ export interface CacheModuleOptions {
   backends?: Record<string, CacheBackendFactory | Type<CacheBackendFactory>>;
   /** `@Warmup` methods: run at bootstrap (default true); a failure fails the start (default false). */
   warmup?: { onBootstrap?: boolean; failOnError?: boolean };
+  /** Role-based access control of every cache operation. Off by default. */
+  rbac?: RbacOptions;
+  /** The audit trail: sink and key-hash secret. */
+  audit?: AuditOptions;
 }
 
 /** For `forRootAsync({ useClass })` and `useExisting`. */

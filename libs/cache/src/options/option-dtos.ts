@@ -1,6 +1,8 @@
 import {
-  IsBoolean, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min,
+  IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min,
 } from 'class-validator';
+import { KEY_CHARSETS } from '../keys/canonical-key';
+import { KEY_SCOPES } from '../keys/scoped-key';
 
 /*
  * class-validator shapes of the module options. Only the fields listed here are accepted: an unknown
@@ -38,6 +40,15 @@ export class NamespaceOptionsDto {
 
   @IsOptional()
   serializer?: unknown;
+
+  @IsOptional() @IsIn(KEY_SCOPES)
+  scope?: string;
+
+  @IsOptional() @IsIn(KEY_CHARSETS)
+  keyCharset?: string;
+
+  @IsOptional()
+  valueSchema?: unknown;
 }
 
 export class RedisOptionsDto {
@@ -111,6 +122,12 @@ export class CacheModuleOptionsDto {
 
   @IsOptional() @IsObject()
   warmup?: object;
+
+  @IsOptional() @IsObject()
+  rbac?: object;
+
+  @IsOptional() @IsObject()
+  audit?: object;
 }
 
 export class WarmupOptionsDto {

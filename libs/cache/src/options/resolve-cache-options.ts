@@ -10,6 +10,9 @@ import {
   WarmupOptionsDto,
 } from './option-dtos';
 import { ResolvedNamespaceOptions } from './resolved-namespace-options';
+import { ResolvedRbacOptions } from '../security/rbac/rbac-options';
+import { compileValueSchema } from '../security/value-schema/value-schema';
+import { resolveAccessOptions, ResolvedAuditOptions } from './resolve-access-options';
 
 export const DEFAULT_NAMESPACE = 'default';
 export const DEFAULT_KEY_PREFIX = 'cache:';
@@ -22,6 +25,8 @@ export interface ResolvedCacheOptions {
   readonly defaultNamespace: string;
   readonly namespaces: ReadonlyMap<string, ResolvedNamespaceOptions>;
   readonly raw: CacheModuleOptions;
+  readonly rbac: ResolvedRbacOptions;
+  readonly audit: ResolvedAuditOptions;
 }
 
 /**
@@ -104,11 +109,15 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
       eviction: evictionStrategyFactory(eviction),
       maxKeyLength: merged.maxKeyLength ?? DEFAULT_MAX_KEY_LENGTH,
       serializer: merged.serializer ?? new TaggedJsonSerializer(),
+      scope: merged.scope ?? 'none',
+      keyCharset: merged.keyCharset ?? 'unicode',
+      ...(merged.valueSchema !== undefined ? { valueSchema: compileValueSchema(merged.valueSchema) } : {}),
     });
   }
   checkPrefixesDisjoint(namespaces, problems);
+  const { rbac, audit } = resolveAccessOptions(raw, Object.keys(declared), problems, check);
   if (problems.length > 0) throw new InvalidOptionsError(problems);
-  return { defaultNamespace, namespaces, raw };
+  return { defaultNamespace, namespaces, raw, rbac, audit };
 }
 
 function checkNamespace(options: object, path: string, problems: OptionProblem[]): void {
@@ -128,6 +137,11 @@ function checkNamespace(options: object, path: string, problems: OptionProblem[]
   const serializer = ns.serializer as Partial<Serializer> | undefined;
   if (serializer !== undefined && (!isObject(serializer) || typeof serializer.serialize !== 'function' || typeof serializer.deserialize !== 'function')) {
     problems.push({ path: `${path}serializer`, reason: 'must be an object with serialize() and deserialize()' });
+  }
+  const schema = ns.valueSchema as { dto?: unknown; each?: unknown; nullable?: unknown } | undefined;
+  if (schema !== undefined && (!isObject(schema) || typeof schema.dto !== 'function'
+    || (schema.each !== undefined && typeof schema.each !== 'boolean') || (schema.nullable !== undefined && typeof schema.nullable !== 'boolean'))) {
+    problems.push({ path: `${path}valueSchema`, reason: 'must be { dto: a class-validator DTO class, each?: boolean, nullable?: boolean }' });
   }
 }
 

@@ -1,5 +1,8 @@
 import { EvictionStrategyFactory } from '../eviction/eviction-strategy.interface';
 import { Serializer } from '../serialization/serializer.interface';
+import { KeyCharset } from '../keys/canonical-key';
+import { KeyScope } from '../keys/scoped-key';
+import { ValueSchemaCheck } from '../security/value-schema/value-schema';
 
 /** A namespace's settings after validation, with every default filled in. */
 export interface ResolvedNamespaceOptions {
@@ -15,4 +18,8 @@ export interface ResolvedNamespaceOptions {
   readonly eviction: EvictionStrategyFactory;
   readonly maxKeyLength: number;
   readonly serializer: Serializer;
+  readonly scope: KeyScope;
+  readonly keyCharset: KeyCharset;
+  /** Set when `valueSchema` is configured. */
+  readonly valueSchema?: ValueSchemaCheck;
 }
