@@ -7,6 +7,8 @@ import { AuditRecord } from '../../audit/audit-record';
 import { AuditSink } from '../../audit/audit-sink';
 import { CacheModule } from '../../cache.module';
 import { CacheService } from '../../cache.service';
+import { CacheEvict } from '../../decorators/cache-evict.decorator';
+import { CachePut } from '../../decorators/cache-put.decorator';
 import { Cacheable } from '../../decorators/cacheable.decorator';
 import { InvalidOptionsError } from '../../errors/invalid-options.error';
 import { CacheModuleOptions } from '../../options/cache-module-options.interface';
@@ -57,6 +59,19 @@ class TracksRepository {
   async find(id: string): Promise<{ id: string }> {
     this.loads++;
     return { id };
+  }
+
+  saved: string[] = [];
+
+  @CachePut({ namespace: 'tracks', key: 'track:{id}' })
+  async save(id: string): Promise<{ id: string }> {
+    this.saved.push(id);
+    return { id };
+  }
+
+  @CacheEvict({ namespace: 'drafts', allEntries: true })
+  async purge(): Promise<void> {
+    this.saved.push('purged');
   }
 
   @Warmup({ namespace: 'tracks' })
@@ -197,6 +212,18 @@ describe('RBAC on cache operations', () => {
     expect(repo.loads).toBe(0);
     await request(server).get('/tracks/9').set('x-user', 'ann').set('x-roles', 'writer').expect(200);
     expect(repo.loads).toBe(1);
+  });
+
+  it('refuses a decorated call before the method runs when its @CachePut or @CacheEvict would be refused', async () => {
+    const repo = app.get(TracksRepository);
+    const guest = { id: 'g', roles: ['guest'] };
+    await expect(access.runAs(guest, () => repo.save('5'))).rejects.toThrow('may not set in cache namespace "tracks"');
+    await expect(access.runAs({ id: 'w', roles: ['writer'] }, () => repo.purge())).rejects.toThrow('may not clear in cache namespace "drafts"');
+    expect(repo.saved).toEqual([]);
+    await access.runAs({ id: 'w', roles: ['writer'] }, () => repo.save('5'));
+    await access.runAs({ id: 'o', roles: ['ops'] }, () => repo.purge());
+    expect(repo.saved).toEqual(['5', 'purged']);
+    expect(await cache.namespace('tracks').get('track:5')).toEqual({ id: '5' });
   });
 
   it('never runs a cache call made during a request as the system principal, even before authentication', async () => {
