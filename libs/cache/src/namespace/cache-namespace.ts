@@ -292,9 +292,15 @@ export class CacheNamespace<V = unknown> {
     return RESOLVED_UNDEFINED;
   }
 
-  /** `get` past the access check (non-open namespaces). */
-  private async guardedGet<T>(key: string): Promise<T | undefined> {
-    return this.lookup<T>(this.access.key('get', key));
+  /** `get` past the access check (non-open namespaces); not async, so that a memory hit stays one resolved promise. */
+  private guardedGet<T>(key: string): Promise<T | undefined> {
+    let stored: string;
+    try {
+      stored = this.access.key('get', key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.lookup<T>(stored);
   }
 
   /** A lookup of a stored (checked, canonical, scoped) key: synchronous on memory namespaces. */
