@@ -17,7 +17,7 @@ import { CacheAccessControl } from './cache-access-control';
 import { CacheAccessDeniedError } from './cache-access-denied.error';
 import { CacheRoles } from './cache-roles.decorator';
 import { CacheRolesGuard } from './cache-roles.guard';
-import { PrincipalResolver } from './principal-resolver';
+import { DefaultPrincipalResolver, PrincipalResolver } from './principal-resolver';
 
 class ListSink implements AuditSink {
   readonly records: AuditRecord[] = [];
@@ -323,5 +323,34 @@ describe('RBAC options', () => {
     await expect(start).rejects.toThrow(/rbac\.system\.id: should not be empty/);
     await expect(start).rejects.toThrow(/audit\.keyHashSecret: must be at least 16 characters/);
     await expect(start).rejects.toThrow(/audit\.sink: must be an object with write\(record\)/);
+  });
+
+  it('fails the start on bad scope, keyCharset and valueSchema settings, naming each field', async () => {
+    const start = Test.createTestingModule({
+      imports: [CacheModule.forRoot({
+        namespaces: { a: { scope: 'group' as never }, b: { keyCharset: 'latin1' as never }, c: { valueSchema: { dto: 'Album' as never } } },
+        rbac: { principalResolver: {} as never },
+      })],
+    }).compile();
+    await expect(start).rejects.toThrow(/namespaces\.a\.scope: must be one of the following values: none, user, tenant/);
+    await expect(start).rejects.toThrow(/namespaces\.b\.keyCharset: must be one of the following values: unicode, ascii/);
+    await expect(start).rejects.toThrow(/namespaces\.c\.valueSchema: must be \{ dto: a class-validator DTO class/);
+    await expect(start).rejects.toThrow(/rbac\.principalResolver: must be an object with resolve\(request\)/);
+  });
+});
+
+describe('DefaultPrincipalResolver', () => {
+  const resolver = new DefaultPrincipalResolver();
+  it.each([
+    [{ user: { id: 7, roles: ['a', 3, 'b'] } }, { id: '7', roles: ['a', 'b'] }],
+    [{ user: { sub: 'auth0|x', roles: 'admin', tenantId: 'acme' } }, { id: 'auth0|x', roles: ['admin'], tenant: 'acme' }],
+    [{ user: { id: 'u', tenant: 42 } }, { id: 'u', roles: [], tenant: '42' }],
+    [{ user: { id: '' } }, undefined],
+    [{ user: { name: 'no id' } }, undefined],
+    [{ user: 'token' }, undefined],
+    [{}, undefined],
+    [undefined, undefined],
+  ])('resolves %j to %j', (req, principal) => {
+    expect(resolver.resolve(req)).toEqual(principal);
   });
 });
