@@ -470,6 +470,7 @@ export class CacheNamespace<V = unknown> {
   private failure(operation: string, error: unknown): CacheError {
     if (error instanceof CacheError && !(error instanceof BackendUnavailableError)) return error;
     this.errors++;
+    this.access.failed(operation, this.backend.name);
     if (error instanceof CacheError) return error;
     return new BackendUnavailableError(this.backend.name, this.name, operation, error);
   }

@@ -98,6 +98,11 @@ export class CacheAccessControl {
     throw this.deny(principal, namespace, operation, `needs ${REQUIRED_PERMISSIONS[operation].map((p) => `"${p}"`).join(' and ')}`, key);
   }
 
+  /** Audits an operation the backend failed (the key stays out: the record says who tried what, where). */
+  recordFailure(namespace: string, operation: CacheOperation, backend: string): void {
+    this.audit.record({ actor: this.current().id, action: operation, namespace, outcome: 'failure', detail: { backend } });
+  }
+
   /** Records a denial (event + audit) and returns the error to throw. */
   deny(principal: CachePrincipal, namespace: string, operation: string, missing: string, key?: unknown, detail: Record<string, string> = {}): CacheAccessDeniedError {
     this.events.emit('denied', { namespace, operation, principal: principal.id });

@@ -3,6 +3,8 @@ import { KeyScope, scopedKey } from '../../keys/scoped-key';
 import { CacheAccessControl } from './cache-access-control';
 import { CacheOperation } from './cache-permission';
 
+const AUDITED_FAILURES = new Set(['invalidate', 'invalidateTag', 'clear']);
+
 /**
  * The entry check of every public `CacheNamespace` operation: the caller's permission (RBAC), the
  * key's canonical form (NFC, charset) and, in scoped namespaces, its owner prefix. Returns the key
@@ -42,6 +44,11 @@ export class NamespaceAccess {
   /** Checks an operation without a key (tag invalidation, clear). */
   check(operation: CacheOperation): void {
     if (this.control !== null) this.control.check(this.namespace, operation);
+  }
+
+  /** A backend failure of an audited operation (an invalidation or clear that did not happen) is audited as such. */
+  failed(operation: string, backend: string): void {
+    if (this.control !== null && AUDITED_FAILURES.has(operation)) this.control.recordFailure(this.namespace, operation as CacheOperation, backend);
   }
 
   /** Checks the permission; in a scoped namespace, returns the owner the key belongs to. */

@@ -339,6 +339,31 @@ describe('RBAC options', () => {
   });
 });
 
+describe('audit of failed invalidations', () => {
+  it('records an invalidation or clear the backend failed, without the key, and the caller still gets the error', async () => {
+    const down = async (): Promise<never> => { throw new Error('connection reset'); };
+    const factory = { create: () => ({ name: 'down', storesLiveValues: false, get: down, set: down, delete: down, has: down, mget: down, mset: down, clear: down, invalidateTag: down }) };
+    const sink = new ListSink();
+    const moduleRef = await Test.createTestingModule({
+      imports: [CacheModule.forRoot({ backends: { down: factory }, namespaces: { remote: { backend: 'down' } }, audit: { sink, keyHashSecret: 'unit-test-secret-0123' } })],
+    }).compile();
+    await moduleRef.init();
+    const remote = moduleRef.get(CacheService).namespace('remote');
+    const ann = { id: 'ann', roles: [] };
+    const access = moduleRef.get(CacheAccessControl);
+    await expect(access.runAs(ann, () => remote.invalidate('user:1'))).rejects.toThrow('failed during invalidate');
+    await expect(access.runAs(ann, () => remote.invalidateTag('t'))).rejects.toThrow('failed during invalidateTag');
+    await expect(remote.clear()).rejects.toThrow('failed during clear');
+    await expect(remote.get('k')).rejects.toThrow('failed during get'); // reads are not audited
+    expect(sink.records.map(({ actor, action, namespace, outcome, detail }) => ({ actor, action, namespace, outcome, detail }))).toEqual([
+      { actor: 'ann', action: 'invalidate', namespace: 'remote', outcome: 'failure', detail: { backend: 'down' } },
+      { actor: 'ann', action: 'invalidateTag', namespace: 'remote', outcome: 'failure', detail: { backend: 'down' } },
+      { actor: 'system', action: 'clear', namespace: 'remote', outcome: 'failure', detail: { backend: 'down' } },
+    ]);
+    await moduleRef.close();
+  });
+});
+
 describe('DefaultPrincipalResolver', () => {
   const resolver = new DefaultPrincipalResolver();
   it.each([
