@@ -1,7 +1,8 @@
-import { Module } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
-import { CacheModule } from 'nest-cachekit';
+import { CacheAdminModule, CacheModule } from 'nest-cachekit';
+import { DemoAuthMiddleware } from './demo-auth/demo-auth.middleware';
 import { CacheStatsController } from './cache-admin/cache-stats.controller';
 import { CatalogRepository } from './catalog/catalog.repository';
 import { HealthController } from './health/health.controller';
@@ -23,8 +24,14 @@ import { UsersService } from './users/users.service';
     // GET /metrics: prom-client's global registry, where the cache's nest_cachekit_* metrics live.
     PrometheusModule.register(),
     TerminusModule,
+    // The guarded admin API at /cache/admin: editors may clear and warm "tracks", cache-admins everything.
+    CacheAdminModule.register({ roles: ['cache-admin', 'editor'] }),
   ],
   controllers: [TracksController, UsersController, RecommendationsController, CacheStatsController, HealthController],
   providers: [CatalogRepository, TracksService, UsersService, RecommendationsService],
 })
-export class AppModule {}
+export class AppModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(DemoAuthMiddleware).forRoutes('*');
+  }
+}

@@ -1,4 +1,5 @@
 import { CacheModuleOptions } from 'nest-cachekit';
+import { TrackDto } from './recommendations/track.dto';
 
 /**
  * The demo's cache settings: in-memory by default, Redis for every namespace when `REDIS_URL` is set,
@@ -18,7 +19,20 @@ export function demoCacheOptions(env: NodeJS.ProcessEnv): CacheModuleOptions {
       // The catalogue: long TTL, a popular head of tracks, so keep the frequently used ones.
       tracks: { ttl: '1h', maxEntries: 20_000, eviction: 'lfu' },
       // Computed lists: bounded by size rather than count.
-      recommendations: { ttl: '15m', maxBytes: 16 * 1024 * 1024, maxValueBytes: 256 * 1024 },
+      // Read back from Redis, every list must be tracks: anything else written there is a miss.
+      recommendations: { ttl: '15m', maxBytes: 16 * 1024 * 1024, maxValueBytes: 256 * 1024, valueSchema: { dto: TrackDto, each: true } },
     },
+    // RBAC on every cache operation. The principal is `request.user`, set here by the demo's
+    // header-based stand-in for authentication (demo-auth/); anonymous visitors are listeners.
+    rbac: {
+      enabled: true,
+      anonymousRoles: ['listener'],
+      roles: {
+        listener: { '*': ['read', 'write', 'invalidate'] },
+        editor: { tracks: ['admin'] },
+        'cache-admin': { '*': ['admin'] },
+      },
+    },
+    audit: { keyHashSecret: env.CACHE_AUDIT_SECRET ?? 'demo-only-audit-secret-change-me' },
   };
 }

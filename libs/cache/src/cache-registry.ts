@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, Type } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, Optional, Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { CacheBackendFactory } from './backends/cache-backend.interface';
 import { MemoryBackendFactory } from './backends/memory/memory-backend.factory';
@@ -14,6 +14,13 @@ import { DEFAULT_KEY_PREFIX, ResolvedCacheOptions, resolveCacheOptions } from '.
 import { resolveBreakerOptions, resolveBusOptions } from './options/resolve-resilience-options';
 import { ResolvedNamespaceOptions } from './options/resolved-namespace-options';
 import { EncryptionProvider } from './security/encryption-provider.interface';
+import { AuditSink } from './audit/audit-sink';
+import { AuditTrail } from './audit/audit-trail';
+import { LoggerAuditSink } from './audit/logger-audit-sink';
+import { subscribeAudit } from './audit/subscribe-audit';
+import { CacheAccessControl } from './security/rbac/cache-access-control';
+import { NamespaceAccess } from './security/rbac/namespace-access';
+import { DefaultPrincipalResolver, PrincipalResolver } from './security/rbac/principal-resolver';
 
 /**
  * Owns the namespaces and the backend factories behind them: validates the options, builds one
@@ -32,10 +39,15 @@ export class CacheRegistry implements OnApplicationShutdown {
   /** Breakers and the invalidation bus of namespaces with an `l1`. */
   private readonly tiers: TierRuntime;
   private readonly observability: CacheObservability;
+  /** Who may do what, and who is calling (RBAC); the audit trail it and the events write to. */
+  readonly access: CacheAccessControl;
+  readonly audit: AuditTrail;
 
   constructor(
     @Inject(CACHE_MODULE_OPTIONS) options: CacheModuleOptions,
     private readonly moduleRef: ModuleRef,
+    @Optional() @Inject(AuditSink) sink?: AuditSink,
+    @Optional() @Inject(PrincipalResolver) resolver?: PrincipalResolver,
   ) {
     this.resolved = resolveCacheOptions(options);
     this.defaultNamespace = this.resolved.defaultNamespace;
@@ -45,6 +57,14 @@ export class CacheRegistry implements OnApplicationShutdown {
       events: this.events,
     });
     this.observability = new CacheObservability(this.resolved.observability, this.events);
+    const { rbac, audit } = this.resolved;
+    this.audit = new AuditTrail(sink ?? options.audit?.sink ?? new LoggerAuditSink(), audit.keyHashSecret, audit.enabled);
+    const scoped = [...this.resolved.namespaces.values()].some((ns) => ns.scope !== 'none');
+    this.access = new CacheAccessControl(rbac, resolver ?? options.rbac?.principalResolver ?? new DefaultPrincipalResolver(), this.audit, this.events, scoped);
+    if (audit.enabled) subscribeAudit(this.events, this.audit, () => this.access.current().id);
+    if (audit.enabled && audit.generatedSecret) {
+      new Logger('CacheAudit').warn('audit.keyHashSecret is not set: key hashes in audit records compare only within this process');
+    }
   }
 
   /** Called by the module's async provider, so that the app starts only once every backend exists. */
@@ -62,7 +82,12 @@ export class CacheRegistry implements OnApplicationShutdown {
         };
         const stored = factory.create(context);
         const backend = ns.resilience ? this.tiers.wrap(context, ns.resilience, stored, ns.backend, factory) : stored;
-        this.namespaces.set(ns.name, new CacheNamespace(await this.withEncryptionProvider(ns), backend, this.events, this.observability.observer(ns.name, backend)));
+        if (ns.valueSchema !== undefined && stored.storesLiveValues) {
+          this.logger.log(`namespaces.${ns.name}.valueSchema is not applied: the "${stored.name}" backend keeps this process's own live values`);
+        }
+        const access = new NamespaceAccess(ns.name, ns.maxKeyLength, ns.keyCharset, ns.scope, this.access);
+        const observer = this.observability.observer(ns.name, backend);
+        this.namespaces.set(ns.name, new CacheNamespace(await this.withEncryptionProvider(ns), backend, this.events, observer, access));
       }
       this.tiers.start();
       this.observability.start({ namespaces: () => this.namespaces.values() });

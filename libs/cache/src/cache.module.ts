@@ -1,4 +1,4 @@
-import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { DynamicModule, MiddlewareConsumer, Module, NestModule, Provider } from '@nestjs/common';
 import { DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { WarmupService } from './warmup/warmup.service';
 import { CacheInterceptor } from './http/cache.interceptor';
@@ -10,6 +10,13 @@ import { getCacheToken } from './namespace/inject-cache.decorator';
 import { CacheHealthIndicator } from './health/cache-health.indicator';
 import { CacheModuleOptions } from './options/cache-module-options.interface';
 import { DEFAULT_NAMESPACE } from './options/resolve-cache-options';
+import { AuditSink } from './audit/audit-sink';
+import { AuditTrail } from './audit/audit-trail';
+import { LoggerAuditSink } from './audit/logger-audit-sink';
+import { CacheAccessControl } from './security/rbac/cache-access-control';
+import { CacheRolesGuard } from './security/rbac/cache-roles.guard';
+import { PrincipalContextMiddleware } from './security/rbac/principal-context.middleware';
+import { DefaultPrincipalResolver, PrincipalResolver } from './security/rbac/principal-resolver';
 
 export type CacheModuleAsyncOptions = typeof CACHE_ASYNC_OPTIONS_TYPE & {
   /** Namespaces to make injectable with `@InjectCache(name)` (the async options are not known yet when the module is built). */
@@ -18,9 +25,20 @@ export type CacheModuleAsyncOptions = typeof CACHE_ASYNC_OPTIONS_TYPE & {
 
 const registryProvider: Provider = {
   provide: CacheRegistry,
-  useFactory: (options: CacheModuleOptions, moduleRef: ModuleRef) => new CacheRegistry(options, moduleRef).init(),
-  inject: [CACHE_MODULE_OPTIONS, ModuleRef],
+  useFactory: (options: CacheModuleOptions, moduleRef: ModuleRef, sink: AuditSink, resolver: PrincipalResolver) =>
+    new CacheRegistry(options, moduleRef, sink, resolver).init(),
+  inject: [CACHE_MODULE_OPTIONS, ModuleRef, AuditSink, PrincipalResolver],
 };
+
+/** The sink, resolver and access control are injectable (and overridable, e.g. by a test's own AuditSink). */
+const accessProviders: Provider[] = [
+  { provide: AuditSink, useFactory: (options: CacheModuleOptions) => options?.audit?.sink ?? new LoggerAuditSink(), inject: [CACHE_MODULE_OPTIONS] },
+  { provide: PrincipalResolver, useFactory: (options: CacheModuleOptions) => options?.rbac?.principalResolver ?? new DefaultPrincipalResolver(), inject: [CACHE_MODULE_OPTIONS] },
+  { provide: CacheAccessControl, useFactory: (registry: CacheRegistry) => registry.access, inject: [CacheRegistry] },
+  { provide: AuditTrail, useFactory: (registry: CacheRegistry) => registry.audit, inject: [CacheRegistry] },
+  PrincipalContextMiddleware,
+  CacheRolesGuard,
+];
 
 /**
  * `CacheModule.forRoot(options)` or `CacheModule.forRootAsync({ imports, inject, useFactory |
@@ -30,10 +48,15 @@ const registryProvider: Provider = {
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [registryProvider, CacheService, CacheDecoratorsExplorer, WarmupService, CacheInterceptor, CacheHealthIndicator],
-  exports: [CacheService, WarmupService, CacheInterceptor, CacheRegistry, CacheHealthIndicator],
+  providers: [registryProvider, CacheService, CacheDecoratorsExplorer, WarmupService, CacheInterceptor, CacheHealthIndicator, ...accessProviders],
+  exports: [CacheService, WarmupService, CacheInterceptor, CacheRegistry, CacheHealthIndicator, CacheAccessControl, AuditTrail, AuditSink, PrincipalResolver, CacheRolesGuard],
 })
-export class CacheModule extends ConfigurableCacheModule {
+export class CacheModule extends ConfigurableCacheModule implements NestModule {
+  /** Every request gets a principal scope (a no-op while RBAC is off and no namespace is scoped). */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(PrincipalContextMiddleware).forRoutes('*');
+  }
+
   static override forRoot(options: typeof CACHE_OPTIONS_TYPE): DynamicModule {
     const names = new Set(Object.keys(options?.namespaces ?? {}));
     names.add(options?.defaultNamespace ?? DEFAULT_NAMESPACE);

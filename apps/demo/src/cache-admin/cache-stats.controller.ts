@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { CacheService, NamespaceStats } from 'nest-cachekit';
 
-/** Read-only cache figures; the guarded admin API (invalidation, warm-up) comes with RBAC. */
+/** Read-only cache figures (counts only); the guarded admin API is at /cache/admin (CacheAdminModule). */
 @Controller('cache')
 export class CacheStatsController {
   constructor(private readonly cache: CacheService) {}

@@ -40,6 +40,12 @@ export class TracksController {
     await this.tracks.artistChanged(parseId(artist, 'artist'));
   }
 
+  @Post('catalog/reload')
+  @HttpCode(204)
+  async reloadCatalog(): Promise<void> {
+    await this.tracks.reloadCatalog();
+  }
+
   /** The whole response is cached by the interceptor; only `limit` selects a variant. */
   @Get('charts')
   @CacheRoute({ namespace: 'tracks', ttl: '30s', query: ['limit'] })

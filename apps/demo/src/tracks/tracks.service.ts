@@ -36,6 +36,12 @@ export class TracksService {
     return this.catalog.renameTrack(id, title);
   }
 
+  /** Drops every cached track and list (the catalogue was reloaded): a namespace clear, for `admin` on "tracks" only. */
+  @CacheEvict({ namespace: 'tracks', allEntries: true })
+  async reloadCatalog(): Promise<void> {
+    return undefined;
+  }
+
   /** Track details; unknown ids are cached too (as null, for a minute) so that probing them stays cheap. */
   async find(id: string): Promise<Track | null> {
     const cached = await this.cache.get(`track:${id}`);

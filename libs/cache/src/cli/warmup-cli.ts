@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { isAbsolute, resolve } from 'node:path';
 import { CacheService } from '../cache.service';
 import { CacheError } from '../errors/cache-error';
+import { CacheAccessDeniedError } from '../security/rbac/cache-access-denied.error';
 import { WarmupReport, WarmupService } from '../warmup/warmup.service';
 import { readEntryFile } from './entry-file';
 
@@ -114,7 +115,8 @@ async function loadFile(app: INestApplicationContext, options: WarmupCliOptions,
       if (!options.dryRun) await target.set(entry.key, entry.value, { ttl: entry.ttl, tags: entry.tags });
       loaded++;
     } catch (error) {
-      if (!(error instanceof CacheError)) throw error;
+      // A refusal (the CLI runs as rbac.system) is a bad line too, not a crash.
+      if (!(error instanceof CacheError) && !(error instanceof CacheAccessDeniedError)) throw error;
       problems.push({ line: entry.line, reason: error.message });
     }
     bar(i + 1, `${unit} ${entry.line}`);

@@ -3,6 +3,7 @@ import { BackendUnavailableError } from '../errors/backend-unavailable.error';
 import type { CacheRegistry } from '../cache-registry';
 import { CacheNamespace } from '../namespace/cache-namespace';
 import { Ttl } from '../ttl/parse-ttl';
+import type { CacheOperation as CheckedOperation } from '../security/rbac/cache-permission';
 import { CacheDecoratorError, KeyBuilder, MethodRef } from './cache-key';
 import { methodParameterNames } from './method-parameters';
 
@@ -108,6 +109,7 @@ function checkCombination(info: CachedMethod, operation: CacheOperation, decorat
 
 async function runAsync(registry: CacheRegistry, info: CachedMethod, self: object, args: unknown[]): Promise<unknown> {
   const applies = (op: CacheOperation): boolean => op.condition === undefined || op.condition(...args);
+  if (registry.access.enabled) precheck(registry, info.operations.filter(applies));
   for (const op of info.operations) {
     if (op.kind === 'CacheEvict' && op.beforeInvocation && applies(op)) await evict(registry, info, op, args);
   }
@@ -157,6 +159,26 @@ async function evict(registry: CacheRegistry, info: CachedMethod, op: EvictOpera
   if (op.allEntries) await tolerate(info, ns.clear());
   for (const key of op.keys) await tolerate(info, ns.invalidate(key(args)));
   for (const tag of op.tags) await tolerate(info, ns.invalidateTag(tag(args)));
+}
+
+/**
+ * With RBAC on, refuses a call before the method runs when one of its cache operations would be
+ * refused, so that a denied `@CachePut` or `@CacheEvict` never leaves the method's side effect done
+ * behind a 403.
+ */
+function precheck(registry: CacheRegistry, operations: readonly CacheOperation[]): void {
+  for (const op of operations) {
+    const namespace = op.namespace ?? registry.defaultNamespace;
+    const checked: CheckedOperation[] = [];
+    if (op.kind === 'Cacheable') checked.push('getOrSet');
+    else if (op.kind === 'CachePut') checked.push('set');
+    else if (op.kind === 'CacheEvict') {
+      if (op.allEntries) checked.push('clear');
+      if (op.keys.length > 0) checked.push('invalidate');
+      if (op.tags.length > 0) checked.push('invalidateTag');
+    }
+    for (const operation of checked) registry.access.check(namespace, operation);
+  }
 }
 
 function tagsOf(op: CachingOperation, args: unknown[]): string[] | undefined {

@@ -27,6 +27,8 @@ export interface CacheEventMap {
    * `authentication-failed`, `expired`).
    */
   tamper: { namespace: string; key: string; reason: string };
+  /** RBAC refused an operation (`namespace` is `'*'` for a route guarded by `@CacheRoles`). */
+  denied: { namespace: string; operation: string; principal: string };
 }
 
 export type CacheEventName = keyof CacheEventMap;

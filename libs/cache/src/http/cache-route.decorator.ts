@@ -17,7 +17,7 @@ export interface CacheRouteOptions {
    * private`), and requests without a principal are not cached.
    */
   perUser?: boolean;
-  /** Principal id of a request. Default: `request.user.id`, then `request.user.sub`. */
+  /** Principal id of a request. Default: the module's PrincipalResolver (`request.user.id`, then `sub`). */
   principal?: (request: any) => string | undefined;
 }
 

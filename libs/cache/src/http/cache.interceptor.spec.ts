@@ -107,3 +107,24 @@ describe('CacheInterceptor', () => {
     expect((await get('/plain').expect(200)).body.call).toBe(4);
   });
 });
+
+describe('CacheInterceptor with a custom PrincipalResolver', () => {
+  it('keys per-user routes by the principal the resolver finds', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [CacheModule.forRoot({
+        isGlobal: true,
+        rbac: { principalResolver: { resolve: (req) => (typeof req.headers['x-api-key'] === 'string' ? { id: `key-${req.headers['x-api-key']}`, roles: [] } : undefined) } },
+      })],
+      controllers: [ChartsController],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    const get = (path: string) => request(app.getHttpServer()).get(path);
+    const one = await get('/me/library').set('x-api-key', '1').expect(200);
+    const two = await get('/me/library').set('x-api-key', '2').expect(200);
+    expect(two.body.call).not.toBe(one.body.call);
+    expect((await get('/me/library').set('x-api-key', '1').expect(200)).headers['x-cache']).toBe('HIT');
+    expect((await get('/me/library').set('x-user', 'ada').expect(200)).headers['x-cache']).toBeUndefined();
+    await app.close();
+  });
+});

@@ -46,7 +46,7 @@ export class CacheInterceptor implements NestInterceptor {
     const query = this.allowedQuery(request, options.query ?? []);
     let principal: string | undefined;
     if (options.perUser) {
-      principal = (options.principal ?? defaultPrincipal)(request);
+      principal = options.principal ? options.principal(request) : this.principalId(request);
       if (typeof principal !== 'string' || principal === '') return next.handle();
     }
     const namespace = this.registry.namespace(options.namespace ?? this.registry.defaultNamespace);
@@ -87,6 +87,12 @@ export class CacheInterceptor implements NestInterceptor {
     return entry.body;
   }
 
+  /** The module's PrincipalResolver decides who a request is (by default `request.user.id`, then `sub`). */
+  private principalId(request: unknown): string | undefined {
+    const principal = this.registry.access.principalOf(request);
+    return this.registry.access.isAnonymous(principal) ? undefined : principal.id;
+  }
+
   /** Keeps only the listed query parameters, on the request itself, so that the handler sees no other. */
   private allowedQuery(request: any, allowed: readonly string[]): Record<string, unknown> {
     const original = (request.query ?? {}) as Record<string, unknown>;
@@ -95,12 +101,6 @@ export class CacheInterceptor implements NestInterceptor {
     Object.defineProperty(request, 'query', { value: { ...kept }, configurable: true, writable: true, enumerable: true });
     return kept;
   }
-}
-
-function defaultPrincipal(request: any): string | undefined {
-  const user = request.user;
-  const id = user?.id ?? user?.sub;
-  return id === undefined || id === null ? undefined : String(id);
 }
 
 function isCacheable(response: any): boolean {

@@ -6,7 +6,8 @@ import { CacheError } from '../errors/cache-error';
 import { InvalidValueError } from '../errors/invalid-value.error';
 import { ValueTooLargeError } from '../errors/value-too-large.error';
 import { TagsUnsupportedError } from '../errors/tags-unsupported.error';
-import { assertValidKey, assertValidTags } from '../keys/assert-valid-key';
+import { assertValidKey, assertValidTags, MAX_TAG_LENGTH } from '../keys/assert-valid-key';
+import { canonicalKey } from '../keys/canonical-key';
 import { ResolvedNamespaceOptions } from '../options/resolved-namespace-options';
 import { NamespaceCipher } from '../security/namespace-cipher';
 import { createNamespaceCipher, readSealed } from '../security/create-namespace-cipher';
@@ -20,6 +21,7 @@ import { OP } from '../metrics/cache-operations';
 import { tierHitRatios } from '../metrics/tier-hit-ratios';
 import { FOUND_OR_NOT, HIT_OR_MISS, OperationObserver } from '../observability/operation-observer';
 import { NamespaceStats } from './namespace-stats';
+import { NamespaceAccess } from '../security/rbac/namespace-access';
 
 export interface SetOptions {
   /** Overrides the namespace's default TTL: milliseconds (0 = no expiry) or `'30s'`, `'1h'`… */
@@ -85,6 +87,8 @@ export class CacheNamespace<V = unknown> {
     private readonly events: CacheEvents = new CacheEvents(),
     /** Times, traces and logs the public operations (see `OperationObserver`); by default none. @internal */
     readonly observer: OperationObserver = OperationObserver.disabled(options.name, backend.name),
+    /** RBAC, key canonicalisation and scoping: the first check of every public operation (after the observer, so that denials are traced). */
+    private readonly access: NamespaceAccess = new NamespaceAccess(options.name, options.maxKeyLength, options.keyCharset, options.scope),
   ) {
     this.name = options.name;
     this.live = backend.storesLiveValues;
@@ -98,9 +102,9 @@ export class CacheNamespace<V = unknown> {
 
   get<T extends V = V>(key: string): Promise<T | undefined> {
     if (this.observer.due()) return this.observer.observe(OP.get, () => this.get<T>(key), HIT_OR_MISS);
-    if (this.fast !== null) {
-      // Hot path: a synchronous lookup and an already-resolved promise; keys are validated on a miss
-      // only, because a key that was never valid can never have been stored.
+    if (this.fast !== null && this.access.open) {
+      // Hot path: a synchronous lookup and an already-resolved promise; keys are validated (and
+      // canonicalised) on a miss only, because only valid canonical keys are ever stored.
       let value: unknown;
       try {
         value = this.fast.get(key);
@@ -113,7 +117,8 @@ export class CacheNamespace<V = unknown> {
       }
       return this.fastMiss(key);
     }
-    if (this.tier !== null) {
+    if (this.tier !== null && this.access.open) {
+      // Same for an L1 hit of a tiered namespace; a miss is canonicalised and goes on to L2.
       const value = this.tier.local(key);
       if (value !== undefined) {
         this.hits++;
@@ -121,11 +126,12 @@ export class CacheNamespace<V = unknown> {
         return Promise.resolve(value as T);
       }
     }
-    return this.slowGet<T>(key);
+    return this.guardedGet<T>(key);
   }
 
   async set<T extends V = V>(key: string, value: T, options?: SetOptions): Promise<void> {
     if (this.observer.due()) return this.observer.observe(OP.set, () => this.set<T>(key, value, options));
+    key = this.access.key('set', key);
     assertValidKey(key, this.name, this.options.maxKeyLength);
     const ttlMs = this.ttlOf(options?.ttl, 'set() options.ttl');
     const tags = this.tagsOf(options?.tags);
@@ -142,6 +148,7 @@ export class CacheNamespace<V = unknown> {
 
   async has(key: string): Promise<boolean> {
     if (this.observer.due()) return this.observer.observe(OP.has, () => this.has(key), FOUND_OR_NOT);
+    key = this.access.key('has', key);
     assertValidKey(key, this.name, this.options.maxKeyLength);
     try {
       return await this.backend.has(key);
@@ -153,6 +160,7 @@ export class CacheNamespace<V = unknown> {
   /** Removes the entry; resolves `true` when there was one. */
   async invalidate(key: string): Promise<boolean> {
     if (this.observer.due()) return this.observer.observe(OP.invalidate, () => this.invalidate(key));
+    key = this.access.key('invalidate', key);
     assertValidKey(key, this.name, this.options.maxKeyLength);
     this.supersede(key);
     let removed: boolean;
@@ -179,13 +187,14 @@ export class CacheNamespace<V = unknown> {
    */
   async getOrSet<T extends V = V>(key: string, loader: () => T | Promise<T>, options?: GetOrSetOptions<T>): Promise<T> {
     if (this.observer.due()) return this.observer.observeGetOrSet(loader, (observed) => this.getOrSet<T>(key, observed, options));
+    key = this.access.key('getOrSet', key);
     const ttlMs = this.ttlOf(options?.ttl, 'getOrSet() options.ttl');
     if (typeof loader !== 'function') throw new TypeError(`getOrSet() in namespace "${this.name}": loader must be a function`);
     const cacheIf = options?.cacheIf as ((value: unknown) => boolean) | undefined;
     const tags = this.tagsOf(options?.tags);
     let cached: T | undefined;
     try {
-      cached = await this.get<T>(key);
+      cached = await this.lookup<T>(key);
     } catch (error) {
       if (!(error instanceof BackendUnavailableError)) throw error;
       this.warnDegraded(error);
@@ -216,6 +225,7 @@ export class CacheNamespace<V = unknown> {
   async mget<T extends V = V>(keys: readonly string[]): Promise<(T | undefined)[]> {
     if (this.observer.due()) return this.observer.observe(OP.mget, () => this.mget<T>(keys));
     if (!Array.isArray(keys)) throw new TypeError(`mget() in namespace "${this.name}": keys must be an array`);
+    keys = this.access.keys('mget', keys);
     for (const key of keys) assertValidKey(key, this.name, this.options.maxKeyLength);
     let stored: unknown[];
     try {
@@ -242,11 +252,12 @@ export class CacheNamespace<V = unknown> {
     if (!Array.isArray(entries)) throw new TypeError(`mset() in namespace "${this.name}": entries must be an array of { key, value, ttl? }`);
     const prepared: BackendEntry[] = entries.map((entry, i) => {
       if (entry === null || typeof entry !== 'object') throw new TypeError(`mset() in namespace "${this.name}": entries[${i}] must be { key, value, ttl? }`);
-      assertValidKey(entry.key, this.name, this.options.maxKeyLength);
+      const key = this.access.key('mset', entry.key);
+      assertValidKey(key, this.name, this.options.maxKeyLength);
       const ttlMs = this.ttlOf(entry.ttl, `mset() entries[${i}].ttl`);
       const tags = this.tagsOf(entry.tags);
-      const { stored, size } = this.prepare(entry.value, `entries[${i}].value`, entry.key);
-      return { key: entry.key, value: stored, ttlMs, sizeBytes: size, tags };
+      const { stored, size } = this.prepare(entry.value, `entries[${i}].value`, key);
+      return { key, value: stored, ttlMs, sizeBytes: size, tags };
     });
     for (const entry of prepared) this.supersede(entry.key);
     try {
@@ -264,6 +275,7 @@ export class CacheNamespace<V = unknown> {
    */
   async invalidateTag(tag: string): Promise<number> {
     if (this.observer.due()) return this.observer.observe(OP.invalidateTag, () => this.invalidateTag(tag));
+    this.access.check('invalidateTag');
     const [checked] = this.tagsOf([tag])!;
     for (const flight of this.inflight.values()) flight.superseded = true;
     this.inflight.clear();
@@ -281,6 +293,7 @@ export class CacheNamespace<V = unknown> {
   /** Removes every entry of this namespace; resolves how many were removed. */
   async clear(): Promise<number> {
     if (this.observer.due()) return this.observer.observe(OP.clear, () => this.clear());
+    this.access.check('clear');
     for (const flight of this.inflight.values()) flight.superseded = true;
     this.inflight.clear();
     try {
@@ -316,14 +329,53 @@ export class CacheNamespace<V = unknown> {
     };
   }
 
-  private fastMiss(key: string): Promise<undefined> {
+  private fastMiss<T>(key: string): Promise<T | undefined> {
+    let canonical: string;
     try {
-      assertValidKey(key, this.name, this.options.maxKeyLength);
+      canonical = this.access.key('get', key);
     } catch (error) {
       return Promise.reject(error);
     }
+    // Another spelling of a stored key (e.g. NFD for NFC): look the stored one up.
+    return canonical === key ? this.missed() : this.lookup<T>(canonical);
+  }
+
+  private missed(): Promise<undefined> {
     this.misses++;
     return RESOLVED_UNDEFINED;
+  }
+
+  /** `get` past the access check (non-open namespaces); not async, so that a memory hit stays one resolved promise. */
+  private guardedGet<T>(key: string): Promise<T | undefined> {
+    let stored: string;
+    try {
+      stored = this.access.key('get', key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.lookup<T>(stored);
+  }
+
+  /** A lookup of a stored (checked, canonical, scoped) key: synchronous on memory namespaces and L1 hits. */
+  private lookup<T>(key: string): Promise<T | undefined> {
+    if (this.fast === null) {
+      const local = this.tier?.local(key);
+      if (local !== undefined) {
+        this.hits++;
+        this.observer.markTier('l1');
+        return Promise.resolve(local as T);
+      }
+      return this.slowGet<T>(key);
+    }
+    let value: unknown;
+    try {
+      value = this.fast.get(key);
+    } catch (error) {
+      return Promise.reject(this.failure('get', error));
+    }
+    if (value === undefined) return this.missed();
+    this.hits++;
+    return Promise.resolve(value as T);
   }
 
   private async slowGet<T>(key: string): Promise<T | undefined> {
@@ -348,6 +400,7 @@ export class CacheNamespace<V = unknown> {
    */
   getOrSetSync<T>(key: string, loader: () => T, ttl: Ttl | undefined, cacheIf?: (value: T) => boolean): T {
     if (this.fast === null) throw new TypeError(`namespace "${this.name}" is on the asynchronous "${this.backend.name}" backend`);
+    key = this.access.key('getOrSet', key);
     const ttlMs = this.ttlOf(ttl, 'ttl');
     let cached: unknown;
     try {
@@ -502,7 +555,11 @@ export class CacheNamespace<V = unknown> {
     return this.cipher === null ? stored : this.cipher.seal(stored, key);
   }
 
-  /** An entry the serializer cannot read (corrupt, or written by something else) is a miss, and is deleted. */
+  /**
+   * An entry that does not authenticate (encryption on: `readSealed` drops it as a tamper), that the
+   * serializer cannot read (corrupt, or written by something else), or whose value fails the
+   * namespace's `valueSchema`, is a miss, and is deleted.
+   */
   private async decode(key: string, payload: string): Promise<unknown> {
     if (this.cipher !== null) {
       const text = readSealed(this.cipher, this.backend, key, payload, this.onTamper);
@@ -510,19 +567,26 @@ export class CacheNamespace<V = unknown> {
       if (opened === undefined) return undefined;
       payload = opened;
     }
+    let value: unknown;
+    let problem: string | undefined;
     try {
-      return this.options.serializer.deserialize(payload);
+      value = this.options.serializer.deserialize(payload);
+      // Which constraint failed stays out of the log too (its message may name the value's content).
+      if (this.options.valueSchema?.(value) !== undefined) problem = 'valueSchema';
     } catch (error) {
-      this.dropped++;
-      // The key stays out of the log: it may belong to a protected namespace.
-      this.logger.warn(logLine('cache.unreadable_dropped', { namespace: this.name, backend: this.backend.name, serializer: this.options.serializer.name, reason: (error as Error).name }));
-      try {
-        await this.backend.delete(key);
-      } catch {
-        // Already counted as unreadable; the entry will expire or be overwritten.
-      }
-      return undefined;
+      // The error's name only: a parser's message may quote the payload.
+      problem = (error as Error).name;
     }
+    if (problem === undefined) return value;
+    this.dropped++;
+    // The key stays out of the log: it may belong to a protected namespace.
+    this.logger.warn(logLine('cache.unreadable_dropped', { namespace: this.name, backend: this.backend.name, serializer: this.options.serializer.name, reason: problem }));
+    try {
+      await this.backend.delete(key);
+    } catch {
+      // Already counted as unreadable; the entry will expire or be overwritten.
+    }
+    return undefined;
   }
 
   /**
@@ -540,7 +604,7 @@ export class CacheNamespace<V = unknown> {
     assertValidTags(tags, this.name);
     if (tags.length === 0) return undefined;
     if (typeof this.backend.invalidateTag !== 'function') throw new TagsUnsupportedError(this.name, this.backend.name);
-    return tags;
+    return tags.map((tag) => canonicalKey(tag, this.name, MAX_TAG_LENGTH, this.options.keyCharset, 'tag'));
   }
 
   private ttlOf(ttl: Ttl | undefined, where: string): number {
@@ -552,6 +616,7 @@ export class CacheNamespace<V = unknown> {
     if (error instanceof CacheError && !(error instanceof BackendUnavailableError)) return error;
     this.errors++;
     this.observer.failed(operation, error);
+    this.access.failed(operation, this.backend.name);
     if (error instanceof CacheError) return error;
     return new BackendUnavailableError(this.backend.name, this.name, operation, error);
   }

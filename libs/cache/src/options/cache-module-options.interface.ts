@@ -7,6 +7,11 @@ import { EncryptionProvider } from '../security/encryption-provider.interface';
 import { EvictionPolicy } from '../eviction/create-eviction-strategy';
 import { ObservabilityOptions } from '../observability/observability-options';
 import { Serializer } from '../serialization/serializer.interface';
+import { AuditOptions } from '../audit/audit-options';
+import { KeyCharset } from '../keys/canonical-key';
+import { KeyScope } from '../keys/scoped-key';
+import { RbacOptions } from '../security/rbac/rbac-options';
+import { ValueSchemaOptions } from '../security/value-schema/value-schema';
 import { Ttl } from '../ttl/parse-ttl';
 
 /** Settings of one namespace; anything left out comes from `defaults`, then from the built-in defaults. */
@@ -37,6 +42,12 @@ export interface NamespaceOptions {
   lock?: boolean | LockOptions;
   /** Encryption at rest for backends that store bytes (Redis, yours). Default: off. */
   encryption?: NamespaceEncryptionOptions | false;
+  /** Per-user (`'user'`) or per-tenant (`'tenant'`) data: every key is prefixed with its owner, from the caller's principal. Default `'none'`. */
+  scope?: KeyScope;
+  /** `'unicode'` (default: NFC, no control or invisible characters) or `'ascii'` (printable ASCII only). */
+  keyCharset?: KeyCharset;
+  /** A class-validator DTO every value read from a byte-storing backend must satisfy (else: a miss, deleted). */
+  valueSchema?: ValueSchemaOptions;
 }
 
 export interface CacheModuleOptions {
@@ -68,6 +79,10 @@ export interface CacheModuleOptions {
   breaker?: BreakerOptions;
   /** Prometheus metrics (default on), OpenTelemetry spans (default on; no-op without an SDK), per-operation debug logs (default off). */
   observability?: ObservabilityOptions;
+  /** Role-based access control of every cache operation. Off by default. */
+  rbac?: RbacOptions;
+  /** The audit trail: sink and key-hash secret. */
+  audit?: AuditOptions;
 }
 
 /** For `forRootAsync({ useClass })` and `useExisting`. */

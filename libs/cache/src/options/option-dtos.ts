@@ -1,6 +1,8 @@
 import {
-  IsBoolean, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min,
+  IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min,
 } from 'class-validator';
+import { KEY_CHARSETS } from '../keys/canonical-key';
+import { KEY_SCOPES } from '../keys/scoped-key';
 
 /*
  * class-validator shapes of the module options. Only the fields listed here are accepted: an unknown
@@ -48,8 +50,18 @@ export class NamespaceOptionsDto {
 
   @IsOptional()
   lock?: unknown;
+
   @IsOptional()
   encryption?: unknown;
+
+  @IsOptional() @IsIn(KEY_SCOPES)
+  scope?: string;
+
+  @IsOptional() @IsIn(KEY_CHARSETS)
+  keyCharset?: string;
+
+  @IsOptional()
+  valueSchema?: unknown;
 }
 
 export class RedisOptionsDto {
@@ -132,9 +144,16 @@ export class CacheModuleOptionsDto {
 
   @IsOptional() @IsObject()
   breaker?: object;
+
   // Checked field by field in resolveObservabilityOptions.
   @IsOptional()
   observability?: unknown;
+
+  @IsOptional() @IsObject()
+  rbac?: object;
+
+  @IsOptional() @IsObject()
+  audit?: object;
 }
 
 export class WarmupOptionsDto {

@@ -13,6 +13,9 @@ import { check, describe } from './check-option-dto';
 import { ResolvedNamespaceOptions } from './resolved-namespace-options';
 import { checkModuleResilience, resolveResilience } from './resolve-resilience-options';
 import { ResolvedObservabilityOptions, resolveObservabilityOptions } from '../observability/observability-options';
+import { ResolvedRbacOptions } from '../security/rbac/rbac-options';
+import { compileValueSchema } from '../security/value-schema/value-schema';
+import { resolveAccessOptions, ResolvedAuditOptions } from './resolve-access-options';
 
 export const DEFAULT_NAMESPACE = 'default';
 export const DEFAULT_KEY_PREFIX = 'cache:';
@@ -26,6 +29,8 @@ export interface ResolvedCacheOptions {
   readonly namespaces: ReadonlyMap<string, ResolvedNamespaceOptions>;
   readonly raw: CacheModuleOptions;
   readonly observability: ResolvedObservabilityOptions;
+  readonly rbac: ResolvedRbacOptions;
+  readonly audit: ResolvedAuditOptions;
 }
 
 /**
@@ -124,12 +129,16 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
       serializer: merged.serializer ?? new TaggedJsonSerializer(),
       ...(resilience ? { resilience } : {}),
       ...(encryption && { encryption }),
+      scope: merged.scope ?? 'none',
+      keyCharset: merged.keyCharset ?? 'unicode',
+      ...(merged.valueSchema !== undefined ? { valueSchema: compileValueSchema(merged.valueSchema) } : {}),
     });
   }
   checkPrefixesDisjoint(namespaces, problems);
   const observability = resolveObservabilityOptions(raw.observability, problems);
+  const { rbac, audit } = resolveAccessOptions(raw, Object.keys(declared), problems, check);
   if (problems.length > 0) throw new InvalidOptionsError(problems);
-  return { defaultNamespace, namespaces, raw, observability };
+  return { defaultNamespace, namespaces, raw, observability, rbac, audit };
 }
 
 function checkNamespace(options: object, path: string, problems: OptionProblem[]): void {
@@ -150,6 +159,11 @@ function checkNamespace(options: object, path: string, problems: OptionProblem[]
   const serializer = ns.serializer as Partial<Serializer> | undefined;
   if (serializer !== undefined && (!isObject(serializer) || typeof serializer.serialize !== 'function' || typeof serializer.deserialize !== 'function')) {
     problems.push({ path: `${path}serializer`, reason: 'must be an object with serialize() and deserialize()' });
+  }
+  const schema = ns.valueSchema as { dto?: unknown; each?: unknown; nullable?: unknown } | undefined;
+  if (schema !== undefined && (!isObject(schema) || typeof schema.dto !== 'function'
+    || (schema.each !== undefined && typeof schema.each !== 'boolean') || (schema.nullable !== undefined && typeof schema.nullable !== 'boolean'))) {
+    problems.push({ path: `${path}valueSchema`, reason: 'must be { dto: a class-validator DTO class, each?: boolean, nullable?: boolean }' });
   }
 }
 

@@ -2,6 +2,9 @@ import { ResolvedResilienceOptions } from '../backends/tiered/tier-options';
 import { EvictionStrategyFactory } from '../eviction/eviction-strategy.interface';
 import { ResolvedEncryption } from '../security/encryption-options';
 import { Serializer } from '../serialization/serializer.interface';
+import { KeyCharset } from '../keys/canonical-key';
+import { KeyScope } from '../keys/scoped-key';
+import { ValueSchemaCheck } from '../security/value-schema/value-schema';
 
 /** A namespace's settings after validation, with every default filled in. */
 export interface ResolvedNamespaceOptions {
@@ -21,4 +24,8 @@ export interface ResolvedNamespaceOptions {
   readonly resilience?: ResolvedResilienceOptions;
   /** Absent when encryption is off. */
   readonly encryption?: ResolvedEncryption;
+  readonly scope: KeyScope;
+  readonly keyCharset: KeyCharset;
+  /** Set when `valueSchema` is configured. */
+  readonly valueSchema?: ValueSchemaCheck;
 }

@@ -93,20 +93,30 @@ export class WarmupService implements OnApplicationBootstrap {
     return selected.sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name));
   }
 
-  /** Runs the tasks one after another; never throws for a failing task: its report says so. */
+  /**
+   * Runs the tasks one after another; never throws for a failing task: its report says so. The tasks
+   * run as the system principal (they are the app's own loaders); each report is audited with the
+   * caller (the system principal at bootstrap and in the CLI, the admin who asked otherwise) as actor.
+   */
   async run(tasks: readonly WarmupTask[], onDone?: (report: WarmupReport) => void): Promise<WarmupReport[]> {
     const reports: WarmupReport[] = [];
+    const { access, audit } = this.registry;
+    const actor = access.current().id;
     for (const task of tasks) {
       const started = performance.now();
       let report: WarmupReport;
       try {
-        const entries = await this.store(task, await task.run());
+        const entries = await access.runAsSystem(async () => this.store(task, await task.run()));
         report = { ...describe(task), ok: true, entries, durationMs: performance.now() - started };
         this.logger.log(`${task.name}: ${entries ?? 'some'} entries into "${task.namespace}" in ${report.durationMs.toFixed(0)} ms`);
       } catch (error) {
         report = { ...describe(task), ok: false, durationMs: performance.now() - started, error: (error as Error).message };
         this.logger.error(`${task.name} failed after ${report.durationMs.toFixed(0)} ms: ${report.error}`);
       }
+      audit.record({
+        actor, action: 'warmup', namespace: task.namespace, outcome: report.ok ? 'success' : 'failure',
+        detail: { task: task.name, ...(report.entries !== undefined ? { entries: report.entries } : {}) },
+      });
       reports.push(report);
       this.reports.push(report);
       onDone?.(report);

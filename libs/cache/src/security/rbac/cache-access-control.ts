@@ -1,0 +1,119 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { AuditTrail } from '../../audit/audit-trail';
+import { CacheEvents } from '../../events/cache-events';
+import { CacheAccessDeniedError } from './cache-access-denied.error';
+import { CacheOperation, REQUIRED_PERMISSIONS, requiredMask } from './cache-permission';
+import { CachePrincipal } from './cache-principal';
+import { PrincipalResolver } from './principal-resolver';
+import { ResolvedRbacOptions } from './rbac-options';
+
+/** What the async context carries: an explicit principal (`runAs`), or the request to resolve it from. */
+interface AccessScope {
+  readonly principal?: CachePrincipal;
+  readonly request?: unknown;
+}
+
+/**
+ * Who is calling, and what they may do. The principal travels with the call in an
+ * `AsyncLocalStorage`: the module's middleware opens a scope per HTTP request (resolved lazily from
+ * the request, so a user set later by an auth guard is seen), `runAs` opens one explicitly (queue
+ * consumers, other transports), and calls outside any scope run as the system principal. A denied
+ * operation emits the `denied` event, is audited, and throws `CacheAccessDeniedError` (403).
+ */
+export class CacheAccessControl {
+  private readonly storage = new AsyncLocalStorage<AccessScope>();
+  private readonly required = new Map<CacheOperation, number>();
+
+  constructor(
+    private readonly options: ResolvedRbacOptions,
+    private readonly resolver: PrincipalResolver,
+    private readonly audit: AuditTrail,
+    private readonly events: CacheEvents,
+    /** Some namespace is scoped per user or tenant: requests need a principal even with RBAC off. */
+    readonly scoped = false,
+  ) {
+    for (const operation of Object.keys(REQUIRED_PERMISSIONS) as CacheOperation[]) this.required.set(operation, requiredMask(operation));
+  }
+
+  get enabled(): boolean {
+    return this.options.enabled;
+  }
+
+  /** Whether requests need a principal scope (RBAC on, or a scoped namespace). */
+  get needsRequestScope(): boolean {
+    return this.options.enabled || this.scoped;
+  }
+
+  get systemPrincipal(): CachePrincipal {
+    return this.options.system;
+  }
+
+  /** Runs `fn` (and everything it awaits) as `principal`. */
+  runAs<T>(principal: CachePrincipal, fn: () => T): T {
+    return this.storage.run({ principal }, fn);
+  }
+
+  runAsSystem<T>(fn: () => T): T {
+    return this.runAs(this.options.system, fn);
+  }
+
+  /** Runs `fn` (the rest of an HTTP request) with its principal resolved from `request` when needed. */
+  runInRequest<T>(request: unknown, fn: () => T): T {
+    return this.storage.run({ request }, fn);
+  }
+
+  /** The caller: the `runAs` principal, the current request's, anonymous, or the system principal outside any scope. */
+  current(): CachePrincipal {
+    const scope = this.storage.getStore();
+    if (scope === undefined) return this.options.system;
+    if (scope.principal !== undefined) return scope.principal;
+    return this.principalOf(scope.request);
+  }
+
+  /** The principal of a request (anonymous when the resolver finds none). */
+  principalOf(request: unknown): CachePrincipal {
+    return this.resolver.resolve(request) ?? this.options.anonymous;
+  }
+
+  isAnonymous(principal: CachePrincipal): boolean {
+    return principal === this.options.anonymous;
+  }
+
+  /** Whether `principal` may run `operation` in `namespace` (always, with RBAC off). */
+  allows(principal: CachePrincipal, namespace: string, operation: CacheOperation): boolean {
+    if (!this.options.enabled) return true;
+    if (principal === this.options.system && this.options.systemUnrestricted) return true;
+    const need = this.required.get(operation)!;
+    const grants = this.options.grants.get(namespace);
+    if (grants === undefined) return false;
+    let held = 0;
+    for (const role of principal.roles) held |= grants.get(role) ?? 0;
+    return (held & need) === need;
+  }
+
+  /** Checks the current principal; returns it, or throws `CacheAccessDeniedError` (denial emitted and audited). */
+  check(namespace: string, operation: CacheOperation, key?: unknown): CachePrincipal {
+    const principal = this.current();
+    if (this.allows(principal, namespace, operation)) return principal;
+    throw this.deny(principal, namespace, operation, `needs ${REQUIRED_PERMISSIONS[operation].map((p) => `"${p}"`).join(' and ')}`, key);
+  }
+
+  /** Audits an operation the backend failed (the key stays out: the record says who tried what, where). */
+  recordFailure(namespace: string, operation: CacheOperation, backend: string): void {
+    this.audit.record({ actor: this.current().id, action: operation, namespace, outcome: 'failure', detail: { backend } });
+  }
+
+  /** Records a denial (event + audit) and returns the error to throw. */
+  deny(principal: CachePrincipal, namespace: string, operation: string, missing: string, key?: unknown, detail: Record<string, string> = {}): CacheAccessDeniedError {
+    this.events.emit('denied', { namespace, operation, principal: principal.id });
+    this.audit.record({
+      actor: principal.id,
+      action: (this.required.has(operation as CacheOperation) ? operation : 'route') as CacheOperation | 'route',
+      namespace,
+      ...(typeof key === 'string' ? { key } : {}),
+      outcome: 'denied',
+      detail: { missing, ...(this.required.has(operation as CacheOperation) ? {} : { route: operation }), ...detail },
+    });
+    return new CacheAccessDeniedError(namespace, operation, principal.id, missing);
+  }
+}
