@@ -1,32 +1,40 @@
 import { Logger } from '@nestjs/common';
 import { BackendContext, CacheBackend, CacheBackendFactory } from '../cache-backend.interface';
-import { createRedisClient } from './create-redis-client';
 import { RedisBackend } from './redis-backend';
 import { RedisConnectionOptions } from './redis-connection-options';
-import { defineCacheScripts, ScriptedRedis } from './redis-scripts';
+import { RedisConnectionPool } from './topology/redis-connection-pool';
 
-/** The built-in `redis` backend: one ioredis connection shared by every Redis namespace. */
+/**
+ * The built-in `redis` backend: one connection pool (standalone, Sentinel or Cluster; see
+ * `RedisConnectionPool`) shared by every Redis namespace.
+ */
 export class RedisBackendFactory implements CacheBackendFactory {
   private readonly logger = new Logger('CacheRedis');
-  private readonly client: ScriptedRedis;
+  private readonly pool: RedisConnectionPool;
   private lastError: string | undefined;
 
   constructor(options: RedisConnectionOptions) {
-    this.client = defineCacheScripts(createRedisClient(options));
-    // Without a listener ioredis prints every reconnect failure; log each distinct one once.
-    this.client.on('error', (error: Error) => {
-      if (error.message === this.lastError) return;
-      this.lastError = error.message;
-      this.logger.error(`Redis connection error: ${error.message}`);
-    });
-    this.client.on('ready', () => {
-      if (this.lastError !== undefined) this.logger.log('Redis connection restored');
-      this.lastError = undefined;
+    this.pool = new RedisConnectionPool(options, {
+      // Log each distinct connection error once (reconnect loops repeat them).
+      onError: (error) => {
+        if (error.message === this.lastError) return;
+        this.lastError = error.message;
+        this.logger.error(`Redis connection error: ${error.message}`);
+      },
+      onReady: () => {
+        if (this.lastError !== undefined) this.logger.log('Redis connection restored');
+        this.lastError = undefined;
+      },
     });
   }
 
+  /** The connections: command pool, `createSubscriber()` for a pub/sub bus, `blocking()`. */
+  get connections(): RedisConnectionPool {
+    return this.pool;
+  }
+
   create(context: BackendContext): CacheBackend {
-    return new RedisBackend(this.client, context.keyPrefix, context.namespace);
+    return new RedisBackend(this.pool, context.keyPrefix, context.namespace);
   }
 
   /**
@@ -36,18 +44,13 @@ export class RedisBackendFactory implements CacheBackendFactory {
    */
   async connect(): Promise<void> {
     try {
-      await this.client.connect();
+      await this.pool.connect();
     } catch (error) {
       this.logger.error(`Redis is not reachable at start-up; retrying in the background: ${(error as Error).message}`);
     }
   }
 
   async close(): Promise<void> {
-    if (this.client.status === 'end') return;
-    try {
-      await this.client.quit();
-    } catch {
-      this.client.disconnect();
-    }
+    await this.pool.close();
   }
 }
