@@ -92,6 +92,8 @@ export class RedisConnectionPool implements CommandConnectionSource {
       }
       try {
         await c.quit();
+        // QUIT does not close the Sentinel failover detector's subscriptions to the sentinels; disconnect() does.
+        if (this.topology === 'sentinel') c.disconnect();
       } catch {
         c.disconnect();
       }
