@@ -4,7 +4,7 @@ export type { CacheModuleAsyncOptions } from './cache.module';
 export { CacheService } from './cache.service';
 export { CacheNamespace } from './namespace/cache-namespace';
 export type { SetOptions, GetOrSetOptions, CacheEntryInput } from './namespace/cache-namespace';
-export type { NamespaceStats } from './namespace/namespace-stats';
+export type { NamespaceStats, TierStats, BusStats } from './namespace/namespace-stats';
 export { CacheEvents } from './events/cache-events';
 export type { CacheEventMap, CacheEventName, CacheEventListener } from './events/cache-events';
 export { InjectCache, getCacheToken } from './namespace/inject-cache.decorator';
@@ -37,10 +37,15 @@ export type {
 export { redisOptionsFromEnv } from './backends/redis/topology/redis-options-from-env';
 export { RedisConnectionPool } from './backends/redis/topology/redis-connection-pool';
 export { keySlot } from './backends/redis/topology/key-slot';
+export type { L1Options, FailSafeOptions, LockOptions, BusOptions, BreakerOptions } from './backends/tiered/tier-options';
+export type { BreakerState } from './backends/tiered/circuit-breaker';
+export { FaultInjectionBackend, FaultInjectionBackendFactory } from './resilience/fault-injection-backend';
+export type { FaultInjectionOptions, FaultInjectionCounters } from './resilience/fault-injection-backend';
 
 export type { EvictionStrategy, EvictionStrategyFactory } from './eviction/eviction-strategy.interface';
 export { LruStrategy } from './eviction/lru-strategy';
 export { LfuStrategy } from './eviction/lfu-strategy';
+export { AdaptiveStrategy } from './eviction/adaptive/adaptive-strategy';
 
 export type { Serializer } from './serialization/serializer.interface';
 export { TaggedJsonSerializer } from './serialization/tagged-json-serializer';
@@ -61,3 +66,4 @@ export { CachekitKeyvStore } from './interop/keyv-store';
 export type { KeyvStoreEntry } from './interop/keyv-store';
 export { CacheManagerStoreBackend, CacheManagerStoreBackendFactory } from './interop/cache-manager-store.backend';
 export type { CacheManagerStore } from './interop/cache-manager-store.interface';
+export { LoaderTimeoutError } from './errors/loader-timeout.error';

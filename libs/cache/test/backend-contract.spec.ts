@@ -1,13 +1,48 @@
 import Redis from 'ioredis';
 import { startRedisServer, RedisServer } from '../../../test/support/redis-server';
 import { MemoryBackendFactory } from '../src/backends/memory/memory-backend.factory';
+import { AdaptiveStrategy } from '../src/eviction/adaptive/adaptive-strategy';
 import { RedisBackendFactory } from '../src/backends/redis/redis-backend.factory';
+import { TierRuntime } from '../src/backends/tiered/tier-runtime';
+import { BackendContext, CacheBackend, CacheBackendFactory } from '../src/backends/cache-backend.interface';
+import { CacheEvents } from '../src/events/cache-events';
 import { describeBackendContract } from './backend-contract';
 import { MapBackendFactory } from './map-backend.fixture';
+import { LruStrategy } from '../src/eviction/lru-strategy';
+
+/** Tiers as the registry builds them (L1 memory + L2 Redis + bus + breaker), with the identity codec strings need. */
+class TieredContractFactory implements CacheBackendFactory {
+  private readonly runtime = new TierRuntime({
+    bus: { secrets: ['contract-bus-secret-0123456789abcdef'], channel: 'contract:__bus', heartbeatMs: 100 },
+    breaker: { failureThreshold: 5, openMs: 1_000 },
+    events: new CacheEvents(),
+  });
+
+  constructor(private readonly redis: RedisBackendFactory) {}
+
+  create(context: BackendContext): CacheBackend {
+    const resilience = { l1: { maxEntries: 1_000, ttlMs: 0, eviction: () => new LruStrategy() }, graceMs: 0, softTimeoutMs: 0, hardTimeoutMs: 0, earlyRefresh: 0, lock: null };
+    const tiered = this.runtime.wrap(context, resilience, this.redis.create(context), 'redis', this.redis);
+    tiered.attachCodec({ encode: (value) => value as string, decode: (_key, payload) => payload });
+    this.runtime.start();
+    return tiered;
+  }
+
+  async close(): Promise<void> {
+    await this.runtime.close();
+    await this.redis.close();
+  }
+}
 
 describeBackendContract('memory', {
   setUp: async () => new MemoryBackendFactory(),
   tearDown: async () => undefined,
+});
+
+describeBackendContract('memory with the adaptive strategy', {
+  setUp: async () => new MemoryBackendFactory(),
+  tearDown: async () => undefined,
+  eviction: () => new AdaptiveStrategy(),
 });
 
 describeBackendContract('custom (user-style Map backend)', {
@@ -34,6 +69,22 @@ describe('with a real redis-server', () => {
     },
     tearDown: async () => {
       await factory?.close();
+    },
+  });
+
+  let tiered: TieredContractFactory | undefined;
+  describeBackendContract('tiered (L1 memory + redis)', {
+    setUp: async () => {
+      const admin = new Redis(server.port, '127.0.0.1');
+      await admin.flushall();
+      admin.disconnect();
+      const redis = new RedisBackendFactory({ url: server.url });
+      await redis.connect();
+      tiered = new TieredContractFactory(redis);
+      return tiered;
+    },
+    tearDown: async () => {
+      await tiered?.close();
     },
   });
 });

@@ -4,12 +4,15 @@
  * backends are held to the same checks.
  */
 import { BackendContext, CacheBackend, CacheBackendFactory } from '../src/backends/cache-backend.interface';
+import { EvictionStrategy } from '../src/eviction/eviction-strategy.interface';
 import { LruStrategy } from '../src/eviction/lru-strategy';
 
 export interface ContractSubject {
   /** Called before each test; the factory must start from an empty store. */
   setUp(): Promise<CacheBackendFactory>;
   tearDown(): Promise<void>;
+  /** Eviction strategy of the backends under test (memory); LRU when absent. */
+  eviction?: () => EvictionStrategy;
 }
 
 let run = 0;
@@ -25,7 +28,7 @@ export function describeBackendContract(name: string, subject: ContractSubject):
       keyPrefix: `contract:{${ns}}:`,
       maxEntries: 1_000,
       maxBytes: 0,
-      eviction: () => new LruStrategy(),
+      eviction: subject.eviction ?? (() => new LruStrategy()),
     });
 
     beforeEach(async () => {

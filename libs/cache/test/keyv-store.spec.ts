@@ -53,6 +53,15 @@ describe('CachekitKeyvStore on a memory namespace', () => {
     expect(await keyv.get('user:1')).toBeUndefined();
   });
 
+  it('writes Keyv setMany in one all-or-nothing mset, reporting each entry', async () => {
+    const keyv = new Keyv({ store: new CachekitKeyvStore(keyvNamespace), namespace: 'bulk' });
+    expect(await keyv.setMany([{ key: 'a', value: 1 }, { key: 'b', value: 2, ttl: 60_000 }])).toEqual([true, true]);
+    expect(await keyv.get(['a', 'b'])).toEqual([1, 2]);
+    const tooBig = 'x'.repeat(2 * 1024 * 1024);
+    expect(await keyv.setMany([{ key: 'c', value: 3 }, { key: 'd', value: tooBig }])).toEqual([false, false]);
+    expect(await keyvNamespace.has('bulk:c')).toBe(false);
+  });
+
   it('hands a bad key to Keyv as the typed error, storing nothing', async () => {
     const store = new CachekitKeyvStore(keyvNamespace);
     await expect(store.set('bad\u0000key', 'v')).rejects.toBeInstanceOf(InvalidKeyError);

@@ -17,6 +17,12 @@ export interface BackendStats {
   bytes?: number;
   evictions?: number;
   expirations?: number;
+  /** Tiered backends only (see `NamespaceStats`). */
+  staleServed?: number;
+  fallbacks?: number;
+  tiers?: { l1?: { hits: number; misses: number; sets: number; errors: number }; l2?: { hits: number; misses: number; sets: number; errors: number } };
+  bus?: { published: number; received: number; forged: number; ownIgnored: number; resyncs: number; connected: boolean };
+  breaker?: { state: 'open' | 'half-open' | 'closed'; opened: number; halfOpened: number; closed: number };
 }
 
 /**
@@ -56,6 +62,8 @@ export interface CacheBackend {
   /** Removes every entry written with `tag`; resolves how many. Backends without it do not support tags. */
   invalidateTag?(tag: string): MaybePromise<number>;
   stats?(): BackendStats;
+  /** Learned or internal state of the eviction strategy (backends that have one), shown as `NamespaceStats.strategy`. */
+  strategyState?(): Record<string, number | string>;
 }
 
 /** Why the memory backend dropped an entry by itself. */

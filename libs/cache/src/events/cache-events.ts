@@ -14,6 +14,12 @@ export interface CacheEventMap {
   evicted: { namespace: string; key: string };
   /** The memory backend found an entry past its TTL and dropped it (Redis expires silently). */
   expired: { namespace: string; key: string };
+  /** Fail-safe: a value past its TTL (within the grace period) answered instead of an error. */
+  staleServed: { namespace: string; key: string; reason: 'loader-error' | 'loader-timeout' | 'backend-down' };
+  /** A tiered namespace answered from its L1 (or wrote only to it) because its L2 backend was down. */
+  fallback: { namespace: string; operation: string; backend: string };
+  /** A backend's circuit breaker changed state (`open`: calls are not sent to it). */
+  backendState: { backend: string; state: 'open' | 'half-open' | 'closed' };
 }
 
 export type CacheEventName = keyof CacheEventMap;
@@ -49,7 +55,8 @@ export class CacheEvents {
       try {
         listener(payload);
       } catch (error) {
-        this.logger.error(`A "${event}" listener threw in namespace "${payload.namespace}": ${(error as Error).message}`);
+        const where = 'namespace' in payload ? `namespace "${payload.namespace}"` : `backend "${(payload as { backend: string }).backend}"`;
+        this.logger.error(`A "${event}" listener threw in ${where}: ${(error as Error).message}`);
       }
     }
   }

@@ -55,8 +55,11 @@ export class CachekitKeyvStore extends EventEmitter {
     return true;
   }
 
-  /** All or nothing (the namespace's `mset`). */
-  async setMany(entries: KeyvStoreEntry[]): Promise<boolean[]> {
+  /**
+   * All or nothing (the namespace's `mset`). Resolves one `true` per entry, which Keyv's `setMany`
+   * hands back to its caller; typed loosely because Keyv's adapter type declares `Promise<void>`.
+   */
+  async setMany(entries: KeyvStoreEntry[]): Promise<any> {
     const tags = this.tags();
     await this.cache.mset(entries.map((e) => ({ key: e.key, value: e.value, ttl: ttlOf(e.ttl), tags })));
     return entries.map(() => true);

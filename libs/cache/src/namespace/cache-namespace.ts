@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { BackendEntry, CacheBackend } from '../backends/cache-backend.interface';
+import { isTieredBackend, TieredBackend } from '../backends/tiered/tiered-backend';
 import { BackendUnavailableError } from '../errors/backend-unavailable.error';
 import { CacheError } from '../errors/cache-error';
 import { InvalidValueError } from '../errors/invalid-value.error';
@@ -11,6 +12,7 @@ import { estimateValueSize } from '../serialization/estimate-value-size';
 import { UnsupportedValueError } from '../serialization/unsupported-value.error';
 import { parseTtl, Ttl } from '../ttl/parse-ttl';
 import { CacheEvents } from '../events/cache-events';
+import { refreshLoad, resilientLoad, ResilientLoadPlan } from '../resilience/resilient-load';
 import { NamespaceStats } from './namespace-stats';
 
 export interface SetOptions {
@@ -54,6 +56,8 @@ class Flight {
 export class CacheNamespace<V = unknown> {
   readonly name: string;
   private readonly fast: FastBackend | null;
+  /** Set for namespaces with an `l1`: hits come from its synchronous L1 lookup. */
+  private readonly tier: TieredBackend | null;
   private readonly live: boolean;
   private readonly inflight = new Map<string, Flight>();
   private readonly logger = new Logger('CacheNamespace');
@@ -73,6 +77,9 @@ export class CacheNamespace<V = unknown> {
     this.name = options.name;
     this.live = backend.storesLiveValues;
     this.fast = backend.synchronous && backend.storesLiveValues ? (backend as FastBackend) : null;
+    this.tier = isTieredBackend(backend) ? backend : null;
+    // L2 bytes go through this namespace's own pipeline, exactly as for a byte backend.
+    this.tier?.attachCodec({ encode: (value) => this.encodeForTier(value), decode: (key, payload) => this.decode(key, payload) });
   }
 
   get<T extends V = V>(key: string): Promise<T | undefined> {
@@ -90,6 +97,13 @@ export class CacheNamespace<V = unknown> {
         return Promise.resolve(value as T);
       }
       return this.fastMiss(key);
+    }
+    if (this.tier !== null) {
+      const value = this.tier.local(key);
+      if (value !== undefined) {
+        this.hits++;
+        return Promise.resolve(value as T);
+      }
     }
     return this.slowGet<T>(key);
   }
@@ -141,7 +155,8 @@ export class CacheNamespace<V = unknown> {
    * not stored (it may be stale), and later callers start a fresh load. When the backend is
    * unavailable, or the value is over the size limit, the loader's value is returned without being
    * cached (and a warning is logged), so a cache failure never fails the caller. A loader that
-   * returns `undefined` is not cached. (Loader timeouts and cross-instance locking: not yet.)
+   * returns `undefined` is not cached. In a namespace with an `l1` (tiers), the miss also goes through
+   * the cross-instance lock (`lock`) and the fail-safe timeouts and grace (`failSafe`).
    */
   async getOrSet<T extends V = V>(key: string, loader: () => T | Promise<T>, options?: GetOrSetOptions<T>): Promise<T> {
     const ttlMs = this.ttlOf(options?.ttl, 'getOrSet() options.ttl');
@@ -155,7 +170,12 @@ export class CacheNamespace<V = unknown> {
       if (!(error instanceof BackendUnavailableError)) throw error;
       this.warnDegraded(error);
     }
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      if (this.tier !== null && this.options.resilience!.earlyRefresh > 0 && this.tier.refreshDue(key)) {
+        this.refreshEarly(key, cached, loader, ttlMs, cacheIf, tags);
+      }
+      return cached;
+    }
     const running = this.inflight.get(key);
     if (running !== undefined) return running.promise as Promise<T>;
     const flight = new Flight();
@@ -249,6 +269,7 @@ export class CacheNamespace<V = unknown> {
   stats(): NamespaceStats {
     const lookups = this.hits + this.misses;
     const backendStats = this.backend.stats?.() ?? {};
+    const strategy = this.backend.strategyState?.();
     return {
       namespace: this.name,
       backend: this.backend.name,
@@ -261,6 +282,7 @@ export class CacheNamespace<V = unknown> {
       errors: this.errors,
       unreadableDropped: this.dropped,
       ...backendStats,
+      ...(strategy !== undefined && { strategy }),
     };
   }
 
@@ -328,7 +350,54 @@ export class CacheNamespace<V = unknown> {
     return this.fast !== null;
   }
 
-  private async load<T>(
+  /** Early refresh of a fresh entry: one background load per key (single-flight here, try-lock across instances). */
+  private refreshEarly<T>(
+    key: string, cached: T, loader: () => T | Promise<T>, ttlMs: number, cacheIf?: (value: unknown) => boolean, tags?: readonly string[],
+  ): void {
+    if (this.inflight.has(key)) return;
+    const flight = new Flight();
+    const load = refreshLoad(this.loadPlan(key, loader, ttlMs, flight, cacheIf, tags));
+    // Callers of getOrSet that miss meanwhile join the refresh: its value, or (when another instance
+    // holds the lock and refreshes) the value that was fresh when the refresh started.
+    flight.promise = load.then((value) => (value === undefined ? cached : value));
+    this.inflight.set(key, flight);
+    const settle = (): void => {
+      if (this.inflight.get(key) === flight) this.inflight.delete(key);
+    };
+    flight.promise.then(settle, (error: unknown) => {
+      settle();
+      this.logger.warn(`Early refresh failed in namespace "${this.name}"; the cached value stays until it expires: ${(error as Error).message}`);
+    });
+  }
+
+  private load<T>(
+    key: string, loader: () => T | Promise<T>, ttlMs: number, flight: Flight,
+    cacheIf?: (value: unknown) => boolean, tags?: readonly string[],
+  ): Promise<T> {
+    if (this.tier === null) return this.loadAndStore(key, loader, ttlMs, flight, cacheIf, tags);
+    return resilientLoad<T>(this.loadPlan(key, loader, ttlMs, flight, cacheIf, tags));
+  }
+
+  private loadPlan<T>(
+    key: string, loader: () => T | Promise<T>, ttlMs: number, flight: Flight,
+    cacheIf?: (value: unknown) => boolean, tags?: readonly string[],
+  ): ResilientLoadPlan<T> {
+    const tier = this.tier!;
+    const resilience = this.options.resilience!;
+    return {
+      namespace: this.name,
+      key,
+      load: () => this.loadAndStore(key, loader, ttlMs, flight, cacheIf, tags),
+      lookup: async () => (await tier.get(key)) as T | undefined,
+      stale: () => (resilience.graceMs > 0 ? (tier.stale(key) as T | undefined) : undefined),
+      reportStale: (reason) => tier.reportStale(key, reason),
+      softTimeoutMs: resilience.softTimeoutMs,
+      hardTimeoutMs: resilience.hardTimeoutMs,
+      lock: tier.lock && resilience.lock ? { lock: tier.lock, ttlMs: resilience.lock.ttlMs, pollMs: resilience.lock.pollMs } : undefined,
+    };
+  }
+
+  private async loadAndStore<T>(
     key: string, loader: () => T | Promise<T>, ttlMs: number, flight: Flight,
     cacheIf?: (value: unknown) => boolean, tags?: readonly string[],
   ): Promise<T> {
@@ -381,6 +450,21 @@ export class CacheNamespace<V = unknown> {
     }
     if (size > this.options.maxValueBytes) throw new ValueTooLargeError(this.name, size, this.options.maxValueBytes, 'maxValueBytes');
     return { stored, size };
+  }
+
+  /** The L2 payload of a tiered namespace: what `prepare` makes for a byte backend. */
+  private encodeForTier(value: unknown): string {
+    let stored: unknown;
+    try {
+      stored = this.options.serializer.serialize(value);
+    } catch (error) {
+      if (error instanceof UnsupportedValueError) throw new InvalidValueError(this.name, error.path, error.reason);
+      throw new InvalidValueError(this.name, 'value', `not serializable by "${this.options.serializer.name}" (${(error as Error).message})`);
+    }
+    if (typeof stored !== 'string') throw new InvalidValueError(this.name, 'value', `serialized by "${this.options.serializer.name}" to a ${typeof stored}, not a string`);
+    const size = Buffer.byteLength(stored);
+    if (size > this.options.maxValueBytes) throw new ValueTooLargeError(this.name, size, this.options.maxValueBytes, 'maxValueBytes');
+    return stored;
   }
 
   /** An entry the serializer cannot read (corrupt, or written by something else) is a miss, and is deleted. */

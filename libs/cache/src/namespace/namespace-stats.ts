@@ -18,4 +18,37 @@ export interface NamespaceStats {
   bytes?: number;
   evictions?: number;
   expirations?: number;
+  /** Fail-safe: stale values served instead of an error (tiered namespaces). */
+  staleServed?: number;
+  /** Operations answered by the L1 alone because the L2 backend was down. */
+  fallbacks?: number;
+  /** The eviction strategy's learned state (memory backend), e.g. the adaptive strategy's window share. */
+  strategy?: Record<string, number | string>;
+  /** Per tier, for namespaces with an `l1`. */
+  tiers?: { l1?: TierStats; l2?: TierStats };
+  /** The invalidation bus this namespace's L1 listens to. */
+  bus?: BusStats;
+  /** The circuit breaker of the L2 backend: its state and how often it opened, probed and closed. */
+  breaker?: { state: 'open' | 'half-open' | 'closed'; opened: number; halfOpened: number; closed: number };
+}
+
+/** Lookups and writes of one tier. */
+export interface TierStats {
+  hits: number;
+  misses: number;
+  sets: number;
+  errors: number;
+}
+
+/** Counters of the authenticated invalidation bus (shared by every tiered namespace of a backend). */
+export interface BusStats {
+  published: number;
+  received: number;
+  /** Messages whose HMAC did not verify (or could not be parsed): ignored. */
+  forged: number;
+  /** This instance's own messages, ignored. */
+  ownIgnored: number;
+  /** Times the L1s were cleared because the bus had been disconnected. */
+  resyncs: number;
+  connected: boolean;
 }

@@ -1,4 +1,5 @@
 import { Type } from '@nestjs/common';
+import { BreakerOptions, BusOptions, FailSafeOptions, L1Options, LockOptions } from '../backends/tiered/tier-options';
 import { CacheBackendFactory } from '../backends/cache-backend.interface';
 import { RedisConnectionOptions } from '../backends/redis/redis-connection-options';
 import { EvictionPolicy } from '../eviction/create-eviction-strategy';
@@ -19,12 +20,18 @@ export interface NamespaceOptions {
   maxValueBytes?: number;
   /** Appended to the global `keyPrefix` on shared backends. Default `{<namespace>}:`. */
   keyPrefix?: string;
-  /** Memory backend eviction: `'lru'` (default), `'lfu'`, or a factory of your own `EvictionStrategy`. */
+  /** Memory backend eviction: `'lru'` (default), `'lfu'`, `'adaptive'` (learns from the workload), or a factory of your own `EvictionStrategy`. */
   eviction?: EvictionPolicy;
   /** Longest key accepted, in characters. Default 1024. */
   maxKeyLength?: number;
   /** Serializer for backends that store bytes. Default `TaggedJsonSerializer`. */
   serializer?: Serializer;
+  /** An in-process L1 in front of this namespace's shared backend (`redis`): see README "Resilience". */
+  l1?: L1Options;
+  /** Grace period and loader timeouts (needs `l1`). */
+  failSafe?: FailSafeOptions;
+  /** One `getOrSet` loader per key across instances (needs `l1` on `redis`). `true` for the defaults. */
+  lock?: boolean | LockOptions;
 }
 
 export interface CacheModuleOptions {
@@ -45,6 +52,10 @@ export interface CacheModuleOptions {
   backends?: Record<string, CacheBackendFactory | Type<CacheBackendFactory>>;
   /** `@Warmup` methods: run at bootstrap (default true); a failure fails the start (default false). */
   warmup?: { onBootstrap?: boolean; failOnError?: boolean };
+  /** The authenticated invalidation bus of L1 tiers on `redis` (required when a namespace has `l1` there). */
+  bus?: BusOptions;
+  /** Circuit breaker of the shared backends behind L1 tiers. */
+  breaker?: BreakerOptions;
 }
 
 /** For `forRootAsync({ useClass })` and `useExisting`. */

@@ -38,6 +38,16 @@ export class NamespaceOptionsDto {
 
   @IsOptional()
   serializer?: unknown;
+
+  // Tiers and resilience (checked in resolve-resilience-options.ts).
+  @IsOptional()
+  l1?: unknown;
+
+  @IsOptional()
+  failSafe?: unknown;
+
+  @IsOptional()
+  lock?: unknown;
 }
 
 export class RedisOptionsDto {
@@ -150,6 +160,12 @@ export class CacheModuleOptionsDto {
 
   @IsOptional() @IsObject()
   warmup?: object;
+
+  @IsOptional() @IsObject()
+  bus?: object;
+
+  @IsOptional() @IsObject()
+  breaker?: object;
 }
 
 export class WarmupOptionsDto {
@@ -161,7 +177,7 @@ export class WarmupOptionsDto {
 }
 
 /** Fields whose value must never appear in an error message. */
-export const SECRET_FIELDS = new Set(['password', 'sentinelPassword', 'key', 'cert', 'ca', 'url']);
+export const SECRET_FIELDS = new Set(['password', 'sentinelPassword', 'key', 'cert', 'ca', 'url', 'secret']);
 
 export const BUILT_IN_BACKENDS = ['memory', 'redis'] as const;
 export const isBuiltInBackend = (name: string): boolean => (BUILT_IN_BACKENDS as readonly string[]).includes(name);

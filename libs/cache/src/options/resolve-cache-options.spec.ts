@@ -35,6 +35,12 @@ describe('resolveCacheOptions', () => {
     expect(resolved.namespaces.get('tracks')).toMatchObject({ ttlMs: 60_000, maxEntries: 5, keyPrefix: 'app:{tracks}:' });
   });
 
+  it('accepts the adaptive eviction strategy by name', () => {
+    const resolved = resolveCacheOptions({ namespaces: { users: { eviction: 'adaptive' } } });
+    expect(resolved.namespaces.get('users')!.evictionName).toBe('adaptive');
+    expect(resolved.namespaces.get('users')!.eviction().name).toBe('adaptive');
+  });
+
   it('accepts a custom eviction factory', () => {
     const resolved = resolveCacheOptions({ namespaces: { users: { eviction: () => new LruStrategy() } } });
     expect(resolved.namespaces.get('users')!.evictionName).toBe('custom');
@@ -47,7 +53,7 @@ describe('resolveCacheOptions', () => {
     [{ namespaces: { users: { maxEntries: 0 } } }, /^namespaces\.users\.maxEntries: must not be less than 1 \(got 0\)/],
     [{ namespaces: { users: { maxEntries: 2.5 } } }, /^namespaces\.users\.maxEntries: must be an integer number \(got 2\.5\)/],
     [{ namespaces: { users: { maxBytes: '1mb' } } }, /^namespaces\.users\.maxBytes: must be an integer number \(got "1mb"\)/],
-    [{ namespaces: { users: { eviction: 'fifo' } } }, /^namespaces\.users\.eviction: must be "lru", "lfu" or a function/],
+    [{ namespaces: { users: { eviction: 'fifo' } } }, /^namespaces\.users\.eviction: must be "lru", "lfu", "adaptive" or a function/],
     [{ namespaces: { users: { backend: 'dynamo' } } }, /^namespaces\.users\.backend: unknown backend "dynamo"/],
     [{ namespaces: { users: { backend: 'redis' } } }, /^namespaces\.users\.backend: is "redis" but no "redis" connection options are set/],
     [{ namespaces: { users: { keyPrefix: 'a*' } } }, /^namespaces\.users\.keyPrefix: must not contain whitespace/],

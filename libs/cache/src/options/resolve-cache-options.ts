@@ -1,4 +1,3 @@
-import { validateSync, ValidationError } from 'class-validator';
 import { InvalidOptionsError, OptionProblem } from '../errors/invalid-options.error';
 import { BUILT_IN_EVICTION_POLICIES, EvictionPolicy, evictionStrategyFactory } from '../eviction/create-eviction-strategy';
 import { Serializer } from '../serialization/serializer.interface';
@@ -7,10 +6,12 @@ import { parseTtl } from '../ttl/parse-ttl';
 import { CacheModuleOptions, NamespaceOptions } from './cache-module-options.interface';
 import { checkRedisTopology } from './check-redis-topology';
 import {
-  CacheModuleOptionsDto, isBuiltInBackend, NamespaceOptionsDto, RedisOptionsDto, RedisTlsOptionsDto, SECRET_FIELDS,
+  CacheModuleOptionsDto, isBuiltInBackend, NamespaceOptionsDto, RedisOptionsDto, RedisTlsOptionsDto,
   WarmupOptionsDto,
 } from './option-dtos';
+import { check, describe } from './check-option-dto';
 import { ResolvedNamespaceOptions } from './resolved-namespace-options';
+import { checkModuleResilience, resolveResilience } from './resolve-resilience-options';
 
 export const DEFAULT_NAMESPACE = 'default';
 export const DEFAULT_KEY_PREFIX = 'cache:';
@@ -44,6 +45,7 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
     checkRedisTopology(raw.redis, problems, check);
   }
   if (isObject(raw.warmup)) check(WarmupOptionsDto, raw.warmup, 'warmup.', problems);
+  checkModuleResilience(raw, problems);
   const backends = isObject(raw.backends) ? (raw.backends as Record<string, unknown>) : {};
   for (const [name, factory] of Object.entries(backends)) {
     if (isBuiltInBackend(name)) problems.push({ path: `backends.${name}`, reason: `"${name}" is a built-in backend name; pick another` });
@@ -92,6 +94,8 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
       problems.push({ path: `${path}maxValueBytes`, reason: `is ${merged.maxValueBytes}, larger than maxBytes (${maxBytes}); no such value could be stored` });
       continue;
     }
+    const resilience = resolveResilience(merged, backend, path, raw, problems);
+    if (problems.length > before) continue;
     const eviction = (merged.eviction ?? 'lru') as EvictionPolicy;
     namespaces.set(name, {
       name,
@@ -106,6 +110,7 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
       eviction: evictionStrategyFactory(eviction),
       maxKeyLength: merged.maxKeyLength ?? DEFAULT_MAX_KEY_LENGTH,
       serializer: merged.serializer ?? new TaggedJsonSerializer(),
+      ...(resilience ? { resilience } : {}),
     });
   }
   checkPrefixesDisjoint(namespaces, problems);
@@ -146,32 +151,6 @@ function checkPrefixesDisjoint(namespaces: Map<string, ResolvedNamespaceOptions>
       }
     }
   }
-}
-
-function check(dto: new () => object, value: object, path: string, problems: OptionProblem[]): void {
-  const instance = Object.assign(new dto(), value);
-  const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });
-  for (const error of errors) collect(error, path, value as Record<string, unknown>, problems);
-}
-
-function collect(error: ValidationError, path: string, source: Record<string, unknown>, problems: OptionProblem[]): void {
-  const field = error.property;
-  for (const [rule, message] of Object.entries(error.constraints ?? {})) {
-    if (rule === 'whitelistValidation') {
-      problems.push({ path: path + field, reason: 'is not a known option' });
-      continue;
-    }
-    const reason = message.startsWith(field + ' ') ? message.slice(field.length + 1) : message;
-    const got = SECRET_FIELDS.has(field) ? '' : ` (got ${describe(source[field])})`;
-    problems.push({ path: path + field, reason: reason + got });
-  }
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.slice(0, 60));
-  if (typeof value === 'function') return 'a function';
-  if (value === null || typeof value !== 'object') return String(value);
-  return Array.isArray(value) ? 'an array' : 'an object';
 }
 
 function isObject(value: unknown): value is Record<string, any> {

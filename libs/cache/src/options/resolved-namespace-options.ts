@@ -1,3 +1,4 @@
+import { ResolvedResilienceOptions } from '../backends/tiered/tier-options';
 import { EvictionStrategyFactory } from '../eviction/eviction-strategy.interface';
 import { Serializer } from '../serialization/serializer.interface';
 
@@ -15,4 +16,6 @@ export interface ResolvedNamespaceOptions {
   readonly eviction: EvictionStrategyFactory;
   readonly maxKeyLength: number;
   readonly serializer: Serializer;
+  /** Set when the namespace has an `l1` (tiers, bus, fail-safe, lock). */
+  readonly resilience?: ResolvedResilienceOptions;
 }

@@ -28,7 +28,10 @@ export class RedisBackendFactory implements CacheBackendFactory {
     });
   }
 
-  /** The connections: command pool, `createSubscriber()` for a pub/sub bus, `blocking()`. */
+  /**
+   * The connections: the command pool (`next()`), `createSubscriber()` for the tiers' invalidation
+   * bus, `blocking()`; the tiers' locks use the command pool. @internal
+   */
   get connections(): RedisConnectionPool {
     return this.pool;
   }

@@ -26,7 +26,10 @@ const GLOB_SPECIAL = /[*?[\]\\]/g;
 export class RedisBackend implements CacheBackend {
   readonly name = 'redis';
   readonly storesLiveValues = false;
-
+  /** Gets issued in the same tick, sent as one MGET (see `get`). */
+  private batch: GetBatch | null = null;
+  /** MGET needs every key in one Cluster slot: only prefixes with a `{hash tag}` guarantee it. */
+  private readonly batchable: boolean;
   private readonly connections: CommandConnectionSource;
 
   constructor(
@@ -37,6 +40,7 @@ export class RedisBackend implements CacheBackend {
     this.connections = 'next' in connection && typeof connection.next === 'function'
       ? connection as CommandConnectionSource
       : { next: () => connection as ScriptedClient };
+    this.batchable = prefixPinsSlot(keyPrefix);
   }
 
   /** The pool's next command connection (round-robin when the pool has several). */
@@ -44,9 +48,46 @@ export class RedisBackend implements CacheBackend {
     return this.connections.next();
   }
 
-  async get(key: string): Promise<string | undefined> {
-    const value = await this.run('get', () => this.client.get(this.keyPrefix + key));
+  /**
+   * Concurrent gets of one tick (e.g. 64 requests in flight) are coalesced into one MGET round trip:
+   * at high concurrency a Node Redis client is bound by its own per-command CPU, not by Redis.
+   */
+  get(key: string): Promise<string | undefined> {
+    if (!this.batchable) return this.getOne(this.keyPrefix + key);
+    let batch = this.batch;
+    if (batch === null) {
+      batch = this.batch = new GetBatch();
+      process.nextTick(() => this.flush());
+    }
+    return batch.add(this.keyPrefix + key);
+  }
+
+  /** Atomically reads an entry and resets its TTL to `ttlMs` (sliding expiry), in one Lua script. */
+  async getAndRefreshTtl(key: string, ttlMs: number): Promise<string | undefined> {
+    const value = await this.run('get', () => this.client.cachekitGetAndRefreshTtl(1, this.keyPrefix + key, ttlMs));
     return value ?? undefined;
+  }
+
+  private async getOne(redisKey: string): Promise<string | undefined> {
+    const value = await this.run('get', () => this.client.get(redisKey));
+    return value ?? undefined;
+  }
+
+  private flush(): void {
+    const batch = this.batch!;
+    this.batch = null;
+    if (batch.keys.length === 1) {
+      this.getOne(batch.keys[0]).then((v) => batch.resolves[0](v), (e) => batch.rejects[0](e));
+      return;
+    }
+    this.run('get', () => this.client.mget(batch.keys)).then(
+      (values) => {
+        for (let i = 0; i < values.length; i++) batch.resolves[i](values[i] ?? undefined);
+      },
+      (error) => {
+        for (const reject of batch.rejects) reject(error);
+      },
+    );
   }
 
   async set(key: string, value: unknown, ttlMs: number, _size?: number, tags?: readonly string[]): Promise<void> {
@@ -123,7 +164,8 @@ export class RedisBackend implements CacheBackend {
     let removed = 0;
     await this.run('clear', () => scanEveryMaster(client, pattern, SCAN_BATCH, async (keys) => {
       await unlinkAcrossSlots(client, keys);
-      removed += keys.filter((k) => !k.startsWith(TAG_MARK, this.keyPrefix.length)).length;
+      // Tag sets and locks (both after a control character) are not entries.
+      removed += keys.filter((k) => k.charCodeAt(this.keyPrefix.length) !== 0x1f).length;
     }));
     return removed;
   }
@@ -146,5 +188,19 @@ export class RedisBackend implements CacheBackend {
     } catch (error) {
       throw new BackendUnavailableError(this.name, this.namespace, operation, error);
     }
+  }
+}
+
+class GetBatch {
+  readonly keys: string[] = [];
+  readonly resolves: ((value: string | undefined) => void)[] = [];
+  readonly rejects: ((error: unknown) => void)[] = [];
+
+  add(redisKey: string): Promise<string | undefined> {
+    return new Promise((resolve, reject) => {
+      this.keys.push(redisKey);
+      this.resolves.push(resolve);
+      this.rejects.push(reject);
+    });
   }
 }

@@ -38,9 +38,34 @@ end
 redis.call('UNLINK', KEYS[1])
 return removed`;
 
+/** KEYS[1] the lock; ARGV[1] the owner's token, ARGV[2] the lock TTL in ms. 1 when taken, 0 when held by another. */
+const LOCK_ACQUIRE = `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', tonumber(ARGV[2])) then return 1 end
+return 0`;
+
+/** KEYS[1] the lock; ARGV[1] the token. Deletes the lock only if the token owns it; 1 when released. */
+const LOCK_RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+/** KEYS[1] the lock; ARGV[1] the token, ARGV[2] the new TTL in ms. Extends only the owner's lock; 1 when extended. */
+const LOCK_EXTEND = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2])) end
+return 0`;
+
+/** KEYS[1] an entry; ARGV[1] a TTL in ms. Returns the value and, if there is one, resets its TTL (sliding expiry). */
+const GET_AND_REFRESH_TTL = `
+local value = redis.call('GET', KEYS[1])
+if value then redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1])) end
+return value`;
+
 export interface CacheScripts {
   cachekitSetWithTags(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>;
   cachekitInvalidateTag(numKeys: number, tagKey: string): Promise<number>;
+  cachekitLockAcquire(numKeys: 1, lockKey: string, token: string, ttlMs: number): Promise<number>;
+  cachekitLockRelease(numKeys: 1, lockKey: string, token: string): Promise<number>;
+  cachekitLockExtend(numKeys: 1, lockKey: string, token: string, ttlMs: number): Promise<number>;
+  cachekitGetAndRefreshTtl(numKeys: 1, key: string, ttlMs: number): Promise<string | null>;
 }
 
 export type ScriptedRedis = Redis & CacheScripts;
@@ -58,6 +83,10 @@ export function defineCacheScripts(client: Redis | Cluster): ScriptedClient {
   if (typeof scripted.cachekitSetWithTags !== 'function') {
     client.defineCommand('cachekitSetWithTags', { lua: SET_WITH_TAGS });
     client.defineCommand('cachekitInvalidateTag', { lua: INVALIDATE_TAG });
+    client.defineCommand('cachekitLockAcquire', { lua: LOCK_ACQUIRE });
+    client.defineCommand('cachekitLockRelease', { lua: LOCK_RELEASE });
+    client.defineCommand('cachekitLockExtend', { lua: LOCK_EXTEND });
+    client.defineCommand('cachekitGetAndRefreshTtl', { lua: GET_AND_REFRESH_TTL });
   }
   return scripted;
 }

@@ -61,8 +61,9 @@ export function createTopologyClient(options: RedisConnectionOptions, purpose: C
     connectTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     connectionName: purpose === 'commands' ? 'nest-cachekit' : `nest-cachekit:${purpose}`,
   };
-  // A blocking command (BLPOP, XREAD BLOCK, WAIT) legitimately waits longer than any command timeout.
-  if (purpose !== 'blocking') {
+  // A blocking command (BLPOP, XREAD BLOCK, WAIT) legitimately waits longer than any command timeout;
+  // a subscriber holds no caller's request, so its SUBSCRIBE waits for the server as long as it takes.
+  if (purpose === 'commands') {
     node.commandTimeout = options.commandTimeoutMs ?? (topology === 'standalone' ? DEFAULT_COMMAND_TIMEOUT_MS : DEFAULT_HA_COMMAND_TIMEOUT_MS);
   }
   if (options.username !== undefined) node.username = options.username;
@@ -87,6 +88,7 @@ export function createTopologyClient(options: RedisConnectionOptions, purpose: C
   }
 
   node.retryStrategy = (attempt) => Math.min(attempt * 200, 2_000);
+  if (purpose === 'subscriber') node.maxRetriesPerRequest = null;
   if (topology === 'sentinel') {
     const sentinel = options.sentinel!;
     node.sentinels = sentinel.sentinels.map((s) => parseNodeAddress(s)!);
@@ -103,7 +105,7 @@ export function createTopologyClient(options: RedisConnectionOptions, purpose: C
     return new Redis(node);
   }
 
-  node.maxRetriesPerRequest = 1;
+  node.maxRetriesPerRequest = purpose === 'subscriber' ? null : 1;
   if (options.host !== undefined) node.host = options.host;
   if (options.port !== undefined) node.port = options.port;
   if (options.db !== undefined) node.db = options.db;

@@ -1,0 +1,232 @@
+// npm run bench:redis — Redis reads side by side, on a private redis-server this bench starts:
+//   a. get of a 1 KB JSON value at concurrency 1 and 64: nest-cachekit (Redis namespace) vs raw
+//      ioredis (GET + JSON.parse), cache-manager 7 + @keyv/redis, cacheable + @keyv/redis, bentocache
+//      (Redis only). Closed loop: c workers each awaiting one get at a time, interleaved rounds.
+//   b. the L1 hit of a two-tier namespace (L1 memory + L2 Redis) vs bentocache's two-tier L1 hit.
+// Ratios: redisGetC64VsBestPeer (>= 1.2), redisGetC64VsRawIoredis (>= 1.0), l1HitVsBentocache (>= 20).
+'use strict';
+require('reflect-metadata');
+const { spawn } = require('node:child_process');
+const { mkdtempSync, rmSync } = require('node:fs');
+const { createServer, createConnection } = require('node:net');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+const { measure, median, spread, ratioOfRounds, formatOps, printTable, writeResults, gc } = require('./harness');
+
+const KEYS = 1000;
+const ROUNDS = 7;
+const ROUND_SECONDS = 0.8;
+const keys = Array.from({ length: KEYS }, (_, i) => `track:${i}`);
+/** A JSON object of about 1 KB. */
+function value(i) {
+  const v = { id: i, title: `Track ${i}`, artists: ['a', 'b'], tags: [], payload: '' };
+  v.payload = 'x'.repeat(1024 - JSON.stringify(v).length);
+  return v;
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function pings(port) {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    const done = (up) => {
+      socket.destroy();
+      resolve(up);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (d) => done(d.toString().startsWith('+PONG')));
+  });
+}
+
+async function startRedis() {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'nest-cachekit-bench-redis-'));
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  process.on('exit', () => child.kill('SIGKILL'));
+  for (let i = 0; i < 500 && !(await pings(port)); i++) await sleep(10);
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await gone;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `concurrency` workers, each awaiting one get at a time, for `seconds`; returns ops/s and latencies. */
+async function closedLoop(get, concurrency, seconds, latencies) {
+  let ops = 0;
+  const end = performance.now() + seconds * 1000;
+  const worker = async (w) => {
+    let i = w * 97;
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      const v = await get(keys[i++ % KEYS]);
+      latencies.push(performance.now() - t0);
+      if (v === undefined || v === null) throw new Error('expected a hit');
+      ops++;
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
+  return ops / ((performance.now() - t0) / 1000);
+}
+
+function percentile(xs, p) {
+  if (xs.length === 0) return NaN;
+  const s = Float64Array.from(xs).sort();
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
+}
+
+async function redisRounds(clients, concurrency) {
+  const results = clients.map(() => []);
+  const lat = clients.map(() => []);
+  for (const c of clients) await closedLoop(c.get, concurrency, 0.3, []); // warm-up
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let j = 0; j < clients.length; j++) {
+      const i = (j + r) % clients.length;
+      gc();
+      const sample = [];
+      results[i].push(await closedLoop(clients[i].get, concurrency, ROUND_SECONDS, sample));
+      // Keep latency samples bounded.
+      for (let k = 0; k < sample.length; k += Math.ceil(sample.length / 5000)) lat[i].push(sample[k]);
+    }
+  }
+  return { results, lat };
+}
+
+async function main() {
+  const redisServer = await startRedis();
+  const { url, port } = redisServer;
+  const lib = require('../libs/cache');
+  const { NestFactory } = require('@nestjs/core');
+  const Redis = require('ioredis');
+  const { createCache } = require('cache-manager');
+  const { Keyv } = require('keyv');
+  const KeyvRedis = require('@keyv/redis').default;
+  const { Cacheable } = require('cacheable');
+  const { BentoCache, bentostore } = await import('bentocache');
+  const { redisDriver } = await import('bentocache/drivers/redis');
+  const { memoryDriver } = await import('bentocache/drivers/memory');
+
+  const app = await NestFactory.createApplicationContext(lib.CacheModule.forRoot({
+    redis: { url },
+    bus: { secret: 'bench-bus-secret-0123456789abcdef0123' },
+    namespaces: {
+      tracks: { backend: 'redis' },
+      tiered: { backend: 'redis', l1: { maxEntries: KEYS * 10 } },
+    },
+  }), { logger: false });
+  const ours = app.get(lib.CacheService).namespace('tracks');
+  const tiered = app.get(lib.CacheService).namespace('tiered');
+
+  const raw = new Redis(port, '127.0.0.1');
+  const cm = createCache({ stores: [new Keyv({ store: new KeyvRedis(url), namespace: 'cm' })] });
+  const cacheable = new Cacheable({ primary: new Keyv({ store: new KeyvRedis(url), namespace: 'ca' }) });
+  const bento = new BentoCache({ default: 'r', stores: { r: bentostore().useL2Layer(redisDriver({ connection: { host: '127.0.0.1', port }, prefix: 'bento' })) } });
+  const bento2 = new BentoCache({
+    default: 't',
+    stores: { t: bentostore().useL1Layer(memoryDriver({ maxItems: KEYS * 10, serialize: false })).useL2Layer(redisDriver({ connection: { host: '127.0.0.1', port }, prefix: 'bento2' })) },
+  });
+
+  for (let i = 0; i < KEYS; i++) {
+    const v = value(i);
+    await ours.set(keys[i], v);
+    await tiered.set(keys[i], v);
+    await raw.set(`raw:${keys[i]}`, JSON.stringify(v));
+    await cm.set(keys[i], v);
+    await cacheable.set(keys[i], v);
+    await bento.set({ key: keys[i], value: v });
+    await bento2.set({ key: keys[i], value: v });
+  }
+  const rawGet = async (k) => JSON.parse(await raw.get(`raw:${k}`));
+  const clients = [
+    { name: 'nest-cachekit Redis namespace get', get: (k) => ours.get(k) },
+    { name: 'ioredis GET + JSON.parse (baseline)', get: rawGet },
+    { name: 'cache-manager 7 + @keyv/redis get', get: (k) => cm.get(k) },
+    { name: 'cacheable (primary @keyv/redis) get', get: (k) => cacheable.get(k) },
+    { name: 'bentocache L2-only (redis) get', get: (k) => bento.get({ key: k }) },
+  ];
+  const PEERS = [2, 3, 4];
+  const rows = [];
+  const ratios = {};
+  for (const concurrency of [1, 64]) {
+    const { results, lat } = await redisRounds(clients, concurrency);
+    const table = clients.map((c, i) => [
+      c.name, formatOps(median(results[i])), `±${(spread(results[i]) * 100).toFixed(0)}%`,
+      `${ratioOfRounds(results[i], results[1]).toFixed(2)}×`,
+      (percentile(lat[i], 0.5) * 1000).toFixed(0), (percentile(lat[i], 0.99) * 1000).toFixed(0),
+    ]);
+    printTable(`a. Redis get of a 1 KB JSON value, concurrency ${concurrency} (${ROUNDS} × ${ROUND_SECONDS} s rounds, ${KEYS} keys)`,
+      ['client', 'ops/s (median)', 'spread', 'vs ioredis+parse', 'p50 µs', 'p99 µs'], table);
+    clients.forEach((c, i) => rows.push({ scenario: `redis-get-c${concurrency}`, task: c.name, opsPerSec: median(results[i]), spread: spread(results[i]), vsRawIoredis: ratioOfRounds(results[i], results[1]), p50us: percentile(lat[i], 0.5) * 1000, p99us: percentile(lat[i], 0.99) * 1000 }));
+    if (concurrency === 64) {
+      // The best peer is the one with the highest median; the ratio is the median of per-round ratios
+      // against it (a per-round maximum over three noisy peers would be biased upwards).
+      const best = PEERS.reduce((a, b) => (median(results[b]) > median(results[a]) ? b : a));
+      ratios.redisGetC64VsBestPeer = ratioOfRounds(results[0], results[best]);
+      console.log(`best peer at c=64: ${clients[best].name}`);
+      ratios.redisGetC64VsRawIoredis = ratioOfRounds(results[0], results[1]);
+    } else {
+      ratios.redisGetC1VsRawIoredis = ratioOfRounds(results[0], results[1]);
+    }
+  }
+
+  // b. L1 hits: Redis must see no command.
+  const commands = async () => Number(/total_commands_processed:(\d+)/.exec(await raw.info('stats'))[1]);
+  const asyncLoop = (get) => new Function('get', 'keys', `
+    return async function run(n) {
+      let hits = 0;
+      for (let i = 0; i < n; i++) if ((await get(keys[i % ${KEYS}])) !== undefined) hits++;
+      if (hits !== n) throw new Error('expected every read to hit');
+    };`)(get, keys);
+  for (const k of keys) {
+    await tiered.get(k);
+    await bento2.get({ key: k });
+  }
+  const l1Tasks = [
+    { name: 'nest-cachekit two-tier get, L1 hit', run: asyncLoop((k) => tiered.get(k)) },
+    { name: 'bentocache L1+L2 get, L1 hit (serialize=false)', run: asyncLoop((k) => bento2.get({ key: k })) },
+  ];
+  const before = await commands();
+  const l1 = await measure(l1Tasks, { rounds: 7, batchSeconds: 0.2, maxSeconds: 30 });
+  const redisCommandsDuringL1 = (await commands()) - before - 1; // minus the INFO itself
+  const l1Ratio = ratioOfRounds(l1[0], l1[1]);
+  printTable('b. Two-tier namespace, get that hits L1 (1000 keys, 1 KB object)', ['task', 'ops/s (median)', 'ns/op', 'spread', 'vs bentocache'],
+    l1Tasks.map((t, i) => [t.name, formatOps(median(l1[i])), (1e9 / median(l1[i])).toFixed(0), `±${(spread(l1[i]) * 100).toFixed(0)}%`, `${ratioOfRounds(l1[i], l1[1]).toFixed(1)}×`]));
+  console.log(`\nRedis commands during the L1-hit runs (bus heartbeats included): ${redisCommandsDuringL1}`);
+  l1Tasks.forEach((t, i) => rows.push({ scenario: 'l1-hit', task: t.name, opsPerSec: median(l1[i]), spread: spread(l1[i]) }));
+  ratios.l1HitVsBentocache = l1Ratio;
+
+  console.log('\nratios (targets: redisGetC64VsBestPeer >= 1.2, redisGetC64VsRawIoredis >= 1.0, l1HitVsBentocache >= 20):');
+  for (const [k, v] of Object.entries(ratios)) console.log(`  ${k}: ${v.toFixed(2)}`);
+  writeResults('redis', rows, ratios);
+
+  await app.close();
+  raw.disconnect();
+  await cm.disconnect().catch(() => undefined);
+  await cacheable.disconnect().catch(() => undefined);
+  await bento.disconnectAll();
+  await bento2.disconnectAll();
+  await redisServer.stop();
+}
+
+main().then(() => process.exit(0), (error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,65 @@
+import { EvictionPolicy } from '../../eviction/create-eviction-strategy';
+import { EvictionStrategyFactory } from '../../eviction/eviction-strategy.interface';
+import { Ttl } from '../../ttl/parse-ttl';
+
+/** `namespaces.<name>.l1`: an in-process tier in front of the namespace's (shared) backend. */
+export interface L1Options {
+  /** Entries kept in this process. Default 10 000. */
+  maxEntries?: number;
+  /** Longest life of an L1 copy; also caps how stale a copy can be if the bus misses a message. Default: the entry's TTL. */
+  ttl?: Ttl;
+  /** `'lru'` (default), `'lfu'`, or a factory of your own strategy. */
+  eviction?: EvictionPolicy;
+}
+
+/** `namespaces.<name>.failSafe` (needs `l1`). */
+export interface FailSafeOptions {
+  /** How long past its TTL an entry is kept to answer when the loader fails or times out, or L2 is down. */
+  grace: Ttl;
+  /** With a stale value at hand, answer with it after this long and let the loader finish in the background. */
+  softTimeout?: Ttl;
+  /** Give up waiting for the loader after this long: stale value, or `LoaderTimeoutError`. The loader still finishes and is cached. */
+  hardTimeout?: Ttl;
+  /**
+   * Early refresh: a `getOrSet` hit on an entry older than this share of its TTL (e.g. 0.8) returns it
+   * and reloads it in the background (one instance per key when `lock` is on), so hot keys never expire.
+   */
+  earlyRefresh?: number;
+}
+
+/** `namespaces.<name>.lock` (needs `l1` on `redis`): one loader per key across instances. */
+export interface LockOptions {
+  /** Lock lifetime, extended while its loader runs; waiters never wait longer. Default 10 s. */
+  ttl?: Ttl;
+  /** How often waiters look for the holder's value. Default 25 ms. */
+  pollInterval?: Ttl;
+}
+
+/** Module option `bus`: the authenticated L1 invalidation bus. */
+export interface BusOptions {
+  /** HMAC-SHA256 key shared by every instance (at least 32 characters), or several for rotation (the first signs). */
+  secret: string | string[];
+  /** Pub/sub channel. Default `<keyPrefix>__bus`. */
+  channel?: string;
+  /** Own heartbeat period; the L1s are distrusted after 3 missed. Default 1 s. */
+  heartbeat?: Ttl;
+}
+
+/** Module option `breaker`: the circuit breaker of each shared backend behind tiers. */
+export interface BreakerOptions {
+  /** Consecutive failed calls that open the circuit. Default 5. */
+  failureThreshold?: number;
+  /** How long it stays open before a recovery probe. Default 5 s. */
+  openFor?: Ttl;
+}
+
+/** The tier settings of one namespace after validation. */
+export interface ResolvedResilienceOptions {
+  readonly l1: { readonly maxEntries: number; readonly ttlMs: number; readonly eviction: EvictionStrategyFactory };
+  readonly graceMs: number;
+  readonly softTimeoutMs: number;
+  readonly hardTimeoutMs: number;
+  /** 0 = off; else the share of the TTL after which a hit triggers a background reload. */
+  readonly earlyRefresh: number;
+  readonly lock: { readonly ttlMs: number; readonly pollMs: number } | null;
+}

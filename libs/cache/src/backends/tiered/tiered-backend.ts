@@ -1,0 +1,414 @@
+import { Logger } from '@nestjs/common';
+import { CacheEvents } from '../../events/cache-events';
+import { BackendEntry, BackendStats, CacheBackend } from '../cache-backend.interface';
+import { MemoryBackend } from '../memory/memory-backend';
+import { RedisLock } from '../redis/redis-lock';
+import { CircuitBreaker } from './circuit-breaker';
+import { BusMessage, InvalidationBus } from './invalidation-bus';
+
+/**
+ * The namespace's own value pipeline, handed to its tiers so that L2 bytes are exactly what a byte
+ * backend would get (serializer, and encryption where configured); the tier never serializes.
+ */
+export interface TierCodec {
+  /** Live value → L2 payload; throws the namespace's typed errors (too large, not serializable). */
+  encode(value: unknown): string;
+  /** L2 payload → live value; `undefined` for an unreadable payload (which the namespace drops). */
+  decode(key: string, payload: string): unknown | Promise<unknown>;
+}
+
+export interface TieredBackendOptions {
+  namespace: string;
+  /** L1: live values (as `L1Entry`), bounded, in this process. */
+  l1: MemoryBackend;
+  /** L2: a byte backend shared by the instances (Redis). */
+  l2: CacheBackend;
+  /** Longest time an entry lives in L1; 0 = as long as in L2. */
+  l1TtlMs: number;
+  /** Fail-safe: how long past its TTL an entry is kept for stale answers; 0 = none. */
+  graceMs: number;
+  /** Share of the TTL after which a `getOrSet` hit reloads in the background; 0 = off. */
+  earlyRefresh?: number;
+  breaker: CircuitBreaker;
+  bus?: InvalidationBus;
+  lock?: RedisLock;
+  events: CacheEvents;
+}
+
+/** An L1 slot: the live value, when it stops being fresh and when it is due for an early refresh (ms since epoch; 0 = never). */
+class L1Entry {
+  constructor(readonly value: unknown, readonly freshUntil: number, readonly refreshAt: number) {}
+}
+
+/** Keys written or deleted while L2 was down, beyond which the whole namespace is cleared at recovery. */
+const MAX_DIRTY_KEYS = 10_000;
+const DIRTY_REPLAY_BATCH = 100;
+/** L2 payloads carry their logical expiry (and early-refresh time): `\x1e<freshUntil base36>[:<refreshAt base36>]\x1e<payload>`. */
+const ENVELOPE = '\u001e';
+
+type Counters = { hits: number; misses: number; sets: number; errors: number };
+
+/**
+ * Two tiers behind one namespace: L1 memory (live values) in front of an L2 byte backend (Redis).
+ *
+ * - get: an L1 hit that is fresh (and while the bus is trusted) answers without any L2 command; a
+ *   miss reads L2, decodes through the namespace's codec and fills L1.
+ * - writes and invalidations go to L2, then L1, then are published on the bus so other instances
+ *   drop their L1 copies.
+ * - grace: L2 keeps an entry `graceMs` past its TTL (its logical expiry travels in a small envelope),
+ *   so that `getOrSet` can answer a stale value when the loader fails or L2 is down.
+ * - L2 down (a call failed, or the circuit breaker is open): reads answer from L1 (fresh, or stale
+ *   within grace), writes go to L1 only and their keys are recorded. At recovery (breaker half-open)
+ *   the recorded keys are deleted in L2 (so an older L2 value cannot resurface), then L1 is cleared:
+ *   L1 is *invalidated*, not revalidated, so nothing written before the outage is trusted after it.
+ */
+export class TieredBackend implements CacheBackend {
+  readonly name: string;
+  readonly storesLiveValues = true;
+  readonly invalidateTag?: (tag: string) => Promise<number>;
+  readonly lock: RedisLock | undefined;
+  readonly graceMs: number;
+  private codec: TierCodec | undefined;
+  private readonly l1: MemoryBackend;
+  private readonly l2: CacheBackend;
+  private readonly l1Stats: Counters = { hits: 0, misses: 0, sets: 0, errors: 0 };
+  private readonly l2Stats: Counters = { hits: 0, misses: 0, sets: 0, errors: 0 };
+  private fallbacks = 0;
+  private staleServed = 0;
+  /** Bumped on every invalidation, local or remote: an L2 read that raced one must not fill L1. */
+  private epoch = 0;
+  private readonly dirtyKeys = new Set<string>();
+  private dirtyAll = false;
+  private replaying = false;
+  private readonly logger = new Logger('CacheTiers');
+
+  constructor(private readonly options: TieredBackendOptions) {
+    this.name = options.l2.name;
+    this.l1 = options.l1;
+    this.l2 = options.l2;
+    this.lock = options.lock;
+    this.graceMs = options.graceMs;
+    if (typeof this.l2.invalidateTag === 'function') this.invalidateTag = (tag) => this.removeTag(tag);
+    options.breaker.onRecover(() => this.recover());
+    options.bus?.register(options.namespace, {
+      apply: (message) => this.applyRemote(message),
+      resync: () => this.dropL1(),
+    });
+  }
+
+  /** Called once by the namespace that owns this backend. @internal */
+  attachCodec(codec: TierCodec): void {
+    this.codec = codec;
+  }
+
+  /** Synchronous L1 lookup of a fresh value (the namespace's hit path); `undefined` sends the read to `get`. */
+  local(key: string): unknown {
+    const entry = this.l1.get(key) as L1Entry | undefined;
+    if (entry === undefined || (this.options.bus !== undefined && !this.options.bus.trusted)
+      || (entry.freshUntil !== 0 && entry.freshUntil <= Date.now())) {
+      return undefined; // Counted as an L1 miss by the read that follows.
+    }
+    this.l1Stats.hits++;
+    return entry.value;
+  }
+
+  /** The L1 value even if past its TTL (within grace): what fail-safe answers with. */
+  stale(key: string): unknown {
+    return (this.l1.get(key) as L1Entry | undefined)?.value;
+  }
+
+  /** Whether a fresh L1 copy is past its early-refresh time (checked on `getOrSet` hits only). */
+  refreshDue(key: string): boolean {
+    const entry = this.l1.get(key) as L1Entry | undefined;
+    return entry !== undefined && entry.refreshAt !== 0 && entry.refreshAt <= Date.now();
+  }
+
+  /** Counts and reports a stale answer given by the namespace. @internal */
+  reportStale(key: string, reason: 'loader-error' | 'loader-timeout' | 'backend-down'): void {
+    this.staleServed++;
+    if (this.options.events.has('staleServed')) this.options.events.emit('staleServed', { namespace: this.options.namespace, key, reason });
+  }
+
+  async get(key: string): Promise<unknown> {
+    const hit = this.local(key);
+    if (hit !== undefined) return hit;
+    this.l1Stats.misses++;
+    if (!this.options.breaker.allows) return this.fallbackGet(key);
+    const epoch = this.epoch;
+    let payload: unknown;
+    try {
+      payload = await this.l2.get(key);
+      this.l2Succeeded();
+    } catch {
+      this.l2Failed();
+      return this.fallbackGet(key);
+    }
+    if (payload === undefined) {
+      this.l2Stats.misses++;
+      return undefined;
+    }
+    return this.accept(key, payload as string, epoch);
+  }
+
+  async has(key: string): Promise<boolean> {
+    return (await this.get(key)) !== undefined;
+  }
+
+  async set(key: string, value: unknown, ttlMs: number, sizeBytes: number, tags?: readonly string[]): Promise<void> {
+    const now = Date.now();
+    const freshUntil = ttlMs > 0 ? now + ttlMs : 0;
+    const refreshAt = this.refreshAtOf(now, ttlMs);
+    const payload = this.wrap(this.codec!.encode(value), freshUntil, refreshAt);
+    this.epoch++;
+    if (await this.toL2('set', () => this.l2.set(key, payload, this.l2Ttl(ttlMs), Buffer.byteLength(payload), tags), [key])) {
+      this.l2Stats.sets++;
+      this.publish({ n: this.options.namespace, o: 'k', k: [key] });
+    }
+    this.fill(key, value, freshUntil, sizeBytes, refreshAt);
+  }
+
+  async mset(entries: readonly BackendEntry[]): Promise<void> {
+    const now = Date.now();
+    const prepared = entries.map((e) => {
+      const freshUntil = e.ttlMs > 0 ? now + e.ttlMs : 0;
+      const refreshAt = this.refreshAtOf(now, e.ttlMs);
+      const payload = this.wrap(this.codec!.encode(e.value), freshUntil, refreshAt);
+      return { entry: e, freshUntil, refreshAt, l2: { key: e.key, value: payload, ttlMs: this.l2Ttl(e.ttlMs), sizeBytes: Buffer.byteLength(payload), tags: e.tags } };
+    });
+    this.epoch++;
+    const keys = entries.map((e) => e.key);
+    if (await this.toL2('mset', () => this.l2.mset(prepared.map((p) => p.l2)), keys)) {
+      this.l2Stats.sets += entries.length;
+      this.publish({ n: this.options.namespace, o: 'k', k: keys });
+    }
+    for (const p of prepared) this.fill(p.entry.key, p.entry.value, p.freshUntil, p.entry.sizeBytes, p.refreshAt);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    this.epoch++;
+    const inL1 = this.l1.delete(key);
+    let inL2 = false;
+    if (await this.toL2('delete', async () => { inL2 = await this.l2.delete(key); }, [key])) {
+      this.publish({ n: this.options.namespace, o: 'k', k: [key] });
+    }
+    return inL1 || inL2;
+  }
+
+  async mget(keys: readonly string[]): Promise<unknown[]> {
+    const values = keys.map((k) => this.local(k));
+    const missing: number[] = [];
+    values.forEach((v, i) => v === undefined && missing.push(i));
+    this.l1Stats.misses += missing.length;
+    if (missing.length === 0) return values;
+    if (!this.options.breaker.allows) {
+      for (const i of missing) values[i] = this.fallbackGet(keys[i]);
+      return values;
+    }
+    const epoch = this.epoch;
+    let payloads: unknown[];
+    try {
+      payloads = await this.l2.mget(missing.map((i) => keys[i]));
+      this.l2Succeeded();
+    } catch {
+      this.l2Failed();
+      for (const i of missing) values[i] = this.fallbackGet(keys[i]);
+      return values;
+    }
+    for (let j = 0; j < missing.length; j++) {
+      const i = missing[j];
+      if (payloads[j] === undefined) this.l2Stats.misses++;
+      else values[i] = await this.accept(keys[i], payloads[j] as string, epoch);
+    }
+    return values;
+  }
+
+  async clear(): Promise<number> {
+    this.epoch++;
+    const inL1 = this.l1.clear();
+    let removed = inL1;
+    if (await this.toL2('clear', async () => { removed = await this.l2.clear(); }, null)) {
+      this.publish({ n: this.options.namespace, o: 'c' });
+    }
+    return removed;
+  }
+
+  stats(): BackendStats {
+    const l1 = this.l1.stats();
+    return {
+      entries: l1.entries,
+      bytes: l1.bytes,
+      evictions: l1.evictions,
+      expirations: l1.expirations,
+      staleServed: this.staleServed,
+      fallbacks: this.fallbacks,
+      tiers: { l1: { ...this.l1Stats }, l2: { ...this.l2Stats } },
+      ...(this.options.bus ? { bus: this.options.bus.stats() } : {}),
+      breaker: { state: this.options.breaker.state, ...this.options.breaker.transitions },
+    };
+  }
+
+  /** The L1's eviction strategy and what it learned (`stats().strategy`). */
+  strategyState(): Record<string, number | string> {
+    return this.l1.strategyState();
+  }
+
+  /** A tag invalidation clears this namespace's L1 everywhere: L1 entries filled from L2 do not know their tags. */
+  private async removeTag(tag: string): Promise<number> {
+    this.epoch++;
+    this.l1.clear();
+    let removed = 0;
+    if (await this.toL2('invalidateTag', async () => { removed = await this.l2.invalidateTag!(tag); }, null)) {
+      this.publish({ n: this.options.namespace, o: 'c' });
+    }
+    return removed;
+  }
+
+  private async accept(key: string, payload: string, epoch: number): Promise<unknown> {
+    const { freshUntil, refreshAt, body } = this.unwrap(payload);
+    const value = await this.codec!.decode(key, body);
+    if (value === undefined) {
+      this.l2Stats.misses++;
+      return undefined;
+    }
+    // Keep a stale entry in L1 too (it is within grace, or L2 would have dropped it): fail-safe answers from there.
+    if (epoch === this.epoch) this.fill(key, value, freshUntil, 0, refreshAt);
+    if (freshUntil !== 0 && freshUntil <= Date.now()) {
+      this.l2Stats.misses++;
+      return undefined;
+    }
+    this.l2Stats.hits++;
+    return value;
+  }
+
+  private fallbackGet(key: string): unknown {
+    this.noteFallback('get');
+    const entry = this.l1.get(key) as L1Entry | undefined;
+    if (entry === undefined) return undefined;
+    if (entry.freshUntil !== 0 && entry.freshUntil <= Date.now()) this.reportStale(key, 'backend-down');
+    return entry.value;
+  }
+
+  /** Runs an L2 write; on failure records the keys for replay and answers `false` (the caller goes on with L1). */
+  private async toL2(operation: string, write: () => unknown, keys: readonly string[] | null): Promise<boolean> {
+    if (this.options.breaker.allows) {
+      try {
+        await write();
+        // L2 now holds the newest state of these keys: nothing left to replay for them.
+        if (keys !== null && !this.dirtyAll) for (const k of keys) this.dirtyKeys.delete(k);
+        this.l2Succeeded();
+        return true;
+      } catch {
+        this.l2Failed();
+      }
+    }
+    this.noteFallback(operation);
+    if (keys === null || this.dirtyKeys.size + keys.length > MAX_DIRTY_KEYS) {
+      this.dirtyAll = true;
+      this.dirtyKeys.clear();
+    } else if (!this.dirtyAll) {
+      for (const k of keys) this.dirtyKeys.add(k);
+    }
+    return false;
+  }
+
+  private fill(key: string, value: unknown, freshUntil: number, sizeBytes: number, refreshAt: number): void {
+    const now = Date.now();
+    let ttl = this.options.l1TtlMs;
+    if (freshUntil !== 0) {
+      const left = freshUntil + this.graceMs - now;
+      if (left <= 0) return;
+      ttl = ttl === 0 ? left : Math.min(ttl, left);
+    }
+    this.l1.set(key, new L1Entry(value, freshUntil, refreshAt), ttl, sizeBytes);
+    this.l1Stats.sets++;
+  }
+
+  /** Breaker half-open: replay what L2 missed, then drop L1. Throws (keeping the breaker open) if L2 still fails. */
+  private async recover(): Promise<void> {
+    if (this.dirtyAll) {
+      await this.l2.clear();
+      this.dirtyAll = false;
+      this.publish({ n: this.options.namespace, o: 'c' });
+    } else if (this.dirtyKeys.size > 0) {
+      const keys = [...this.dirtyKeys];
+      for (let i = 0; i < keys.length; i += DIRTY_REPLAY_BATCH) {
+        const batch = keys.slice(i, i + DIRTY_REPLAY_BATCH);
+        await Promise.all(batch.map((k) => this.l2.delete(k)));
+        for (const k of batch) this.dirtyKeys.delete(k);
+        this.publish({ n: this.options.namespace, o: 'k', k: batch });
+      }
+    } else {
+      await this.l2.has('\u001fprobe');
+    }
+    this.dropL1();
+    this.logger.log(`Namespace "${this.options.namespace}" recovered: L1 invalidated after the outage`);
+  }
+
+  private applyRemote(message: BusMessage): void {
+    this.epoch++;
+    if (message.o === 'c') this.l1.clear();
+    else for (const key of message.k ?? []) this.l1.delete(key);
+  }
+
+  private dropL1(): void {
+    this.epoch++;
+    this.l1.clear();
+  }
+
+  private publish(message: BusMessage): void {
+    this.options.bus?.publish(message);
+  }
+
+  /**
+   * A write that failed while the breaker stayed closed (a short blip) is replayed at the next
+   * successful call, since no half-open probe will come to do it.
+   */
+  private l2Succeeded(): void {
+    this.options.breaker.success();
+    if ((this.dirtyAll || this.dirtyKeys.size > 0) && !this.replaying) {
+      this.replaying = true;
+      this.recover().catch(() => undefined).finally(() => (this.replaying = false));
+    }
+  }
+
+  private l2Failed(): void {
+    this.l2Stats.errors++;
+    this.options.breaker.failure();
+  }
+
+  private noteFallback(operation: string): void {
+    this.fallbacks++;
+    if (this.options.events.has('fallback')) {
+      this.options.events.emit('fallback', { namespace: this.options.namespace, operation, backend: this.name });
+    }
+  }
+
+  private l2Ttl(ttlMs: number): number {
+    return ttlMs > 0 ? ttlMs + this.graceMs : 0;
+  }
+
+  private refreshAtOf(now: number, ttlMs: number): number {
+    const share = this.options.earlyRefresh ?? 0;
+    return share > 0 && ttlMs > 0 ? now + Math.floor(ttlMs * share) : 0;
+  }
+
+  private wrap(payload: string, freshUntil: number, refreshAt: number): string {
+    const times = refreshAt > 0 ? `${freshUntil.toString(36)}:${refreshAt.toString(36)}` : freshUntil.toString(36);
+    return ENVELOPE + times + ENVELOPE + payload;
+  }
+
+  /** A payload without a (valid) envelope was written by a namespace without tiers: its expiry is unknown. */
+  private unwrap(payload: string): { freshUntil: number; refreshAt: number; body: string } {
+    if (payload.charCodeAt(0) !== 0x1e) return { freshUntil: 0, refreshAt: 0, body: payload };
+    const end = payload.indexOf(ENVELOPE, 1);
+    const [fresh, refresh] = (end > 0 ? payload.slice(1, end) : '').split(':');
+    const freshUntil = parseInt(fresh, 36);
+    const refreshAt = refresh === undefined ? 0 : parseInt(refresh, 36);
+    if (!Number.isFinite(freshUntil) || !Number.isFinite(refreshAt)) return { freshUntil: 0, refreshAt: 0, body: payload };
+    return { freshUntil, refreshAt, body: payload.slice(end + 1) };
+  }
+}
+
+export function isTieredBackend(backend: CacheBackend): backend is TieredBackend {
+  return backend instanceof TieredBackend;
+}

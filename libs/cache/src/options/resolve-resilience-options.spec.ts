@@ -1,0 +1,65 @@
+import { InvalidOptionsError } from '../errors/invalid-options.error';
+import { CacheModuleOptions } from './cache-module-options.interface';
+import { resolveCacheOptions } from './resolve-cache-options';
+
+const SECRET = 's'.repeat(32);
+
+function problemsOf(options: unknown): string[] {
+  try {
+    resolveCacheOptions(options as CacheModuleOptions);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidOptionsError);
+    return (error as InvalidOptionsError).problems.map((p) => `${p.path}: ${p.reason}`);
+  }
+  throw new Error('expected the options to be rejected');
+}
+
+describe('tier and resilience options', () => {
+  const redis = { port: 1 };
+
+  it('resolves l1, failSafe and lock with their defaults', () => {
+    const resolved = resolveCacheOptions({
+      redis, bus: { secret: SECRET },
+      namespaces: { users: { backend: 'redis', l1: { ttl: '1m' }, failSafe: { grace: '10m', softTimeout: '100ms', hardTimeout: '2s' }, lock: true } },
+    });
+    expect(resolved.namespaces.get('users')!.resilience).toMatchObject({
+      l1: { maxEntries: 10_000, ttlMs: 60_000 }, graceMs: 600_000, softTimeoutMs: 100, hardTimeoutMs: 2_000, lock: { ttlMs: 10_000, pollMs: 25 },
+    });
+    expect(resolved.namespaces.get('default')!.resilience).toBeUndefined();
+  });
+
+  it.each([
+    [{ namespaces: { users: { l1: {} } } }, /^namespaces\.users\.l1: is set on a "memory" namespace/],
+    [{ redis, namespaces: { users: { backend: 'redis', l1: {} } } }, /^namespaces\.users\.l1: on "redis" needs the invalidation bus/],
+    [{ redis, bus: { secret: SECRET }, namespaces: { users: { backend: 'redis', l1: { maxEntries: 0 } } } }, /^namespaces\.users\.l1\.maxEntries: must not be less than 1/],
+    [{ redis, bus: { secret: SECRET }, namespaces: { users: { backend: 'redis', l1: { ttl: 'soon' } } } }, /^namespaces\.users\.l1\.ttl: "soon" is not a duration string/],
+    [{ redis, bus: { secret: SECRET }, namespaces: { users: { backend: 'redis', l1: { eviction: 'fifo' } } } }, /^namespaces\.users\.l1\.eviction: must be "lru", "lfu", "adaptive"/],
+    [{ redis, bus: { secret: SECRET }, namespaces: { users: { backend: 'redis', l1: { size: 5 } } } }, /^namespaces\.users\.l1\.size: is not a known option/],
+    [{ redis, bus: { secret: SECRET }, namespaces: { users: { backend: 'redis', l1: 5 } } }, /^namespaces\.users\.l1: must be an object/],
+    [{ redis, namespaces: { users: { backend: 'redis', failSafe: { grace: '1m' } } } }, /^namespaces\.users\.failSafe: needs an "l1"/],
+    [{ redis, namespaces: { users: { backend: 'redis', lock: true } } }, /^namespaces\.users\.lock: needs an "l1"/],
+    [{ redis, bus: { secret: SECRET }, namespaces: { users: { backend: 'redis', l1: {}, failSafe: {} } } }, /^namespaces\.users\.failSafe\.grace: is required/],
+    [{ redis, bus: { secret: SECRET }, namespaces: { users: { backend: 'redis', l1: {}, failSafe: { grace: '1m', softTimeout: '2s', hardTimeout: '1s' } } } }, /^namespaces\.users\.failSafe\.softTimeout: is 2000 ms, not below hardTimeout/],
+    [{ redis, bus: { secret: SECRET }, namespaces: { users: { backend: 'redis', l1: {}, failSafe: { grace: '1m', hardTimeout: '1h' } } } }, /^namespaces\.users\.failSafe\.hardTimeout: must be from 1 to 600000 ms/],
+    [{ redis, bus: { secret: SECRET }, namespaces: { users: { backend: 'redis', l1: {}, lock: { ttl: 5 } } } }, /^namespaces\.users\.lock\.ttl: must be from 10 to 600000 ms/],
+    [{ redis, bus: { secret: SECRET }, namespaces: { users: { backend: 'redis', l1: {}, lock: 'yes' } } }, /^namespaces\.users\.lock: must be true or an object/],
+    [{ backends: { mine: { create: () => null } }, namespaces: { users: { backend: 'mine', l1: {} } } }, /^namespaces\.users\.l1\.ttl: is required on the "mine" backend/],
+    [{ backends: { mine: { create: () => null } }, namespaces: { users: { backend: 'mine', l1: { ttl: '1m' }, lock: true } } }, /^namespaces\.users\.lock: needs the "redis" backend/],
+    [{ bus: { secret: 'short' } }, /^bus\.secret: must be a string of at least 32 characters/],
+    [{ bus: { secret: [] } }, /^bus\.secret: must be a string of at least 32 characters/],
+    [{ bus: { secret: SECRET, heartbeat: '5ms' } }, /^bus\.heartbeat: must be from 10 to 60000 ms/],
+    [{ bus: { secret: SECRET, channel: 'a b' } }, /^bus\.channel: must not be empty or contain whitespace/],
+    [{ bus: { secret: SECRET, topic: 'x' } }, /^bus\.topic: is not a known option/],
+    [{ redis, bus: { secret: SECRET }, namespaces: { users: { backend: 'redis', l1: {}, failSafe: { grace: '1m', earlyRefresh: 1.5 } } } }, /^namespaces\.users\.failSafe\.earlyRefresh: must not be greater than 0\.99/],
+    [{ breaker: { failureThreshold: 0 } }, /^breaker\.failureThreshold: must not be less than 1/],
+    [{ breaker: { openFor: 'never' } }, /^breaker\.openFor: "never" is not a duration string/],
+  ])('rejects %j with a message naming the field', (options, expected) => {
+    expect(problemsOf(options)).toEqual(expect.arrayContaining([expect.stringMatching(expected)]));
+  });
+
+  it('never echoes the bus secret', () => {
+    const message = problemsOf({ bus: { secret: 'hunter2-short-secret' } }).join('\n');
+    expect(message).toMatch(/bus\.secret/);
+    expect(message).not.toMatch(/hunter2/);
+  });
+});
