@@ -4,15 +4,18 @@
  * Cluster (3 masters, 3 replicas). The backend contract runs on Sentinel and Cluster here (on
  * standalone in backend-contract.spec.ts); the namespace and tag operations run on all three;
  * Cluster-specific checks: slots of namespace keys and tag sets (CLUSTER KEYSLOT), bulk commands and
- * clear across slots and masters, and the connection pool.
+ * clear across slots and masters, and the connection pool. Tiers (L1 + the invalidation bus on the
+ * pool's subscriber connection), the lock and every Lua script also run on all three.
  */
 import { Test, TestingModule } from '@nestjs/testing';
 import Redis, { Cluster } from 'ioredis';
 import { RedisClusterHandle, startRedisCluster } from '../../../test/support/redis-cluster';
-import { askNode, RedisSentinelGroup, startRedisSentinelGroup } from '../../../test/support/redis-sentinel';
+import { askNode, RedisSentinelGroup, startRedisSentinelGroup, waitUntil } from '../../../test/support/redis-sentinel';
 import { RedisServer, startRedisServer } from '../../../test/support/redis-server';
+import { RedisBackend } from '../src/backends/redis/redis-backend';
 import { RedisBackendFactory } from '../src/backends/redis/redis-backend.factory';
 import { RedisConnectionOptions } from '../src/backends/redis/redis-connection-options';
+import { RedisLock } from '../src/backends/redis/redis-lock';
 import { keySlot } from '../src/backends/redis/topology/key-slot';
 import { CacheModule } from '../src/cache.module';
 import { CacheService } from '../src/cache.service';
@@ -47,6 +50,18 @@ async function flushTopology(name: 'standalone' | 'sentinel' | 'cluster'): Promi
       if (/role:master/.test(await r.info('replication'))) await r.flushall();
     })));
   }
+}
+
+/** GET and MGET calls served so far by the data nodes of a topology (INFO commandstats). */
+async function commandCalls(name: 'standalone' | 'sentinel' | 'cluster'): Promise<{ get: number; mget: number }> {
+  const ports = name === 'standalone' ? [standalone.port] : name === 'sentinel' ? [await sentinel.currentMasterPort()] : cluster.nodes.map((n) => n.port);
+  const totals = { get: 0, mget: 0 };
+  for (const port of ports) {
+    const info = await askNode(port, (r) => r.info('commandstats'));
+    totals.get += Number(/^cmdstat_get:calls=(\d+)/m.exec(info)?.[1] ?? 0);
+    totals.mget += Number(/^cmdstat_mget:calls=(\d+)/m.exec(info)?.[1] ?? 0);
+  }
+  return totals;
 }
 
 for (const [name, options] of [['sentinel', sentinelOptions], ['cluster', clusterOptions]] as const) {
@@ -206,6 +221,87 @@ describe('connection pool', () => {
       const blocking = factory.connections.blocking() as Redis;
       expect(await blocking.blpop('pool:{b}:queue', 0.3)).toBeNull();
       expect(factory.connections.blocking()).toBe(blocking);
+    } finally {
+      await factory.close();
+    }
+  });
+});
+
+describe.each(['standalone', 'sentinel', 'cluster'] as const)('tiers, invalidation bus, lock and every Lua script on %s', (name) => {
+  const SECRET = 'topology-bus-secret-0123456789abcdef-012345';
+  const redisOptions = (): RedisConnectionOptions => (name === 'standalone' ? { url: standalone.url } : name === 'sentinel' ? sentinelOptions() : clusterOptions());
+  let instances: TestingModule[];
+  const users = (i: number): ReturnType<CacheService['namespace']> => instances[i].get(CacheService).namespace('users');
+
+  beforeEach(async () => {
+    await flushTopology(name);
+    instances = await Promise.all([0, 1].map(async () => {
+      const moduleRef = await Test.createTestingModule({
+        imports: [CacheModule.forRoot({
+          redis: redisOptions(),
+          bus: { secret: SECRET, heartbeat: '100ms' },
+          namespaces: { users: { backend: 'redis', ttl: '1h', l1: { maxEntries: 100 }, failSafe: { grace: '1h' }, lock: { ttl: '2s', pollInterval: '10ms' } } },
+        })],
+      }).compile();
+      await moduleRef.init();
+      return moduleRef;
+    }));
+    await waitUntil(5_000, 'the bus did not connect', async () => [0, 1].every((i) => users(i).stats().bus?.connected === true), 10);
+  });
+  afterEach(async () => {
+    await Promise.all(instances.map((m) => m.close()));
+  });
+
+  it('an invalidation from one instance reaches the other over the pool\'s subscriber connection', async () => {
+    await users(0).set('u1', { v: 1 });
+    expect(await users(1).get('u1')).toEqual({ v: 1 }); // now in instance 1's L1
+    const received = users(1).stats().bus!.received;
+    await users(0).set('u1', { v: 2 });
+    await waitUntil(2_000, 'the invalidation did not arrive', async () => users(1).stats().bus!.received > received, 5);
+    expect(await users(1).get('u1')).toEqual({ v: 2 });
+    await users(0).set('tagged', 1, { tags: ['artist:7'] });
+    expect(await users(1).get('tagged')).toBe(1);
+    expect(await users(0).invalidateTag('artist:7')).toBe(1);
+    await waitUntil(2_000, 'the tag invalidation did not arrive', async () => (await users(1).get('tagged')) === undefined, 5);
+  });
+
+  it('runs the loader once across instances under the Redis lock (acquire/release scripts)', async () => {
+    let loads = 0;
+    const loader = async (): Promise<string> => {
+      loads++;
+      await new Promise((r) => setTimeout(r, 100));
+      return 'loaded';
+    };
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => users(i % 2).getOrSet('hot', loader)));
+    expect(results.every((r) => r === 'loaded')).toBe(true);
+    expect(loads).toBe(1);
+  });
+
+  it('lock extend and get-and-refresh-TTL scripts, and one tick\'s gets batched into one MGET', async () => {
+    const factory = new RedisBackendFactory(redisOptions());
+    await factory.connect();
+    try {
+      const lock = new RedisLock(factory.connections, 'cache:{users}:', 'users');
+      const token = await lock.acquire('k', 1_000);
+      expect(token).toEqual(expect.any(String));
+      expect(await lock.acquire('k', 1_000)).toBeUndefined();
+      expect(await lock.extend('k', 'not-the-owner', 60_000)).toBe(false);
+      expect(await lock.extend('k', token!, 60_000)).toBe(true);
+      expect(await factory.connections.next().pttl('cache:{users}:\u001flock:k')).toBeGreaterThan(50_000);
+      expect(await lock.release('k', token!)).toBe(true);
+      expect(await lock.isHeld('k')).toBe(false);
+
+      const backend = factory.create({ namespace: 'users', keyPrefix: 'cache:{users}:', maxEntries: 1, maxBytes: 0, eviction: () => { throw new Error('unused'); } }) as RedisBackend;
+      await backend.set('s', 'payload', 1_000, 7);
+      expect(await backend.getAndRefreshTtl('s', 60_000)).toBe('payload');
+      expect(await factory.connections.next().pttl('cache:{users}:s')).toBeGreaterThan(50_000);
+      expect(await backend.getAndRefreshTtl('missing', 60_000)).toBeUndefined();
+      const keys = Array.from({ length: 40 }, (_, i) => `b${i}`);
+      await backend.mset(keys.map((key, i) => ({ key, value: String(i), ttlMs: 0, sizeBytes: 1 })));
+      const before = await commandCalls(name);
+      expect(await Promise.all(keys.map((k) => backend.get(k)))).toEqual(keys.map((_, i) => String(i)));
+      const after = await commandCalls(name);
+      expect([after.mget - before.mget, after.get - before.get]).toEqual([1, 0]);
     } finally {
       await factory.close();
     }
