@@ -40,6 +40,7 @@ export class TierRuntime {
       l2,
       l1TtlMs: resilience.l1.ttlMs,
       graceMs: resilience.graceMs,
+      l2ReadSoftTimeoutMs: resilience.softTimeoutMs,
       earlyRefresh: resilience.earlyRefresh,
       breaker: this.breaker(backendName),
       bus: redis ? this.busOn(redis) : undefined,

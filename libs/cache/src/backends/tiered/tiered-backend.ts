@@ -27,6 +27,12 @@ export interface TieredBackendOptions {
   l1TtlMs: number;
   /** Fail-safe: how long past its TTL an entry is kept for stale answers; 0 = none. */
   graceMs: number;
+  /**
+   * `failSafe.softTimeout`: a read that has an L1 copy at hand (stale, or fresh while the bus is
+   * distrusted) answers with it when L2 has not answered within this time, e.g. while a Sentinel or
+   * Cluster failover holds commands back; the L2 read finishes in the background. 0 = wait for L2.
+   */
+  l2ReadSoftTimeoutMs?: number;
   /** Share of the TTL after which a `getOrSet` hit reloads in the background; 0 = off. */
   earlyRefresh?: number;
   breaker: CircuitBreaker;
@@ -135,6 +141,8 @@ export class TieredBackend implements CacheBackend {
     this.l1Stats.misses++;
     if (!this.options.breaker.allows) return this.fallbackGet(key);
     const epoch = this.epoch;
+    const soft = this.options.l2ReadSoftTimeoutMs ?? 0;
+    if (soft > 0 && this.l1.get(key) !== undefined) return this.getWithSoftTimeout(key, epoch, soft);
     let payload: unknown;
     try {
       payload = await this.l2.get(key);
@@ -143,11 +151,40 @@ export class TieredBackend implements CacheBackend {
       this.l2Failed();
       return this.fallbackGet(key);
     }
+    return this.fromL2(key, payload, epoch);
+  }
+
+  private fromL2(key: string, payload: unknown, epoch: number): unknown {
     if (payload === undefined) {
       this.l2Stats.misses++;
       return undefined;
     }
     return this.accept(key, payload as string, epoch);
+  }
+
+  /** The L2 read, or the L1 copy if L2 takes longer than `softMs` (the read goes on and fills L1 when it lands). */
+  private getWithSoftTimeout(key: string, epoch: number, softMs: number): Promise<unknown> {
+    return new Promise((resolve) => {
+      let answered = false;
+      const timer = setTimeout(() => {
+        answered = true;
+        resolve(this.fallbackGet(key));
+      }, softMs);
+      Promise.resolve().then(() => this.l2.get(key)).then(
+        (payload: unknown) => {
+          this.l2Succeeded();
+          clearTimeout(timer);
+          const value = this.fromL2(key, payload, epoch);
+          if (!answered) resolve(value);
+          else if (value instanceof Promise) value.catch(() => undefined);
+        },
+        () => {
+          this.l2Failed();
+          clearTimeout(timer);
+          if (!answered) resolve(this.fallbackGet(key));
+        },
+      );
+    });
   }
 
   async has(key: string): Promise<boolean> {
