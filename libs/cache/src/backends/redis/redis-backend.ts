@@ -7,6 +7,9 @@ import { groupBySlot, prefixPinsSlot } from './topology/key-slot';
 import { CommandConnectionSource } from './topology/redis-connection-pool';
 
 const SCAN_BATCH = 500;
+/** MULTI retries on TRYAGAIN (a slot migration in progress): 50 × 100 ms, like ioredis's own redirection budget. */
+const TRYAGAIN_ATTEMPTS = 50;
+const TRYAGAIN_DELAY_MS = 100;
 /** Tag sets live beside the entries, after a control character no entry key can start with. */
 const TAG_MARK = '\u001ftag:';
 // Characters with a meaning in SCAN MATCH patterns.
@@ -138,6 +141,20 @@ export class RedisBackend implements CacheBackend {
         return;
       }
     }
+    // During a slot migration a MULTI whose keys are split between the two nodes is refused with
+    // TRYAGAIN (nothing written), which ioredis does not retry inside a transaction: retry it here.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.msetOnce(client, entries);
+        return;
+      } catch (error) {
+        if (!isCluster(client) || attempt >= TRYAGAIN_ATTEMPTS || !/TRYAGAIN/.test(String((error as Error).message))) throw error;
+        await new Promise((resolve) => setTimeout(resolve, TRYAGAIN_DELAY_MS));
+      }
+    }
+  }
+
+  private async msetOnce(client: ScriptedClient, entries: readonly BackendEntry[]): Promise<void> {
     const results = await this.run('mset', () => {
       const tx = client.multi() as ScriptedPipeline;
       for (const e of entries) {

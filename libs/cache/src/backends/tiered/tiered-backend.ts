@@ -41,9 +41,12 @@ export interface TieredBackendOptions {
   events: CacheEvents;
 }
 
-/** An L1 slot: the live value, when it stops being fresh and when it is due for an early refresh (ms since epoch; 0 = never). */
+/**
+ * An L1 slot: the live value, when it stops being fresh and when it is due for an early refresh (ms
+ * since epoch; 0 = never), and the trust generation it was filled in (see `resync`).
+ */
 class L1Entry {
-  constructor(readonly value: unknown, readonly freshUntil: number, readonly refreshAt: number) {}
+  constructor(readonly value: unknown, readonly freshUntil: number, readonly refreshAt: number, readonly generation: number) {}
 }
 
 /** Keys written or deleted while L2 was down, beyond which the whole namespace is cleared at recovery. */
@@ -83,6 +86,8 @@ export class TieredBackend implements CacheBackend {
   private staleServed = 0;
   /** Bumped on every invalidation, local or remote: an L2 read that raced one must not fill L1. */
   private epoch = 0;
+  /** Bumped when the bus resyncs: L1 entries of an older generation are stale copies, never fresh. */
+  private generation = 0;
   private readonly dirtyKeys = new Set<string>();
   private dirtyAll = false;
   private replaying = false;
@@ -98,7 +103,7 @@ export class TieredBackend implements CacheBackend {
     options.breaker.onRecover(() => this.recover());
     options.bus?.register(options.namespace, {
       apply: (message) => this.applyRemote(message),
-      resync: () => this.dropL1(),
+      resync: () => this.resync(),
     });
   }
 
@@ -111,7 +116,7 @@ export class TieredBackend implements CacheBackend {
   local(key: string): unknown {
     const entry = this.l1.get(key) as L1Entry | undefined;
     if (entry === undefined || (this.options.bus !== undefined && !this.options.bus.trusted)
-      || (entry.freshUntil !== 0 && entry.freshUntil <= Date.now())) {
+      || entry.generation !== this.generation || (entry.freshUntil !== 0 && entry.freshUntil <= Date.now())) {
       return undefined; // Counted as an L1 miss by the read that follows.
     }
     this.l1Stats.hits++;
@@ -321,7 +326,7 @@ export class TieredBackend implements CacheBackend {
     this.noteFallback('get');
     const entry = this.l1.get(key) as L1Entry | undefined;
     if (entry === undefined) return undefined;
-    if (entry.freshUntil !== 0 && entry.freshUntil <= Date.now()) this.reportStale(key, 'backend-down');
+    if (entry.generation !== this.generation || (entry.freshUntil !== 0 && entry.freshUntil <= Date.now())) this.reportStale(key, 'backend-down');
     return entry.value;
   }
 
@@ -356,7 +361,7 @@ export class TieredBackend implements CacheBackend {
       if (left <= 0) return;
       ttl = ttl === 0 ? left : Math.min(ttl, left);
     }
-    this.l1.set(key, new L1Entry(value, freshUntil, refreshAt), ttl, sizeBytes);
+    this.l1.set(key, new L1Entry(value, freshUntil, refreshAt, this.generation), ttl, sizeBytes);
     this.l1Stats.sets++;
   }
 
@@ -390,6 +395,21 @@ export class TieredBackend implements CacheBackend {
   private dropL1(): void {
     this.epoch++;
     this.l1.clear();
+  }
+
+  /**
+   * The bus is back after a gap in which invalidations may have been missed: no L1 copy is served as
+   * fresh any more. With fail-safe grace the copies stay, as stale ones: reads go to L2 and fall
+   * back to them only when L2 fails or is slower than `softTimeout` (on a Cluster the bus can come
+   * back while one slot's master is still failing over); without grace they are dropped.
+   */
+  private resync(): void {
+    if (this.graceMs === 0) {
+      this.dropL1();
+      return;
+    }
+    this.epoch++;
+    this.generation++;
   }
 
   private publish(message: BusMessage): void {
