@@ -1,44 +1,71 @@
 /**
- * The demo music API end to end with supertest, once on the in-memory default and once on a real
- * redis-server (REDIS_URL), the two ways the README runs it.
+ * The demo music API end to end with supertest: on the in-memory default, and on real servers of
+ * each Redis topology chosen from the environment as the README runs it: a redis-server
+ * (REDIS_URL), a Sentinel group (REDIS_SENTINELS + REDIS_SENTINEL_NAME) and a Cluster
+ * (REDIS_CLUSTER_NODES).
  */
 import { randomBytes } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import Redis from 'ioredis';
 import { CacheService } from 'nest-cachekit';
 import request from 'supertest';
 import { AppModule } from '../apps/demo/src/app.module';
 import { CatalogRepository } from '../apps/demo/src/catalog/catalog.repository';
+import { RedisClusterHandle, startRedisCluster } from './support/redis-cluster';
+import { askNode, RedisSentinelGroup, startRedisSentinelGroup } from './support/redis-sentinel';
 import { RedisServer, startRedisServer } from './support/redis-server';
 
-describe.each(['memory', 'redis'] as const)('demo app on the %s backend', (backend) => {
+const ENV = ['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_SENTINEL_NAME', 'REDIS_CLUSTER_NODES', 'CACHE_ENCRYPTION_KEY'];
+
+describe.each(['memory', 'redis', 'sentinel', 'cluster'] as const)('demo app on %s', (topology) => {
+  const backend = topology === 'memory' ? 'memory' : 'redis';
   let app: INestApplication;
   let catalog: CatalogRepository;
   let redis: RedisServer | undefined;
-  let admin: Redis | undefined;
+  let sentinel: RedisSentinelGroup | undefined;
+  let cluster: RedisClusterHandle | undefined;
+  /** Every key on the topology's masters. */
+  const allKeys = async (): Promise<string[]> => {
+    if (redis) return askNode(redis.port, (r) => r.keys('*'));
+    if (sentinel) return askNode(await sentinel.currentMasterPort(), (r) => r.keys('*'));
+    const masters = (await cluster!.describe()).filter((n) => n.role === 'master');
+    return (await Promise.all(masters.map((m) => askNode(m.port, (r) => r.keys('*'))))).flat();
+  };
+
+  /** The value of `key` on the topology's master that holds it. */
+  const valueOf = async (key: string): Promise<string | null> => {
+    if (redis) return askNode(redis.port, (r) => r.get(key));
+    if (sentinel) return askNode(await sentinel.currentMasterPort(), (r) => r.get(key));
+    const masters = (await cluster!.describe()).filter((n) => n.role === 'master');
+    // Only the master owning the key's slot answers; the others reply MOVED.
+    const found = await Promise.all(masters.map((m) => askNode(m.port, (r) => r.get(key).catch(() => null))));
+    return found.find((v) => v !== null) ?? null;
+  };
 
   beforeAll(async () => {
-    if (backend === 'redis') {
+    for (const name of ENV) delete process.env[name];
+    if (topology !== 'memory') process.env.CACHE_ENCRYPTION_KEY = randomBytes(32).toString('base64');
+    if (topology === 'redis') {
       redis = await startRedisServer();
-      admin = new Redis(redis.port, '127.0.0.1');
       process.env.REDIS_URL = redis.url;
-      process.env.CACHE_ENCRYPTION_KEY = randomBytes(32).toString('base64');
-    } else {
-      delete process.env.REDIS_URL;
+    } else if (topology === 'sentinel') {
+      sentinel = await startRedisSentinelGroup({ downAfterMs: 5_000 });
+      process.env.REDIS_SENTINELS = sentinel.sentinelAddresses.map((a) => `${a.host}:${a.port}`).join(',');
+      process.env.REDIS_SENTINEL_NAME = sentinel.masterName;
+    } else if (topology === 'cluster') {
+      cluster = await startRedisCluster({ nodeTimeoutMs: 5_000 });
+      process.env.REDIS_CLUSTER_NODES = cluster.seeds.map((a) => `${a.host}:${a.port}`).join(',');
     }
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.init();
     catalog = app.get(CatalogRepository);
-  });
+  }, 60_000);
 
   afterAll(async () => {
-    await app.close();
-    delete process.env.REDIS_URL;
-    delete process.env.CACHE_ENCRYPTION_KEY;
-    admin?.disconnect();
-    await redis?.stop();
+    await app?.close();
+    for (const name of ENV) delete process.env[name];
+    await Promise.all([redis?.stop(), sentinel?.stop(), cluster?.stop()]);
   });
 
   it('serves a track once from the catalogue, then from the cache', async () => {
@@ -155,7 +182,7 @@ describe.each(['memory', 'redis'] as const)('demo app on the %s backend', (backe
 
   if (backend === 'redis') {
     it('keeps its entries in Redis under the demo prefix, one hash-tagged prefix per namespace', async () => {
-      const keys = await admin!.keys('*');
+      const keys = await allKeys();
       expect(keys.length).toBeGreaterThan(0);
       expect(keys.every((k) => /^demo:\{(users|tracks|recommendations)\}:/.test(k))).toBe(true);
       expect(keys).toContain('demo:{tracks}:track:t7');
@@ -163,10 +190,12 @@ describe.each(['memory', 'redis'] as const)('demo app on the %s backend', (backe
 
     it('stores the per-user namespace encrypted (CACHE_ENCRYPTION_KEY), the catalogue in clear', async () => {
       await request(app.getHttpServer()).get('/users/u2/top-tracks').expect(200);
-      const sealed = (await admin!.get('demo:{users}:user:u2:top-tracks'))!;
+      const keys = await allKeys();
+      expect(keys).toContain('demo:{users}:user:u2:top-tracks');
+      const sealed = (await valueOf('demo:{users}:user:u2:top-tracks'))!;
       expect(sealed).toMatch(/^[A-Za-z0-9_-]+$/);
       expect(Buffer.from(sealed, 'base64url').toString('latin1')).not.toMatch(/"t\d+"|trackId|plays/);
-      expect(await admin!.get('demo:{tracks}:track:t7')).toContain('"title"');
+      expect(await valueOf('demo:{tracks}:track:t7')).toContain('"title"');
     });
   }
 });

@@ -13,6 +13,10 @@ export interface RedisServerOptions {
   port?: number;
   /** Extra `redis-server` arguments, e.g. `['--requirepass', 'pw']`. */
   args?: string[];
+  /** Start a sentinel from this config file (`redis-server <file> --sentinel`); it must be writable. */
+  sentinelConfig?: string;
+  /** Working directory (made by the caller, removed by `stop()`); a fresh temporary one by default. */
+  dir?: string;
 }
 
 export interface RedisServer {
@@ -22,6 +26,8 @@ export interface RedisServer {
   readonly pid: number;
   /** SIGTERM, then SIGKILL after 3 s; removes the working directory. */
   stop(): Promise<void>;
+  /** Sends `signal` (e.g. `SIGKILL` to simulate a crash) and resolves when the process has exited. */
+  kill(signal: NodeJS.Signals): Promise<void>;
 }
 
 /**
@@ -60,7 +66,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await freePort());
     try {
-      return await launch(port, options.args ?? []);
+      return await launch(port, options);
     } catch (error) {
       // Another process may take the port between freePort() and bind(); pick another.
       if (options.port !== undefined || attempt >= 5 || !/Address already in use/.test(String(error))) throw error;
@@ -68,15 +74,15 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   }
 }
 
-async function launch(port: number, args: string[]): Promise<RedisServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'nest-cachekit-redis-'));
+async function launch(port: number, options: RedisServerOptions): Promise<RedisServer> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'nest-cachekit-redis-'));
+  mkdirSync(dir, { recursive: true });
   const logFile = join(dir, 'redis.log');
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no',
-      '--dir', dir, '--logfile', logFile, ...args],
-    { stdio: 'ignore' },
-  );
+  const common = ['--port', String(port), '--bind', '127.0.0.1', '--daemonize', 'no', '--dir', dir, '--logfile', logFile];
+  const argv = options.sentinelConfig !== undefined
+    ? [options.sentinelConfig, '--sentinel', ...common, ...(options.args ?? [])]
+    : [...common, '--save', '', '--appendonly', 'no', ...(options.args ?? [])];
+  const child = spawn('redis-server', argv, { stdio: 'ignore' });
   live.add(child);
   mkdirSync(PID_DIR, { recursive: true });
   const pidFile = join(PID_DIR, String(child.pid));
@@ -99,11 +105,18 @@ async function launch(port: number, args: string[]): Promise<RedisServer> {
     await sleep(10);
   }
 
+  const kill = async (signal: NodeJS.Signals): Promise<void> => {
+    if (exited) return;
+    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    await gone;
+  };
   return {
     host: '127.0.0.1',
     port,
     url: `redis://127.0.0.1:${port}`,
     pid: child.pid!,
+    kill,
     async stop() {
       if (!exited) {
         const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -118,7 +131,7 @@ async function launch(port: number, args: string[]): Promise<RedisServer> {
 }
 
 /** Up means an answer to PING: `+PONG`, or `-NOAUTH` from a server with a password. */
-function answersPing(port: number): Promise<boolean> {
+export function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     const done = (up: boolean): void => {

@@ -1,15 +1,16 @@
-import { CacheModuleOptions } from 'nest-cachekit';
+import { CacheModuleOptions, redisOptionsFromEnv } from 'nest-cachekit';
 import { TrackDto } from './recommendations/track.dto';
 
 /**
- * The demo's cache settings: in-memory by default, Redis for every namespace when `REDIS_URL` is set,
- * and the per-user namespace encrypted at rest when `CACHE_ENCRYPTION_KEY` (base64 or hex, 32 bytes) is set.
+ * The demo's cache settings: in-memory by default, Redis for every namespace when `REDIS_URL`,
+ * `REDIS_SENTINELS` (+ `REDIS_SENTINEL_NAME`) or `REDIS_CLUSTER_NODES` is set, and the per-user
+ * namespace encrypted at rest when `CACHE_ENCRYPTION_KEY` (base64 or hex, 32 bytes) is set.
  */
 export function demoCacheOptions(env: NodeJS.ProcessEnv): CacheModuleOptions {
-  const redisUrl = env.REDIS_URL;
+  const redis = redisOptionsFromEnv(env);
   return {
     keyPrefix: 'demo:',
-    ...(redisUrl ? { redis: { url: redisUrl }, defaults: { backend: 'redis' } } : {}),
+    ...(redis ? { redis, defaults: { backend: 'redis' } } : {}),
     namespaces: {
       // Per-user data: short TTL, plenty of entries, recency matters.
       users: {

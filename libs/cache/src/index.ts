@@ -36,6 +36,12 @@ export { MemoryBackend } from './backends/memory/memory-backend';
 export type { MemoryBackendOptions } from './backends/memory/memory-backend';
 export { RedisBackend } from './backends/redis/redis-backend';
 export type { RedisConnectionOptions, RedisTlsOptions } from './backends/redis/redis-connection-options';
+export type {
+  RedisClusterOptions, RedisNodeAddress, RedisPoolOptions, RedisSentinelOptions,
+} from './backends/redis/topology/redis-topology-options';
+export { redisOptionsFromEnv } from './backends/redis/topology/redis-options-from-env';
+export { RedisConnectionPool } from './backends/redis/topology/redis-connection-pool';
+export { keySlot } from './backends/redis/topology/key-slot';
 export type { L1Options, FailSafeOptions, LockOptions, BusOptions, BreakerOptions } from './backends/tiered/tier-options';
 export type { BreakerState } from './backends/tiered/circuit-breaker';
 export { FaultInjectionBackend, FaultInjectionBackendFactory } from './resilience/fault-injection-backend';

@@ -10,7 +10,7 @@ import Redis from 'ioredis';
 import { RedisServer, sleep, startRedisServer } from '../../../test/support/redis-server';
 import { RedisBackend } from '../src/backends/redis/redis-backend';
 import { RedisLock } from '../src/backends/redis/redis-lock';
-import { defineCacheScripts } from '../src/backends/redis/redis-scripts';
+import { defineCacheScripts, ScriptedRedis } from '../src/backends/redis/redis-scripts';
 import { CacheModule } from '../src/cache.module';
 import { Cacheable } from '../src/decorators/cacheable.decorator';
 import { CacheService } from '../src/cache.service';
@@ -184,7 +184,7 @@ describe('tiers on a real redis-server, three instances', () => {
     expect(results.every((r) => r.id === 't1')).toBe(true);
   });
 
-  it('after a bus disconnect, L1 is bypassed and then cleared: a message missed meanwhile is never served from L1', async () => {
+  it('after a bus disconnect, L1 is bypassed and then resynced: a message missed meanwhile is never served from L1', async () => {
     await users(0).set('k', 'v1');
     await until(() => users(1).stats().bus!.received >= 1, 2_000);
     expect(await users(1).get('k')).toBe('v1'); // in instance 1's L1 now
@@ -196,6 +196,36 @@ describe('tiers on a real redis-server, three instances', () => {
     await until(async () => (await users(1).get('k')) === 'v2', 3_000);
     await until(() => users(1).stats().bus!.resyncs > resyncs && users(1).stats().bus!.connected, 5_000);
     expect(await users(1).get('k')).toBe('v2');
+  });
+
+  it('after a resync, L1 copies stay as stale copies: read through while Redis answers, answered when Redis is slower than softTimeout', async () => {
+    const pair = await Promise.all([0, 1].map(() => startInstance(server.url, {
+      namespaces: { users: { backend: 'redis', ttl: '1h', l1: {}, failSafe: { grace: '1h', softTimeout: '50ms' } } },
+    })));
+    try {
+      const [a, b] = pair.map((p) => p.cache.namespace('users'));
+      await a.set('s', 'v1');
+      await until(() => b.stats().bus!.received >= 1, 2_000);
+      expect(await b.get('s')).toBe('v1'); // in b's L1 now
+      const resync = async (): Promise<void> => {
+        const resyncs = b.stats().bus!.resyncs;
+        await admin.client('KILL', 'TYPE', 'pubsub');
+        await until(() => b.stats().bus!.resyncs > resyncs && b.stats().bus!.connected, 5_000);
+      };
+      await resync();
+      expect(b.stats().entries).toBe(1); // kept, but no longer fresh:
+      const l2Hits = b.stats().tiers!.l2!.hits;
+      expect(await b.get('s')).toBe('v1');
+      expect(b.stats().tiers!.l2!.hits).toBe(l2Hits + 1); // read from Redis, which refreshed the copy
+      await resync();
+      await admin.call('CLIENT', 'PAUSE', '600', 'ALL');
+      const t0 = Date.now();
+      expect(await b.get('s')).toBe('v1');
+      expect(Date.now() - t0).toBeLessThan(400);
+      expect(b.stats().staleServed).toBe(1);
+    } finally {
+      await Promise.all(pair.map((p) => p.moduleRef.close()));
+    }
   });
 
   it('a lock whose holder died does not block the others past the lock TTL', async () => {
@@ -237,7 +267,7 @@ describe('tiers on a real redis-server, three instances', () => {
 
 describe('Lua scripts (one key each, under the namespace hash tag)', () => {
   let server: RedisServer;
-  let client: ReturnType<typeof defineCacheScripts>;
+  let client: ScriptedRedis;
   beforeAll(async () => {
     server = await startRedisServer();
     client = defineCacheScripts(new Redis(server.port, '127.0.0.1'));

@@ -7,7 +7,8 @@ export class TagsUnsupportedError extends CacheError {
   constructor(
     readonly namespace: string,
     readonly backend: string,
+    reason = 'it has no invalidateTag()',
   ) {
-    super(`Namespace "${namespace}" is on backend "${backend}", which does not support tags (it has no invalidateTag()).`);
+    super(`Namespace "${namespace}" is on backend "${backend}", which does not support tags (${reason}).`);
   }
 }

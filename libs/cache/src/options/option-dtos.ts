@@ -1,5 +1,5 @@
 import {
-  IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min,
+  ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min,
 } from 'class-validator';
 import { KEY_CHARSETS } from '../keys/canonical-key';
 import { KEY_SCOPES } from '../keys/scoped-key';
@@ -91,6 +91,45 @@ export class RedisOptionsDto {
 
   @IsOptional() @IsInt() @Min(1) @Max(600_000)
   commandTimeoutMs?: number;
+
+  @IsOptional() @IsObject()
+  sentinel?: object;
+
+  @IsOptional() @IsObject()
+  cluster?: object;
+
+  @IsOptional() @IsObject()
+  pool?: object;
+}
+
+export class RedisSentinelOptionsDto {
+  @IsString() @IsNotEmpty()
+  name!: string;
+
+  @IsArray() @ArrayMinSize(1)
+  sentinels!: unknown[];
+
+  @IsOptional() @IsString() @IsNotEmpty()
+  sentinelUsername?: string;
+
+  @IsOptional() @IsString()
+  sentinelPassword?: string;
+
+  @IsOptional()
+  sentinelTls?: unknown;
+}
+
+export class RedisClusterOptionsDto {
+  @IsArray() @ArrayMinSize(1)
+  nodes!: unknown[];
+
+  @IsOptional() @IsObject()
+  natMap?: object;
+}
+
+export class RedisPoolOptionsDto {
+  @IsOptional() @IsInt() @Min(1) @Max(64)
+  commandConnections?: number;
 }
 
 export class RedisTlsOptionsDto {
@@ -165,7 +204,7 @@ export class WarmupOptionsDto {
 }
 
 /** Fields whose value must never appear in an error message. */
-export const SECRET_FIELDS = new Set(['password', 'key', 'cert', 'ca', 'url', 'secret', 'keys']);
+export const SECRET_FIELDS = new Set(['password', 'sentinelPassword', 'key', 'cert', 'ca', 'url', 'secret', 'keys']);
 
 export const BUILT_IN_BACKENDS = ['memory', 'redis'] as const;
 export const isBuiltInBackend = (name: string): boolean => (BUILT_IN_BACKENDS as readonly string[]).includes(name);

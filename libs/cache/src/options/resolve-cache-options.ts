@@ -5,6 +5,7 @@ import { Serializer } from '../serialization/serializer.interface';
 import { TaggedJsonSerializer } from '../serialization/tagged-json-serializer';
 import { parseTtl } from '../ttl/parse-ttl';
 import { CacheModuleOptions, NamespaceOptions } from './cache-module-options.interface';
+import { checkRedisTopology } from './check-redis-topology';
 import {
   CacheModuleOptionsDto, isBuiltInBackend, NamespaceOptionsDto, RedisOptionsDto, RedisTlsOptionsDto,
   WarmupOptionsDto,
@@ -49,6 +50,7 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
     const tls = raw.redis.tls;
     if (isObject(tls)) check(RedisTlsOptionsDto, tls, 'redis.tls.', problems);
     else if (tls !== undefined && typeof tls !== 'boolean') problems.push({ path: 'redis.tls', reason: 'must be a boolean or an object' });
+    checkRedisTopology(raw.redis, problems, check);
   }
   if (isObject(raw.warmup)) check(WarmupOptionsDto, raw.warmup, 'warmup.', problems);
   checkModuleResilience(raw, problems);

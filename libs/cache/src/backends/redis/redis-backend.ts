@@ -1,8 +1,15 @@
 import { BackendUnavailableError } from '../../errors/backend-unavailable.error';
+import { TagsUnsupportedError } from '../../errors/tags-unsupported.error';
 import { BackendEntry, CacheBackend } from '../cache-backend.interface';
-import { ScriptedPipeline, ScriptedRedis } from './redis-scripts';
+import { ScriptedClient, ScriptedPipeline } from './redis-scripts';
+import { isCluster, mgetAcrossSlots, scanEveryMaster, unlinkAcrossSlots } from './topology/cluster-commands';
+import { groupBySlot, prefixPinsSlot } from './topology/key-slot';
+import { CommandConnectionSource } from './topology/redis-connection-pool';
 
 const SCAN_BATCH = 500;
+/** MULTI retries on TRYAGAIN (a slot migration in progress): 50 × 100 ms, like ioredis's own redirection budget. */
+const TRYAGAIN_ATTEMPTS = 50;
+const TRYAGAIN_DELAY_MS = 100;
 /** Tag sets live beside the entries, after a control character no entry key can start with. */
 const TAG_MARK = '\u001ftag:';
 // Characters with a meaning in SCAN MATCH patterns.
@@ -15,6 +22,9 @@ const GLOB_SPECIAL = /[*?[\]\\]/g;
  * Tags: each tag is a set of entry keys at `keyPrefix + "\x1ftag:" + tag`, written together with the
  * entry by one Lua script and invalidated by another. A tag an entry carried in an earlier version
  * stays on it until invalidated or expired: over-invalidation, never a stale read.
+ * Cluster: the default prefix `{namespace}:` is a hash tag, so a namespace's entries and tag sets
+ * share one slot and every script and MULTI stays in it; bulk commands are split by slot anyway (a
+ * custom prefix without braces), `clear` scans every master.
  */
 export class RedisBackend implements CacheBackend {
   readonly name = 'redis';
@@ -23,13 +33,22 @@ export class RedisBackend implements CacheBackend {
   private batch: GetBatch | null = null;
   /** MGET needs every key in one Cluster slot: only prefixes with a `{hash tag}` guarantee it. */
   private readonly batchable: boolean;
+  private readonly connections: CommandConnectionSource;
 
   constructor(
-    private readonly client: ScriptedRedis,
+    connection: ScriptedClient | CommandConnectionSource,
     private readonly keyPrefix: string,
     private readonly namespace: string,
   ) {
-    this.batchable = /\{[^}]+\}/.test(keyPrefix);
+    this.connections = 'next' in connection && typeof connection.next === 'function'
+      ? connection as CommandConnectionSource
+      : { next: () => connection as ScriptedClient };
+    this.batchable = prefixPinsSlot(keyPrefix);
+  }
+
+  /** The pool's next command connection (round-robin when the pool has several). */
+  private get client(): ScriptedClient {
+    return this.connections.next();
   }
 
   /**
@@ -78,8 +97,9 @@ export class RedisBackend implements CacheBackend {
     const redisKey = this.keyPrefix + key;
     const payload = value as string;
     if (tags !== undefined && tags.length > 0) {
+      const client = this.taggingClient();
       const tagKeys = tags.map((t) => this.keyPrefix + TAG_MARK + t);
-      await this.run('set', () => this.client.cachekitSetWithTags(1 + tagKeys.length, redisKey, ...tagKeys, payload, ttlMs));
+      await this.run('set', () => client.cachekitSetWithTags(1 + tagKeys.length, redisKey, ...tagKeys, payload, ttlMs));
       return;
     }
     await this.run('set', () =>
@@ -88,7 +108,8 @@ export class RedisBackend implements CacheBackend {
   }
 
   async invalidateTag(tag: string): Promise<number> {
-    return this.run('invalidateTag', () => this.client.cachekitInvalidateTag(1, this.keyPrefix + TAG_MARK + tag));
+    const client = this.taggingClient();
+    return this.run('invalidateTag', () => client.cachekitInvalidateTag(1, this.keyPrefix + TAG_MARK + tag));
   }
 
   async replaceIfUnchanged(key: string, expected: unknown, replacement: unknown): Promise<boolean> {
@@ -107,15 +128,41 @@ export class RedisBackend implements CacheBackend {
 
   async mget(keys: readonly string[]): Promise<(string | undefined)[]> {
     if (keys.length === 0) return [];
-    const values = await this.run('mget', () => this.client.mget(keys.map((k) => this.keyPrefix + k)));
+    const values = await this.run('mget', () => mgetAcrossSlots(this.client, keys.map((k) => this.keyPrefix + k)));
     return values.map((v) => v ?? undefined);
   }
 
-  /** One MULTI/EXEC round trip: either every entry is written or none is. */
+  /**
+   * One MULTI/EXEC round trip: either every entry is written or none is. On a Cluster, one MULTI per
+   * slot, sent in parallel (all or nothing per slot; a namespace with the default prefix is one slot).
+   */
   async mset(entries: readonly BackendEntry[]): Promise<void> {
     if (entries.length === 0) return;
+    const client = this.client;
+    if (isCluster(client) && !prefixPinsSlot(this.keyPrefix)) {
+      if (entries.some((e) => e.tags !== undefined && e.tags.length > 0)) this.taggingClient();
+      const groups = groupBySlot(entries.map((e) => this.keyPrefix + e.key));
+      if (groups.length > 1) {
+        await Promise.all(groups.map((group) => this.mset(group.map((i) => entries[i]))));
+        return;
+      }
+    }
+    // During a slot migration a MULTI whose keys are split between the two nodes is refused with
+    // TRYAGAIN (nothing written), which ioredis does not retry inside a transaction: retry it here.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.msetOnce(client, entries);
+        return;
+      } catch (error) {
+        if (!isCluster(client) || attempt >= TRYAGAIN_ATTEMPTS || !/TRYAGAIN/.test(String((error as Error).message))) throw error;
+        await new Promise((resolve) => setTimeout(resolve, TRYAGAIN_DELAY_MS));
+      }
+    }
+  }
+
+  private async msetOnce(client: ScriptedClient, entries: readonly BackendEntry[]): Promise<void> {
     const results = await this.run('mset', () => {
-      const tx = this.client.multi() as ScriptedPipeline;
+      const tx = client.multi() as ScriptedPipeline;
       for (const e of entries) {
         const redisKey = this.keyPrefix + e.key;
         if (e.tags !== undefined && e.tags.length > 0) {
@@ -130,23 +177,32 @@ export class RedisBackend implements CacheBackend {
     if (!results || failed) throw new BackendUnavailableError(this.name, this.namespace, 'mset', failed?.[0] ?? 'transaction aborted');
   }
 
-  /** SCAN + UNLINK in batches (tag sets included, but not counted). Not atomic: an entry written during the clear may survive it. */
+  /**
+   * SCAN + UNLINK in batches (tag sets included, but not counted), on every master of a Cluster.
+   * Not atomic: an entry written during the clear may survive it.
+   */
   async clear(): Promise<number> {
     const pattern = this.keyPrefix.replace(GLOB_SPECIAL, '\\$&') + '*';
-    let cursor = '0';
+    const client = this.client;
     let removed = 0;
-    do {
-      const [next, keys] = await this.run('clear', () =>
-        this.client.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_BATCH),
-      );
-      cursor = next;
-      if (keys.length > 0) {
-        await this.run('clear', () => this.client.unlink(...keys));
-        // Tag sets and locks (both after a control character) are not entries.
-        removed += keys.filter((k) => k.charCodeAt(this.keyPrefix.length) !== 0x1f).length;
-      }
-    } while (cursor !== '0');
+    await this.run('clear', () => scanEveryMaster(client, pattern, SCAN_BATCH, async (keys) => {
+      await unlinkAcrossSlots(client, keys);
+      // Tag sets and locks (both after a control character) are not entries.
+      removed += keys.filter((k) => k.charCodeAt(this.keyPrefix.length) !== 0x1f).length;
+    }));
     return removed;
+  }
+
+  /**
+   * The connection for a tag script. On a Cluster the entry and its tag sets must share a slot,
+   * which only a prefix with a `{hash tag}` (the default `{namespace}:`) guarantees.
+   */
+  private taggingClient(): ScriptedClient {
+    const client = this.client;
+    if (isCluster(client) && !prefixPinsSlot(this.keyPrefix)) {
+      throw new TagsUnsupportedError(this.namespace, this.name, 'on a Redis Cluster tags need a key prefix with a {hash tag}, e.g. the default "{<namespace>}:"');
+    }
+    return client;
   }
 
   private async run<T>(operation: string, command: () => Promise<T>): Promise<T> {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { BackendUnavailableError } from '../../errors/backend-unavailable.error';
-import { ScriptedRedis } from './redis-scripts';
+import { ScriptedClient } from './redis-scripts';
+import { CommandConnectionSource } from './topology/redis-connection-pool';
 
 /** Lock keys live beside the entries (so they share the namespace's `{hash tag}`), after a control character no key can hold. */
 const LOCK_MARK = '\u001flock:';
@@ -10,11 +11,21 @@ const LOCK_MARK = '\u001flock:';
  * that only the owner can release or extend it, and a holder that dies frees it after the lock TTL.
  */
 export class RedisLock {
+  private readonly connections: CommandConnectionSource;
+
   constructor(
-    private readonly client: ScriptedRedis,
+    connection: ScriptedClient | CommandConnectionSource,
     private readonly keyPrefix: string,
     private readonly namespace: string,
-  ) {}
+  ) {
+    this.connections = 'next' in connection && typeof connection.next === 'function'
+      ? connection as CommandConnectionSource
+      : { next: () => connection as ScriptedClient };
+  }
+
+  private get client(): ScriptedClient {
+    return this.connections.next();
+  }
 
   /** The owner's token, or `undefined` when another instance holds the lock. */
   async acquire(key: string, ttlMs: number): Promise<string | undefined> {

@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import type { ChainableCommander } from 'ioredis';
+import type { ChainableCommander, Cluster } from 'ioredis';
 
 /*
  * Lua scripts, loaded with ioredis defineCommand (EVALSHA, falling back to EVAL on NOSCRIPT). Every
@@ -78,12 +78,17 @@ export interface CacheScripts {
 }
 
 export type ScriptedRedis = Redis & CacheScripts;
+export type ScriptedCluster = Cluster & CacheScripts;
+/** A command connection of any topology, with the scripts defined. */
+export type ScriptedClient = ScriptedRedis | ScriptedCluster;
 export type ScriptedPipeline = ChainableCommander & {
   cachekitSetWithTags(numKeys: number, ...keysAndArgs: (string | number)[]): ChainableCommander;
 };
 
-export function defineCacheScripts(client: Redis): ScriptedRedis {
-  const scripted = client as ScriptedRedis;
+export function defineCacheScripts(client: Redis): ScriptedRedis;
+export function defineCacheScripts(client: Redis | Cluster): ScriptedClient;
+export function defineCacheScripts(client: Redis | Cluster): ScriptedClient {
+  const scripted = client as ScriptedClient;
   if (typeof scripted.cachekitSetWithTags !== 'function') {
     client.defineCommand('cachekitSetWithTags', { lua: SET_WITH_TAGS });
     client.defineCommand('cachekitInvalidateTag', { lua: INVALIDATE_TAG });

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import type Redis from 'ioredis';
+import type { CommandConnectionSource } from '../redis/topology/redis-connection-pool';
+import type { RedisClient } from '../redis/topology/create-topology-client';
 
 /** What one instance tells the others: drop these keys, or everything of a namespace (`clear`, tag invalidation). */
 export interface BusMessage {
@@ -31,8 +32,9 @@ const VERSION = 'v1';
 const MISSED_HEARTBEATS = 3;
 
 /**
- * The L1 invalidation bus on Redis pub/sub: publishes on the shared client, listens on a dedicated
- * subscriber connection. Every message is signed with HMAC-SHA256 over a shared secret and carries
+ * The L1 invalidation bus on Redis pub/sub: publishes on the pool's command connections, listens on
+ * the pool's dedicated subscriber connection (any topology: a Sentinel subscriber follows the
+ * promoted master and re-subscribes; a Cluster one moves to another node when its node leaves). Every message is signed with HMAC-SHA256 over a shared secret and carries
  * this instance's sender id; messages that do not verify are dropped and counted (`forged`), own
  * messages are ignored.
  *
@@ -47,7 +49,7 @@ export class InvalidationBus {
   readonly senderId = randomUUID();
   readonly counters = { published: 0, received: 0, forged: 0, ownIgnored: 0, resyncs: 0 };
   private readonly subscribers = new Map<string, BusSubscriber>();
-  private readonly subscriber: Redis;
+  private readonly subscriber: RedisClient;
   private readonly logger = new Logger('CacheInvalidationBus');
   private trust = false;
   private everTrusted = false;
@@ -56,12 +58,22 @@ export class InvalidationBus {
   private lastForgedLog = 0;
   private stopped = false;
 
-  constructor(private readonly publisher: Redis, private readonly options: InvalidationBusOptions) {
-    // A subscriber waits for the server as long as it takes; it holds no caller's request.
-    this.subscriber = publisher.duplicate({ connectionName: 'nest-cachekit-bus', maxRetriesPerRequest: null, commandTimeout: undefined });
+  /**
+   * `subscriber` is a connection of its own (`RedisConnectionPool.createSubscriber()`: no command
+   * timeout, retries without limit, since it holds no caller's request), closed by `stop()`.
+   */
+  constructor(
+    private readonly publisher: CommandConnectionSource,
+    subscriber: RedisClient,
+    private readonly options: InvalidationBusOptions,
+  ) {
+    this.subscriber = subscriber;
     this.subscriber.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.receive(message.toString('utf8')));
     this.subscriber.on('close', () => this.distrust('the subscriber connection closed'));
-    this.subscriber.on('error', () => undefined); // The shared client already logs connection errors.
+    // A Cluster client's subscriber connection is internal; when a node leaves (a failover) it may have
+    // been the subscriber's, and messages published meanwhile are lost: distrust until an own heartbeat.
+    this.subscriber.on('-node', () => this.distrust('a cluster node left'));
+    this.subscriber.on('error', () => undefined); // The pool already logs connection errors.
   }
 
   /** L1 hits are served only while this is true. */
@@ -103,14 +115,16 @@ export class InvalidationBus {
     try {
       await this.subscriber.quit();
     } catch {
-      this.subscriber.disconnect();
+      // closed below
     }
+    // QUIT leaves a Sentinel client's failover-detector connections to the sentinels open; disconnect() closes them.
+    this.subscriber.disconnect();
   }
 
   publish(message: BusMessage): void {
     const body = JSON.stringify({ ...message, s: this.senderId });
     const wire = `${VERSION}.${this.sign(body, this.options.secrets[0])}.${body}`;
-    this.publisher.publish(this.options.channel, wire).then(
+    this.publisher.next().publish(this.options.channel, wire).then(
       () => {
         if (message.o !== 'h') this.counters.published++;
       },

@@ -16,7 +16,11 @@ export interface L1Options {
 export interface FailSafeOptions {
   /** How long past its TTL an entry is kept to answer when the loader fails or times out, or L2 is down. */
   grace: Ttl;
-  /** With a stale value at hand, answer with it after this long and let the loader finish in the background. */
+  /**
+   * With a stale value at hand, answer with it after this long and let the loader finish in the
+   * background. Also bounds a read that has an L1 copy at hand (stale, or fresh while the bus is
+   * distrusted): when Redis has not answered in this time (e.g. during a failover), the copy answers.
+   */
   softTimeout?: Ttl;
   /** Give up waiting for the loader after this long: stale value, or `LoaderTimeoutError`. The loader still finishes and is cached. */
   hardTimeout?: Ttl;

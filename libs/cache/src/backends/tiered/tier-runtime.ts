@@ -40,10 +40,11 @@ export class TierRuntime {
       l2,
       l1TtlMs: resilience.l1.ttlMs,
       graceMs: resilience.graceMs,
+      l2ReadSoftTimeoutMs: resilience.softTimeoutMs,
       earlyRefresh: resilience.earlyRefresh,
       breaker: this.breaker(backendName),
       bus: redis ? this.busOn(redis) : undefined,
-      lock: redis && resilience.lock ? new RedisLock(redis.connection, context.keyPrefix, context.namespace) : undefined,
+      lock: redis && resilience.lock ? new RedisLock(redis.connections, context.keyPrefix, context.namespace) : undefined,
       events: this.options.events,
     });
   }
@@ -74,7 +75,7 @@ export class TierRuntime {
 
   private busOn(redis: RedisBackendFactory): InvalidationBus {
     // Validation guarantees bus options whenever a tier sits on Redis.
-    this.bus ??= new InvalidationBus(redis.connection, this.options.bus!);
+    this.bus ??= new InvalidationBus(redis.connections, redis.connections.createSubscriber(), this.options.bus!);
     return this.bus;
   }
 }

@@ -28,6 +28,12 @@ export interface TieredBackendOptions {
   l1TtlMs: number;
   /** Fail-safe: how long past its TTL an entry is kept for stale answers; 0 = none. */
   graceMs: number;
+  /**
+   * `failSafe.softTimeout`: a read that has an L1 copy at hand (stale, or fresh while the bus is
+   * distrusted) answers with it when L2 has not answered within this time, e.g. while a Sentinel or
+   * Cluster failover holds commands back; the L2 read finishes in the background. 0 = wait for L2.
+   */
+  l2ReadSoftTimeoutMs?: number;
   /** Share of the TTL after which a `getOrSet` hit reloads in the background; 0 = off. */
   earlyRefresh?: number;
   breaker: CircuitBreaker;
@@ -36,9 +42,12 @@ export interface TieredBackendOptions {
   events: CacheEvents;
 }
 
-/** An L1 slot: the live value, when it stops being fresh and when it is due for an early refresh (ms since epoch; 0 = never). */
+/**
+ * An L1 slot: the live value, when it stops being fresh and when it is due for an early refresh (ms
+ * since epoch; 0 = never), and the trust generation it was filled in (see `resync`).
+ */
 class L1Entry {
-  constructor(readonly value: unknown, readonly freshUntil: number, readonly refreshAt: number) {}
+  constructor(readonly value: unknown, readonly freshUntil: number, readonly refreshAt: number, readonly generation: number) {}
 }
 
 /** Keys written or deleted while L2 was down, beyond which the whole namespace is cleared at recovery. */
@@ -79,6 +88,8 @@ export class TieredBackend implements CacheBackend {
   private staleServed = 0;
   /** Bumped on every invalidation, local or remote: an L2 read that raced one must not fill L1. */
   private epoch = 0;
+  /** Bumped when the bus resyncs: L1 entries of an older generation are stale copies, never fresh. */
+  private generation = 0;
   private readonly dirtyKeys = new Set<string>();
   private dirtyAll = false;
   private replaying = false;
@@ -95,7 +106,7 @@ export class TieredBackend implements CacheBackend {
     options.breaker.onRecover(() => this.recover());
     options.bus?.register(options.namespace, {
       apply: (message) => this.applyRemote(message),
-      resync: () => this.dropL1(),
+      resync: () => this.resync(),
     });
   }
 
@@ -108,7 +119,7 @@ export class TieredBackend implements CacheBackend {
   local(key: string): unknown {
     const entry = this.l1.get(key) as L1Entry | undefined;
     if (entry === undefined || (this.options.bus !== undefined && !this.options.bus.trusted)
-      || (entry.freshUntil !== 0 && entry.freshUntil <= Date.now())) {
+      || entry.generation !== this.generation || (entry.freshUntil !== 0 && entry.freshUntil <= Date.now())) {
       return undefined; // Counted as an L1 miss by the read that follows.
     }
     this.l1Stats.hits++;
@@ -138,6 +149,8 @@ export class TieredBackend implements CacheBackend {
     this.l1Stats.misses++;
     if (!this.options.breaker.allows) return this.fallbackGet(key);
     const epoch = this.epoch;
+    const soft = this.options.l2ReadSoftTimeoutMs ?? 0;
+    if (soft > 0 && this.l1.get(key) !== undefined) return this.getWithSoftTimeout(key, epoch, soft);
     let payload: unknown;
     try {
       payload = await this.l2.get(key);
@@ -146,11 +159,40 @@ export class TieredBackend implements CacheBackend {
       this.l2Failed();
       return this.fallbackGet(key);
     }
+    return this.fromL2(key, payload, epoch);
+  }
+
+  private fromL2(key: string, payload: unknown, epoch: number): unknown {
     if (payload === undefined) {
       this.l2Stats.misses++;
       return undefined;
     }
     return this.accept(key, payload as string, epoch);
+  }
+
+  /** The L2 read, or the L1 copy if L2 takes longer than `softMs` (the read goes on and fills L1 when it lands). */
+  private getWithSoftTimeout(key: string, epoch: number, softMs: number): Promise<unknown> {
+    return new Promise((resolve) => {
+      let answered = false;
+      const timer = setTimeout(() => {
+        answered = true;
+        resolve(this.fallbackGet(key));
+      }, softMs);
+      Promise.resolve().then(() => this.l2.get(key)).then(
+        (payload: unknown) => {
+          this.l2Succeeded();
+          clearTimeout(timer);
+          const value = this.fromL2(key, payload, epoch);
+          if (!answered) resolve(value);
+          else if (value instanceof Promise) value.catch(() => undefined);
+        },
+        () => {
+          this.l2Failed();
+          clearTimeout(timer);
+          if (!answered) resolve(this.fallbackGet(key));
+        },
+      );
+    });
   }
 
   async has(key: string): Promise<boolean> {
@@ -310,7 +352,7 @@ export class TieredBackend implements CacheBackend {
     const entry = this.l1.get(key) as L1Entry | undefined;
     if (entry === undefined) return undefined;
     markCacheTier('l1');
-    if (entry.freshUntil !== 0 && entry.freshUntil <= Date.now()) this.reportStale(key, 'backend-down');
+    if (entry.generation !== this.generation || (entry.freshUntil !== 0 && entry.freshUntil <= Date.now())) this.reportStale(key, 'backend-down');
     return entry.value;
   }
 
@@ -345,7 +387,7 @@ export class TieredBackend implements CacheBackend {
       if (left <= 0) return;
       ttl = ttl === 0 ? left : Math.min(ttl, left);
     }
-    this.l1.set(key, new L1Entry(value, freshUntil, refreshAt), ttl, sizeBytes);
+    this.l1.set(key, new L1Entry(value, freshUntil, refreshAt, this.generation), ttl, sizeBytes);
     this.l1Stats.sets++;
   }
 
@@ -379,6 +421,21 @@ export class TieredBackend implements CacheBackend {
   private dropL1(): void {
     this.epoch++;
     this.l1.clear();
+  }
+
+  /**
+   * The bus is back after a gap in which invalidations may have been missed: no L1 copy is served as
+   * fresh any more. With fail-safe grace the copies stay, as stale ones: reads go to L2 and fall
+   * back to them only when L2 fails or is slower than `softTimeout` (on a Cluster the bus can come
+   * back while one slot's master is still failing over); without grace they are dropped.
+   */
+  private resync(): void {
+    if (this.graceMs === 0) {
+      this.dropL1();
+      return;
+    }
+    this.epoch++;
+    this.generation++;
   }
 
   private publish(message: BusMessage): void {

@@ -1,0 +1,47 @@
+import { Cluster } from 'ioredis';
+import type { ScriptedClient } from '../redis-scripts';
+import { groupBySlot } from './key-slot';
+
+export const isCluster = (client: ScriptedClient): client is ScriptedClient & Cluster => client instanceof Cluster;
+
+/**
+ * MGET that also works on a Cluster with keys in several slots: one MGET per slot, all sent at
+ * once, results put back in the order of `keys`. A single slot (the usual case: a namespace's keys
+ * share its `{hash tag}`) is one plain MGET.
+ */
+export async function mgetAcrossSlots(client: ScriptedClient, keys: string[]): Promise<(string | null)[]> {
+  if (!isCluster(client)) return client.mget(keys);
+  const groups = groupBySlot(keys);
+  if (groups.length === 1) return client.mget(keys);
+  const values = new Array<string | null>(keys.length);
+  await Promise.all(groups.map(async (group) => {
+    const found = await client.mget(group.map((i) => keys[i]));
+    group.forEach((index, j) => (values[index] = found[j]));
+  }));
+  return values;
+}
+
+/**
+ * Every key matching `pattern`, from every master of a Cluster (SCAN only sees the node it is sent
+ * to) or from the one server, in batches handed to `onBatch` as they are found.
+ */
+export async function scanEveryMaster(
+  client: ScriptedClient, pattern: string, count: number, onBatch: (keys: string[]) => Promise<void>,
+): Promise<void> {
+  const nodes = isCluster(client) ? client.nodes('master') : [client];
+  await Promise.all(nodes.map(async (node) => {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', count);
+      cursor = next;
+      if (keys.length > 0) await onBatch(keys);
+    } while (cursor !== '0');
+  }));
+}
+
+/** UNLINK that also works on a Cluster with keys in several slots (one UNLINK per slot, in parallel). */
+export async function unlinkAcrossSlots(client: ScriptedClient, keys: string[]): Promise<number> {
+  if (!isCluster(client)) return client.unlink(...keys);
+  const counts = await Promise.all(groupBySlot(keys).map((group) => client.unlink(...group.map((i) => keys[i]))));
+  return counts.reduce((a, b) => a + b, 0);
+}

@@ -1,0 +1,110 @@
+import type { RedisConnectionOptions } from '../redis-connection-options';
+import { defineCacheScripts, ScriptedClient } from '../redis-scripts';
+import { createTopologyClient, RedisClient, RedisTopology, topologyOf } from './create-topology-client';
+
+export const DEFAULT_COMMAND_CONNECTIONS = 1;
+
+/** Where a backend takes the connection for its next command from. */
+export interface CommandConnectionSource {
+  next(): ScriptedClient;
+}
+
+export interface ConnectionListeners {
+  onError?(error: Error, connection: RedisClient): void;
+  onReady?(connection: RedisClient): void;
+}
+
+/**
+ * The connections of one Redis backend, kept apart by what they do:
+ * - `commandConnections` connections (or Cluster clients) for ordinary commands, handed out
+ *   round-robin by `next()`;
+ * - pub/sub subscribers, made by `createSubscriber()` (a connection in SUBSCRIBE mode can run no
+ *   other command; ioredis re-subscribes it after a reconnect or a Sentinel/Cluster failover);
+ * - one connection for blocking commands, made on first use by `blocking()`, without a command
+ *   timeout, so a BLPOP or WAIT never holds up the command connections.
+ * Every connection it makes is closed by `close()`.
+ */
+export class RedisConnectionPool implements CommandConnectionSource {
+  readonly topology: RedisTopology;
+  private readonly commands: ScriptedClient[];
+  private readonly extra = new Set<RedisClient>();
+  private blockingConnection: RedisClient | undefined;
+  private cursor = 0;
+
+  constructor(
+    private readonly options: RedisConnectionOptions,
+    private readonly listeners: ConnectionListeners = {},
+  ) {
+    this.topology = topologyOf(options);
+    const size = options.pool?.commandConnections ?? DEFAULT_COMMAND_CONNECTIONS;
+    this.commands = Array.from({ length: size }, () => defineCacheScripts(this.watch(createTopologyClient(options, 'commands'))));
+  }
+
+  /** The command connection for the next command. */
+  next(): ScriptedClient {
+    if (this.commands.length === 1) return this.commands[0];
+    const connection = this.commands[this.cursor];
+    this.cursor = (this.cursor + 1) % this.commands.length;
+    return connection;
+  }
+
+  /** Every command connection (e.g. to check that all are ready). */
+  get commandConnections(): readonly ScriptedClient[] {
+    return this.commands;
+  }
+
+  /**
+   * A new connection for SUBSCRIBE / PSUBSCRIBE, e.g. for an invalidation bus. It is not connected
+   * yet (`lazyConnect`): subscribing connects it. Closed with the pool; close it earlier with `quit()`.
+   */
+  createSubscriber(): RedisClient {
+    const subscriber = this.watch(createTopologyClient(this.options, 'subscriber'));
+    this.extra.add(subscriber);
+    subscriber.once('end', () => this.extra.delete(subscriber));
+    return subscriber;
+  }
+
+  /** The connection for blocking commands, made on first use. */
+  blocking(): ScriptedClient {
+    if (this.blockingConnection === undefined) {
+      this.blockingConnection = defineCacheScripts(this.watch(createTopologyClient(this.options, 'blocking')));
+    }
+    return this.blockingConnection as ScriptedClient;
+  }
+
+  /** Connects the command connections; rejects with the first failure (the others keep trying). */
+  async connect(): Promise<void> {
+    const results = await Promise.allSettled(this.commands.map((c) => c.connect()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  async close(): Promise<void> {
+    const all: RedisClient[] = [...this.commands, ...this.extra];
+    if (this.blockingConnection !== undefined) all.push(this.blockingConnection);
+    this.extra.clear();
+    await Promise.all(all.map(async (c) => {
+      if (c.status === 'end') return;
+      // A connection that never connected (lazyConnect) has nothing to QUIT.
+      if (c.status === 'wait') {
+        c.disconnect();
+        return;
+      }
+      try {
+        await c.quit();
+        // QUIT does not close the Sentinel failover detector's subscriptions to the sentinels; disconnect() does.
+        if (this.topology === 'sentinel') c.disconnect();
+      } catch {
+        c.disconnect();
+      }
+    }));
+  }
+
+  private watch<C extends RedisClient>(connection: C): C {
+    const { onError, onReady } = this.listeners;
+    // Without an 'error' listener ioredis prints every reconnect failure itself.
+    connection.on('error', (error: Error) => onError?.(error, connection));
+    if (onReady) connection.on('ready', () => onReady(connection));
+    return connection;
+  }
+}

@@ -1,0 +1,55 @@
+import { InvalidOptionsError } from '../errors/invalid-options.error';
+import { redisOptionsFromEnv } from '../backends/redis/topology/redis-options-from-env';
+import { CacheModuleOptions } from './cache-module-options.interface';
+import { resolveCacheOptions } from './resolve-cache-options';
+
+function problems(options: CacheModuleOptions): string[] {
+  try {
+    resolveCacheOptions(options);
+    return [];
+  } catch (error) {
+    if (!(error instanceof InvalidOptionsError)) throw error;
+    return error.problems.map((p) => `${p.path}: ${p.reason}`);
+  }
+}
+
+describe('Redis topology options', () => {
+  it('accepts Sentinel and Cluster shapes', () => {
+    expect(problems({ redis: { sentinel: { name: 'mymaster', sentinels: ['127.0.0.1:26379', { host: '127.0.0.1', port: 26380 }], sentinelPassword: 's' }, password: 'p' } })).toEqual([]);
+    expect(problems({ redis: { cluster: { nodes: ['redis://127.0.0.1:7000'], natMap: { '10.0.0.1:7000': { host: '127.0.0.1', port: 7000 } } }, pool: { commandConnections: 2 } } })).toEqual([]);
+  });
+
+  it('names the field of each bad address, and never echoes a sentinel password', () => {
+    const found = problems({ redis: { sentinel: { name: '', sentinels: ['127.0.0.1:26379', 'nope', { host: 'h', port: 70_000 }], sentinelPassword: 42 as never } } });
+    expect(found.some((p) => p.startsWith('redis.sentinel.name:'))).toBe(true);
+    expect(found.some((p) => p.startsWith('redis.sentinel.sentinels[1]:'))).toBe(true);
+    expect(found.some((p) => p.startsWith('redis.sentinel.sentinels[2]:'))).toBe(true);
+    expect(found.find((p) => p.startsWith('redis.sentinel.sentinelPassword:'))).not.toMatch(/42/);
+    expect(problems({ redis: { cluster: { nodes: [] } } }).some((p) => p.startsWith('redis.cluster.nodes:'))).toBe(true);
+  });
+
+  it('refuses mixed topologies, a url with a cluster, db > 0 on a cluster and a bad pool size', () => {
+    expect(problems({ redis: { sentinel: { name: 'm', sentinels: ['h:1'] }, cluster: { nodes: ['h:2'] } } })[0]).toMatch(/^redis\.cluster: cannot be combined/);
+    const found = problems({ redis: { cluster: { nodes: ['h:2'] }, url: 'redis://h:3', db: 2, pool: { commandConnections: 0 } } });
+    expect(found.some((p) => p.startsWith('redis.url:'))).toBe(true);
+    expect(found.some((p) => p.startsWith('redis.db: must be 0'))).toBe(true);
+    expect(found.some((p) => p.startsWith('redis.pool.commandConnections:'))).toBe(true);
+  });
+});
+
+describe('redisOptionsFromEnv', () => {
+  it('reads each topology from its variables, and nothing when none is set', () => {
+    expect(redisOptionsFromEnv({})).toBeUndefined();
+    expect(redisOptionsFromEnv({ REDIS_URL: ' ' })).toBeUndefined();
+    expect(redisOptionsFromEnv({ REDIS_URL: 'redis://127.0.0.1:6380' })).toEqual({ url: 'redis://127.0.0.1:6380' });
+    expect(redisOptionsFromEnv({ REDIS_SENTINELS: '127.0.0.1:26379, 127.0.0.1:26380', REDIS_SENTINEL_NAME: 'mymaster', REDIS_PASSWORD: 'pw' }))
+      .toEqual({ sentinel: { name: 'mymaster', sentinels: ['127.0.0.1:26379', '127.0.0.1:26380'] }, password: 'pw' });
+    expect(redisOptionsFromEnv({ REDIS_CLUSTER_NODES: '127.0.0.1:7000,127.0.0.1:7001', REDIS_TLS: 'true' }))
+      .toEqual({ cluster: { nodes: ['127.0.0.1:7000', '127.0.0.1:7001'] }, tls: true });
+  });
+
+  it('fails with the variable name when REDIS_SENTINEL_NAME is missing or topologies are mixed', () => {
+    expect(() => redisOptionsFromEnv({ REDIS_SENTINELS: '127.0.0.1:26379' })).toThrow(/REDIS_SENTINEL_NAME/);
+    expect(() => redisOptionsFromEnv({ REDIS_SENTINELS: 'h:1', REDIS_SENTINEL_NAME: 'm', REDIS_CLUSTER_NODES: 'h:2' })).toThrow(/REDIS_CLUSTER_NODES/);
+  });
+});
