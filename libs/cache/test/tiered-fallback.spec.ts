@@ -145,18 +145,12 @@ describe('tiered namespace on a flaky byte backend', () => {
     expect(events.staleServed).toEqual([{ namespace: 'users', key: 's', reason: 'backend-down' }]);
   });
 
-  it('soft timeout on reads: with an L1 copy at hand, a read answers it when L2 is slower than softTimeout; without one it waits for L2', async () => {
+  it('soft timeout on reads never answers a copy past its TTL: a plain get waits for L2 (stale answers are getOrSet\'s)', async () => {
     await users().set('s', 'old', { ttl: 20 });
-    await users().set('other', 'x');
     await new Promise((r) => setTimeout(r, 40));
-    flaky.latency(300);
-    let t0 = Date.now();
-    expect(await users().get('s')).toBe('old');
-    expect(Date.now() - t0).toBeLessThan(200);
-    expect(events.staleServed).toEqual([{ namespace: 'users', key: 's', reason: 'backend-down' }]);
-    t0 = Date.now();
-    expect(await users().get('never-cached')).toBeUndefined();
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
+    flaky.latency(300); // well past softTimeout
+    expect(await users().get('s')).toBeUndefined();
+    expect(events.staleServed).toBeUndefined();
     flaky.latency(0);
     expect(users().stats().tiers?.l2?.errors).toBe(0); // slow is not failed: the breaker is not fed
   });

@@ -228,6 +228,45 @@ describe('tiers on a real redis-server, three instances', () => {
     }
   });
 
+  it('after a resync, an entry Redis no longer has is never answered from the old L1 copy, not even by fail-safe', async () => {
+    const pair = await Promise.all([0, 1].map(() => startInstance(server.url, {
+      namespaces: { users: { backend: 'redis', ttl: '1h', l1: {}, failSafe: { grace: '1h', softTimeout: '50ms' } } },
+    })));
+    try {
+      const [a, b] = pair.map((p) => p.cache.namespace('users'));
+      await a.set('revoked', 'old-role');
+      await until(() => b.stats().bus!.received >= 1, 2_000);
+      expect(await b.get('revoked')).toBe('old-role'); // in b's L1 now
+      const resyncs = b.stats().bus!.resyncs;
+      await admin.client('KILL', 'TYPE', 'pubsub');
+      // The invalidation b misses while its subscriber is down (here: the entry removed in Redis).
+      await admin.del('cache:{users}:revoked');
+      await until(() => b.stats().bus!.resyncs > resyncs && b.stats().bus!.connected, 5_000);
+      expect(await b.get('revoked')).toBeUndefined(); // Redis says: no such entry
+      await expect(b.getOrSet('revoked', () => { throw new Error('source down'); })).rejects.toThrow('source down');
+      expect(b.stats().staleServed).toBe(0);
+    } finally {
+      await Promise.all(pair.map((p) => p.moduleRef.close()));
+    }
+  });
+
+  it('the read soft timeout answers only a copy within its TTL: an expired one waits for Redis', async () => {
+    const one = await startInstance(server.url, {
+      namespaces: { users: { backend: 'redis', ttl: '1h', l1: {}, failSafe: { grace: '1h', softTimeout: '50ms' } } },
+    });
+    try {
+      const ns = one.cache.namespace('users');
+      await ns.set('short', 'v1', { ttl: 100 });
+      await sleep(150); // past its TTL, within grace: the L1 copy is stale
+      // Redis answers only after 300 ms, well past the 50 ms soft timeout.
+      await admin.call('CLIENT', 'PAUSE', '300', 'ALL');
+      expect(await ns.get('short')).toBeUndefined(); // Redis's answer (past its logical expiry), not the stale copy
+      expect(ns.stats().staleServed).toBe(0);
+    } finally {
+      await one.moduleRef.close();
+    }
+  });
+
   it('a lock whose holder died does not block the others past the lock TTL', async () => {
     // Another process took the lock and died without releasing it.
     await admin.set('cache:{users}:\u001flock:orphan', 'dead-holder-token', 'PX', 300);

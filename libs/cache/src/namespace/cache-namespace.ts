@@ -97,7 +97,11 @@ export class CacheNamespace<V = unknown> {
     // Tiered namespaces hold live values in L1 but bytes in L2: those bytes are sealed too.
     this.cipher = this.live && this.tier === null ? null : createNamespaceCipher(options);
     // L2 bytes go through this namespace's own pipeline, exactly as for a byte backend.
-    this.tier?.attachCodec({ encode: (key, value) => this.encodeForTier(key, value), decode: (key, payload) => this.decode(key, payload) });
+    this.tier?.attachCodec({
+      encode: (key, value) => this.encodeForTier(key, value),
+      decode: (key, payload) => this.decode(key, payload),
+      traced: this.observer.traced,
+    });
   }
 
   get<T extends V = V>(key: string): Promise<T | undefined> {

@@ -70,6 +70,11 @@ export class OperationObserver {
     return this.timings;
   }
 
+  /** Whether this namespace makes spans (tracing on); tiers mark `cache.tier` only then, never on an app's own span. */
+  get traced(): boolean {
+    return this.tracer !== null;
+  }
+
   /** Records on the span of the call being observed which tier answered; a no-op outside one or without tracing. */
   markTier(tier: string): void {
     if (this.passing && this.tracer !== null) markCacheTier(tier);

@@ -28,6 +28,12 @@ describe('Redis topology options', () => {
     expect(problems({ redis: { cluster: { nodes: [] } } }).some((p) => p.startsWith('redis.cluster.nodes:'))).toBe(true);
   });
 
+  it('never echoes a node address that carries credentials', () => {
+    const found = problems({ redis: { cluster: { nodes: ['redis://:S3cret-pw@10.0.0.1:6379', 'redis://admin:S3cret-pw@10.0.0.2:6379'] } } });
+    expect(found.filter((p) => /^redis\.cluster\.nodes\[[01]\]: .*credentials belong in redis\.username/.test(p))).toHaveLength(2);
+    expect(found.join('\n')).not.toContain('S3cret');
+  });
+
   it('refuses mixed topologies, a url with a cluster, db > 0 on a cluster and a bad pool size', () => {
     expect(problems({ redis: { sentinel: { name: 'm', sentinels: ['h:1'] }, cluster: { nodes: ['h:2'] } } })[0]).toMatch(/^redis\.cluster: cannot be combined/);
     const found = problems({ redis: { cluster: { nodes: ['h:2'] }, url: 'redis://h:3', db: 2, pool: { commandConnections: 0 } } });

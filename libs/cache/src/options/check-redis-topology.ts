@@ -46,9 +46,16 @@ function checkAddresses(list: unknown, path: string, problems: OptionProblem[]):
   if (!Array.isArray(list)) return; // reported by the DTO
   list.forEach((address, i) => {
     if (parseNodeAddress(address as never) === undefined) {
-      problems.push({ path: `${path}[${i}]`, reason: `${ADDRESS_REASON} (got ${typeof address === 'string' ? JSON.stringify(address.slice(0, 60)) : typeof address})` });
+      problems.push({ path: `${path}[${i}]`, reason: `${ADDRESS_REASON} (${describeBadAddress(address)})` });
     }
   });
+}
+
+/** What was given, without echoing anything that may carry credentials (`redis://user:pass@host`). */
+function describeBadAddress(address: unknown): string {
+  if (typeof address !== 'string') return `got ${typeof address}`;
+  if (address.includes('@') || address.includes('://')) return 'got a URL; credentials belong in redis.username / redis.password (and sentinelPassword)';
+  return `got ${JSON.stringify(address.slice(0, 60))}`;
 }
 
 function checkTls(tls: unknown, path: string, problems: OptionProblem[], check: CheckDto): void {

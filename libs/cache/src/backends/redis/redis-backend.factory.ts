@@ -54,12 +54,17 @@ export class RedisBackendFactory implements CacheBackendFactory {
   }
 
   /**
-   * PING round trip and the server's memory figures (INFO memory) over a command connection; `down`
-   * while it is not connected or on any failure. On Cluster both go to one node the client picks.
+   * PING round trip and the server's memory figures (INFO memory); `down` unless every command
+   * connection of the pool is ready, or on any failure. On Cluster, PING and INFO go to one node the
+   * client picks, so the memory figures are that shard's.
    */
   async health(): Promise<BackendHealth> {
-    const client = this.pool.next();
-    if (client.status !== 'ready') return { status: 'down', state: client.status };
+    const connections = this.pool.commandConnections;
+    const ready = connections.filter((c) => c.status === 'ready').length;
+    const client = connections[0];
+    if (ready < connections.length) {
+      return { status: 'down', state: connections.find((c) => c.status !== 'ready')!.status, connectionsReady: ready, connections: connections.length };
+    }
     try {
       const started = performance.now();
       await client.ping();

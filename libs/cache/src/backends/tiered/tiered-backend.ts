@@ -2,6 +2,8 @@ import { Logger } from '@nestjs/common';
 import { CacheEvents } from '../../events/cache-events';
 import { BackendEntry, BackendStats, CacheBackend } from '../cache-backend.interface';
 import { MemoryBackend } from '../memory/memory-backend';
+import { BackendUnavailableError } from '../../errors/backend-unavailable.error';
+import { CacheError } from '../../errors/cache-error';
 import { markCacheTier } from '../../tracing/mark-cache-tier';
 import { RedisLock } from '../redis/redis-lock';
 import { CircuitBreaker } from './circuit-breaker';
@@ -16,6 +18,8 @@ export interface TierCodec {
   encode(key: string, value: unknown): string;
   /** L2 payload → live value; `undefined` for an unreadable payload (which the namespace drops). */
   decode(key: string, payload: string): unknown | Promise<unknown>;
+  /** The namespace makes spans: mark `cache.tier` on the active (cache) span. Off: never touch an app's span. */
+  traced?: boolean;
 }
 
 export interface TieredBackendOptions {
@@ -150,7 +154,7 @@ export class TieredBackend implements CacheBackend {
     if (!this.options.breaker.allows) return this.fallbackGet(key);
     const epoch = this.epoch;
     const soft = this.options.l2ReadSoftTimeoutMs ?? 0;
-    if (soft > 0 && this.l1.get(key) !== undefined) return this.getWithSoftTimeout(key, epoch, soft);
+    if (soft > 0 && this.timeFresh(key) !== undefined) return this.getWithSoftTimeout(key, epoch, soft);
     let payload: unknown;
     try {
       payload = await this.l2.get(key);
@@ -164,10 +168,20 @@ export class TieredBackend implements CacheBackend {
 
   private fromL2(key: string, payload: unknown, epoch: number): unknown {
     if (payload === undefined) {
-      this.l2Stats.misses++;
+      this.l2Missed(key, epoch);
       return undefined;
     }
     return this.accept(key, payload as string, epoch);
+  }
+
+  /**
+   * L2 answered that it has no entry: that is authoritative. An L1 copy of the key (kept as a stale
+   * copy after a resync, or within grace) may be one whose invalidation this instance missed, so it
+   * goes, and fail-safe can never answer it later.
+   */
+  private l2Missed(key: string, epoch: number): void {
+    this.l2Stats.misses++;
+    if (epoch === this.epoch) this.l1.delete(key);
   }
 
   /** The L2 read, or the L1 copy if L2 takes longer than `softMs` (the read goes on and fills L1 when it lands). */
@@ -175,8 +189,15 @@ export class TieredBackend implements CacheBackend {
     return new Promise((resolve) => {
       let answered = false;
       const timer = setTimeout(() => {
+        // Only a copy still within its TTL (held back only by a resync or a distrusted bus) answers
+        // for a slow L2; one past its TTL waits for L2 (fail-safe's stale answers are getOrSet's call).
+        const copy = this.timeFresh(key);
+        if (copy === undefined) return;
         answered = true;
-        resolve(this.fallbackGet(key));
+        this.noteFallback('get');
+        this.markTier('l1');
+        if (copy.generation !== this.generation) this.reportStale(key, 'backend-down');
+        resolve(copy.value);
       }, softMs);
       Promise.resolve().then(() => this.l2.get(key)).then(
         (payload: unknown) => {
@@ -261,7 +282,7 @@ export class TieredBackend implements CacheBackend {
     }
     for (let j = 0; j < missing.length; j++) {
       const i = missing[j];
-      if (payloads[j] === undefined) this.l2Stats.misses++;
+      if (payloads[j] === undefined) this.l2Missed(keys[i], epoch);
       else values[i] = await this.accept(keys[i], payloads[j] as string, epoch);
     }
     return values;
@@ -343,7 +364,7 @@ export class TieredBackend implements CacheBackend {
       return undefined;
     }
     this.l2Stats.hits++;
-    markCacheTier('l2');
+    this.markTier('l2');
     return value;
   }
 
@@ -351,9 +372,19 @@ export class TieredBackend implements CacheBackend {
     this.noteFallback('get');
     const entry = this.l1.get(key) as L1Entry | undefined;
     if (entry === undefined) return undefined;
-    markCacheTier('l1');
+    this.markTier('l1');
     if (entry.generation !== this.generation || (entry.freshUntil !== 0 && entry.freshUntil <= Date.now())) this.reportStale(key, 'backend-down');
     return entry.value;
+  }
+
+  private markTier(tier: 'l1' | 'l2'): void {
+    if (this.codec?.traced === true) markCacheTier(tier);
+  }
+
+  /** The L1 copy of `key` if it is within its TTL, whatever its trust generation. */
+  private timeFresh(key: string): L1Entry | undefined {
+    const entry = this.l1.get(key) as L1Entry | undefined;
+    return entry !== undefined && (entry.freshUntil === 0 || entry.freshUntil > Date.now()) ? entry : undefined;
   }
 
   /** Runs an L2 write; on failure records the keys for replay and answers `false` (the caller goes on with L1). */
@@ -365,7 +396,10 @@ export class TieredBackend implements CacheBackend {
         if (keys !== null && !this.dirtyAll) for (const k of keys) this.dirtyKeys.delete(k);
         this.l2Succeeded();
         return true;
-      } catch {
+      } catch (error) {
+        // A refusal (tags on a prefix without a hash tag on Cluster, a value too large…) is the
+        // caller's error, not an outage: it must not count toward the breaker or mark keys dirty.
+        if (error instanceof CacheError && !(error instanceof BackendUnavailableError)) throw error;
         this.l2Failed();
       }
     }
