@@ -64,6 +64,34 @@ describe('AesGcmEncryptionProvider', () => {
     expect(reason(() => provider.decrypt('', ctx))).toBe('malformed');
   });
 
+  it('binds long and non-ASCII keys in full (the AAD is never cut short, whatever its length)', () => {
+    // Keys that differ only in their last character, past any fixed-size buffer.
+    for (const length of [200, 300, 5_000]) {
+      const a = { namespace: 'users', key: 'k'.repeat(length) + 'a' };
+      const b = { namespace: 'users', key: 'k'.repeat(length) + 'b' };
+      const payload = provider.encrypt('"v"', a);
+      expect(provider.decrypt(payload, a).plaintext).toBe('"v"');
+      expect(reason(() => provider.decrypt(payload, b))).toBe('authentication-failed');
+    }
+    const wide = { namespace: 'nutzer-ü', key: 'schlüssel:€:😀'.repeat(40) };
+    const payload = provider.encrypt('"ü"', wide);
+    expect(provider.decrypt(payload, wide).plaintext).toBe('"ü"');
+    expect(reason(() => provider.decrypt(payload, { ...wide, key: wide.key.slice(0, -2) }))).toBe('authentication-failed');
+  });
+
+  it('opens payloads of any size in any order: a large read leaves nothing behind for a smaller or broken one', () => {
+    const texts = [10, 3_000, 5_000, 70_000, 20, 100_000, 1].map((n) => JSON.stringify('é'.repeat(n)));
+    const payloads = texts.map((text) => provider.encrypt(text, ctx));
+    for (const i of [0, 3, 1, 5, 2, 6, 4, 0]) expect(provider.decrypt(payloads[i], ctx).plaintext).toBe(texts[i]);
+    const opened = provider.decrypt(payloads[1], ctx).plaintext;
+    provider.decrypt(payloads[2], ctx);
+    expect(opened).toBe(texts[1]);
+    // A truncated copy of a payload just read must still fail, not be completed by leftover bytes.
+    expect(() => provider.decrypt(payloads[2].slice(0, -8), ctx)).toThrow(DecryptionFailedError);
+    expect(reason(() => provider.decrypt(payloads[2].slice(0, 200), ctx))).toBe('authentication-failed');
+    expect(reason(() => provider.decrypt(payloads[5].slice(0, -1) + '*', ctx))).toBe('malformed');
+  });
+
   it('refuses a payload sealed under another key that carries the same key id', () => {
     const impostor = new AesGcmEncryptionProvider({ keys: [{ id: 'k1', key: key() }] });
     expect(reason(() => provider.decrypt(impostor.encrypt('"x"', ctx), ctx))).toBe('authentication-failed');

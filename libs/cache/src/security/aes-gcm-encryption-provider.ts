@@ -14,6 +14,8 @@ const VERSION = 0x01;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const NAME = 'aes-256-gcm';
+/** Payloads up to this many bytes are decoded into the provider's scratch buffer; larger ones get their own. */
+const SCRATCH_MAX = 64 * 1024;
 
 interface SealingKey {
   readonly id: string;
@@ -38,6 +40,12 @@ export class AesGcmEncryptionProvider implements EncryptionProvider {
   readonly name = NAME;
   private readonly sealing: SealingKey;
   private readonly byId = new Map<string, SealingKey>();
+  // Scratch buffers: encrypt and decrypt are synchronous and every native call they feed (the IV at
+  // set-up, setAuthTag, setAAD, update) copies or consumes its input before returning, so one buffer
+  // of each kind serves every call, sparing the allocations (and the GC work) of a fresh one per read.
+  // They hold ciphertext and AAD (namespace, cache key), never plaintext or key material.
+  private payloadScratch = Buffer.allocUnsafe(4096);
+  private aadScratch = Buffer.allocUnsafe(256);
 
   constructor(options: AesGcmEncryptionProviderOptions) {
     const keys = readEncryptionKeys(options?.keys, { length: 32, requireId: true });
@@ -63,7 +71,7 @@ export class AesGcmEncryptionProvider implements EncryptionProvider {
     header.copy(out, 0);
     ivs.next(out, ivAt);
     const cipher = createCipheriv(NAME, key, out.subarray(ivAt, ivAt + IV_BYTES));
-    cipher.setAAD(additionalData(header, context));
+    cipher.setAAD(this.additionalData(header, context));
     const written = cipher.update(plaintext, 'utf8').copy(out, ivAt + IV_BYTES);
     cipher.final();
     cipher.getAuthTag().copy(out, ivAt + IV_BYTES + written);
@@ -71,19 +79,21 @@ export class AesGcmEncryptionProvider implements EncryptionProvider {
   }
 
   decrypt(payload: string, context: EncryptionContext): DecryptedPayload {
-    const bytes = decodeBase64Url(payload);
+    const bytes = this.decodePayload(payload);
     if (bytes === null || bytes.length < 3 + IV_BYTES + TAG_BYTES) throw this.refused('malformed');
     if (bytes[0] !== VERSION) throw this.refused('unknown-version');
     const idLength = bytes[1];
     const ivAt = 2 + idLength;
     if (idLength === 0 || bytes.length < ivAt + IV_BYTES + TAG_BYTES) throw this.refused('malformed');
-    const sealedWith = this.byId.get(bytes.toString('latin1', 2, ivAt));
+    // Most payloads were sealed with the current key: recognise its header without building a string.
+    const sealedWith = startsWith(bytes, this.sealing.header) ? this.sealing : this.byId.get(bytes.toString('latin1', 2, ivAt));
     if (sealedWith === undefined) throw this.refused('unknown-key');
     const tagAt = bytes.length - TAG_BYTES;
     try {
       const decipher = createDecipheriv(NAME, sealedWith.key, bytes.subarray(ivAt, ivAt + IV_BYTES), { authTagLength: TAG_BYTES });
       decipher.setAuthTag(bytes.subarray(tagAt));
-      decipher.setAAD(additionalData(bytes.subarray(0, ivAt), context));
+      // The header just matched the key's own, byte for byte.
+      decipher.setAAD(this.additionalData(sealedWith.header, context));
       // A Buffer, decoded once after final(): an output encoding here would go through a StringDecoder.
       const plaintext = decipher.update(bytes.subarray(ivAt + IV_BYTES, tagAt));
       decipher.final(); // throws unless the tag matches: nothing is returned before this line
@@ -96,16 +106,38 @@ export class AesGcmEncryptionProvider implements EncryptionProvider {
   private refused(reason: ConstructorParameters<typeof DecryptionFailedError>[1]): DecryptionFailedError {
     return new DecryptionFailedError(NAME, reason);
   }
+
+  /**
+   * `header ‖ namespace ‖ 0x00 ‖ cache key` (UTF-8), written into the AAD scratch buffer. The buffer
+   * is first grown to the worst case (3 UTF-8 bytes per UTF-16 unit), since `write` would silently
+   * truncate, and a truncated AAD would let two long keys share one.
+   */
+  private additionalData(header: Buffer, { namespace, key }: EncryptionContext): Buffer {
+    const bound = header.length + 3 * (namespace.length + key.length) + 1;
+    if (bound > this.aadScratch.length) this.aadScratch = Buffer.allocUnsafe(bound);
+    const aad = this.aadScratch;
+    header.copy(aad, 0);
+    let at = header.length + aad.write(namespace, header.length, 'utf8');
+    aad[at++] = 0;
+    at += aad.write(key, at, 'utf8');
+    return aad.subarray(0, at);
+  }
+
+  /** `decodeBase64Url`, into the payload scratch buffer when the payload fits. */
+  private decodePayload(text: string): Buffer | null {
+    if (typeof text !== 'string' || text.length % 4 === 1) return null;
+    const expected = Math.floor((text.length * 3) / 4);
+    if (expected > SCRATCH_MAX) return decodeBase64Url(text);
+    if (expected > this.payloadScratch.length) this.payloadScratch = Buffer.allocUnsafe(expected);
+    const written = this.payloadScratch.write(text, 0, 'base64url');
+    return written === expected ? this.payloadScratch.subarray(0, written) : null;
+  }
 }
 
-function additionalData(header: Buffer, { namespace, key }: EncryptionContext): Buffer {
-  const namespaceBytes = Buffer.byteLength(namespace);
-  const aad = Buffer.allocUnsafe(header.length + namespaceBytes + 1 + Buffer.byteLength(key));
-  header.copy(aad, 0);
-  aad.write(namespace, header.length, 'utf8');
-  aad[header.length + namespaceBytes] = 0;
-  aad.write(key, header.length + namespaceBytes + 1, 'utf8');
-  return aad;
+function startsWith(bytes: Buffer, prefix: Buffer): boolean {
+  if (bytes.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
+  return true;
 }
 
 /**
