@@ -21,6 +21,7 @@ import { subscribeAudit } from './audit/subscribe-audit';
 import { CacheAccessControl } from './security/rbac/cache-access-control';
 import { NamespaceAccess } from './security/rbac/namespace-access';
 import { DefaultPrincipalResolver, PrincipalResolver } from './security/rbac/principal-resolver';
+import { describeError } from './logging/error-fields';
 
 /**
  * Owns the namespaces and the backend factories behind them: validates the options, builds one
@@ -123,7 +124,7 @@ export class CacheRegistry implements OnApplicationShutdown {
     const results = await Promise.allSettled(factories.map(async ([, f]) => f.close?.()));
     results.forEach((result, i) => {
       if (result.status === 'rejected') {
-        this.logger.error(`Closing backend "${factories[i][0]}" failed: ${(result.reason as Error)?.message ?? result.reason}`);
+        this.logger.error(`Closing backend "${factories[i][0]}" failed: ${describeError(result.reason)}`);
       }
     });
   }

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { createHmac } from 'node:crypto';
 import { AuditInput, AuditRecord } from './audit-record';
 import { AuditSink } from './audit-sink';
+import { describeError } from '../logging/error-fields';
 
 const FAILURE_LOG_INTERVAL_MS = 10_000;
 
@@ -72,6 +73,6 @@ export class AuditTrail {
     this.lastFailureLogAt = now;
     const count = this.unreported;
     this.unreported = 0;
-    this.logger.error(`The audit sink failed ${count} time(s) since the last report (${this.failures} in all): ${(error as Error)?.message ?? String(error)}`);
+    this.logger.error(`The audit sink failed ${count} time(s) since the last report (${this.failures} in all): ${describeError(error)}`);
   }
 }

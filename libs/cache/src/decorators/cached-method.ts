@@ -6,6 +6,7 @@ import { Ttl } from '../ttl/parse-ttl';
 import type { CacheOperation as CheckedOperation } from '../security/rbac/cache-permission';
 import { CacheDecoratorError, KeyBuilder, MethodRef } from './cache-key';
 import { methodParameterNames } from './method-parameters';
+import { describeError } from '../logging/error-fields';
 
 /** Set by `CacheDecoratorsExplorer` on every Nest-managed instance whose class has cached methods. */
 export const CACHE_REGISTRY_REF = Symbol('nest-cachekit:registry');
@@ -191,7 +192,7 @@ async function tolerate(info: CachedMethod, operation: Promise<unknown>): Promis
     await operation;
   } catch (error) {
     if (!(error instanceof BackendUnavailableError)) throw error;
-    logger.warn(`${info.className}.${info.methodName}: cache unavailable, continuing without it (${error.message})`);
+    logger.warn(`${info.className}.${info.methodName}: cache unavailable, continuing without it (${describeError(error)})`);
   }
 }
 

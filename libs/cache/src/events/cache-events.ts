@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { describeError } from '../logging/error-fields';
 
 /** What each cache event carries. Keys are included: listeners run in-process (e.g. to sync a search index). */
 export interface CacheEventMap {
@@ -65,7 +66,7 @@ export class CacheEvents {
         listener(payload);
       } catch (error) {
         const where = 'namespace' in payload ? `namespace "${payload.namespace}"` : `backend "${(payload as { backend: string }).backend}"`;
-        this.logger.error(`A "${event}" listener threw in ${where}: ${(error as Error).message}`);
+        this.logger.error(`A "${event}" listener threw in ${where}: ${describeError(error)}`);
       }
     }
   }

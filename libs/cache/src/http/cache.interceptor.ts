@@ -7,6 +7,7 @@ import { CacheError } from '../errors/cache-error';
 import { CacheNamespace } from '../namespace/cache-namespace';
 import { parseTtl } from '../ttl/parse-ttl';
 import { CACHE_ROUTE_METADATA, CacheRouteOptions } from './cache-route.decorator';
+import { describeError } from '../logging/error-fields';
 
 /** What the interceptor stores per response. */
 interface CachedResponse {
@@ -73,7 +74,7 @@ export class CacheInterceptor implements NestInterceptor {
     } catch (error) {
       // The handler's own errors pass through untouched; only cache failures fall back to it.
       if (!(error instanceof CacheError) || ran) throw error;
-      this.logger.warn(`cache unavailable for a ${options.perUser ? 'per-user' : 'shared'} route, answering uncached: ${error.message}`);
+      this.logger.warn(`cache unavailable for a ${options.perUser ? 'per-user' : 'shared'} route, answering uncached: ${describeError(error)}`);
       return lastValueFrom(next.handle(), { defaultValue: undefined });
     }
     const age = ran ? 0 : Math.max(0, Math.floor((now - entry.storedAt) / 1000));

@@ -1,8 +1,9 @@
-import { INestApplicationContext, LoggerService } from '@nestjs/common';
+import { Injectable, INestApplicationContext, LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { BackendContext, CacheBackend, CacheBackendFactory } from '../backends/cache-backend.interface';
 import { CacheModule } from '../cache.module';
 import { CacheService } from '../cache.service';
+import { CacheEvict } from '../decorators/cache-evict.decorator';
 import { logLine } from './log-line';
 
 /** Every line the app logs, with its level and context: a LoggerService like pino's adapter would be. */
@@ -43,6 +44,14 @@ class FlakyBackendFactory implements CacheBackendFactory {
   }
 }
 
+@Injectable()
+class ProfileService {
+  @CacheEvict({ namespace: 'users', key: SECRET_KEY })
+  async forget(): Promise<string> {
+    return 'forgotten';
+  }
+}
+
 describe('logging through a replaceable LoggerService', () => {
   const logger = new CapturingLogger();
   const factory = new FlakyBackendFactory(PASSWORD);
@@ -55,6 +64,7 @@ describe('logging through a replaceable LoggerService', () => {
         namespaces: { users: { backend: 'flaky' }, sessions: {} },
         observability: { logOperations: true, metrics: false },
       })],
+      providers: [ProfileService],
     }).compile();
     app = moduleRef.createNestApplication({ logger });
     await app.init();
@@ -75,6 +85,9 @@ describe('logging through a replaceable LoggerService', () => {
     factory.failing = true;
     await expect(users.get(SECRET_KEY)).rejects.toThrow();
     await expect(users.getOrSet(SECRET_KEY, () => ({ email: SECRET_VALUE }))).resolves.toEqual({ email: SECRET_VALUE });
+    // A decorated method carries on without the cache, with a warning naming the error, not quoting it.
+    await expect(app.get(ProfileService).forget()).resolves.toBe('forgotten');
+    expect(logger.lines.some((l) => l.level === 'warn' && l.message.includes('ProfileService.forget: cache unavailable'))).toBe(true);
     factory.failing = false;
 
     // An entry that cannot be decoded is dropped, with a warning.

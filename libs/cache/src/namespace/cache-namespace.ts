@@ -22,6 +22,7 @@ import { tierHitRatios } from '../metrics/tier-hit-ratios';
 import { FOUND_OR_NOT, HIT_OR_MISS, OperationObserver } from '../observability/operation-observer';
 import { NamespaceStats } from './namespace-stats';
 import { NamespaceAccess } from '../security/rbac/namespace-access';
+import { describeError } from '../logging/error-fields';
 
 export interface SetOptions {
   /** Overrides the namespace's default TTL: milliseconds (0 = no expiry) or `'30s'`, `'1h'`… */
@@ -453,7 +454,7 @@ export class CacheNamespace<V = unknown> {
     };
     flight.promise.then(settle, (error: unknown) => {
       settle();
-      this.logger.warn(`Early refresh failed in namespace "${this.name}"; the cached value stays until it expires: ${(error as Error).message}`);
+      this.logger.warn(`Early refresh failed in namespace "${this.name}"; the cached value stays until it expires: ${describeError(error)}`);
     });
   }
 

@@ -6,6 +6,7 @@ import { OperationTimings } from '../metrics/operation-timings';
 import { CacheTracer } from '../tracing/cache-tracer';
 import { markCacheTier } from '../tracing/mark-cache-tier';
 import { logLine } from '../logging/log-line';
+import { errorName, errorReason } from '../logging/error-fields';
 
 export interface ObserverSettings {
   /** Null when metrics are off. */
@@ -216,16 +217,3 @@ export class OperationObserver {
 /** For `observe`: a lookup's outcome. */
 export const HIT_OR_MISS: Outcome = (value) => (value === undefined ? 'miss' : 'hit');
 export const FOUND_OR_NOT: Outcome = (value) => (value === true ? 'hit' : 'miss');
-
-function errorName(error: unknown): string {
-  const name = (error as { name?: unknown } | null)?.name;
-  return typeof name === 'string' ? name : typeof error;
-}
-
-/** The error's stable code when it has one; never its message, which may quote keys or server replies. */
-function errorReason(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  const cause = (error as { cause?: { code?: unknown; name?: unknown } } | null)?.cause;
-  const causeCode = typeof cause?.code === 'string' ? cause.code : typeof cause?.name === 'string' ? cause.name : undefined;
-  return [typeof code === 'string' ? code : errorName(error), causeCode].filter(Boolean).join('/');
-}

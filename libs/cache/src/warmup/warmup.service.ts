@@ -5,6 +5,7 @@ import { CACHE_MODULE_OPTIONS } from '../cache.module-definition';
 import { CacheEntryInput } from '../namespace/cache-namespace';
 import { CacheModuleOptions } from '../options/cache-module-options.interface';
 import { WARMUP_METADATA, WarmupOptions } from './warmup.decorator';
+import { describeError } from '../logging/error-fields';
 
 /** One discovered `@Warmup` method. */
 export interface WarmupTask {
@@ -111,7 +112,7 @@ export class WarmupService implements OnApplicationBootstrap {
         this.logger.log(`${task.name}: ${entries ?? 'some'} entries into "${task.namespace}" in ${report.durationMs.toFixed(0)} ms`);
       } catch (error) {
         report = { ...describe(task), ok: false, durationMs: performance.now() - started, error: (error as Error).message };
-        this.logger.error(`${task.name} failed after ${report.durationMs.toFixed(0)} ms: ${report.error}`);
+        this.logger.error(`${task.name} failed after ${report.durationMs.toFixed(0)} ms: ${describeError(error)}`);
       }
       audit.record({
         actor, action: 'warmup', namespace: task.namespace, outcome: report.ok ? 'success' : 'failure',

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { describeError } from '../../logging/error-fields';
 
 export type BreakerState = 'open' | 'half-open' | 'closed';
 
@@ -85,7 +86,7 @@ export class CircuitBreaker {
     } catch (error) {
       // Once per outage: a probe fails every `openMs` while the backend is down.
       if (this.transitions.halfOpened === this.firstProbeOfOutage) {
-        this.logger.warn(`Backend "${this.backend}" is still failing; circuit stays open: ${(error as Error).message}`);
+        this.logger.warn(`Backend "${this.backend}" is still failing; circuit stays open: ${describeError(error)}`);
       }
       this.open(true);
       return;
