@@ -12,6 +12,8 @@ import request from 'supertest';
 import { RedisServer, startRedisServer } from '../../../test/support/redis-server';
 import { CacheModule } from '../src/cache.module';
 import { CacheService } from '../src/cache.service';
+import { CacheEvict } from '../src/decorators/cache-evict.decorator';
+import { CachePut } from '../src/decorators/cache-put.decorator';
 import { Cacheable } from '../src/decorators/cacheable.decorator';
 import { InvalidKeyError } from '../src/errors/invalid-key.error';
 import { CacheInterceptor } from '../src/http/cache.interceptor';
@@ -46,6 +48,30 @@ class LibraryService {
   async album(id: string): Promise<{ id: string; load: number }> {
     return { id, load: ++this.loads };
   }
+
+  /** Side effects of the methods below, to see whether they ran. */
+  readonly ran: string[] = [];
+
+  @CachePut({ namespace: 'library', key: 'album:{id}' })
+  async saveAlbum(id: string): Promise<{ id: string; load: number }> {
+    this.ran.push(`save:${id}`);
+    return { id, load: 0 };
+  }
+
+  @CacheEvict({ namespace: 'org', tags: ['catalog'] })
+  async dropCatalog(): Promise<void> {
+    this.ran.push('dropCatalog');
+  }
+
+  @Cacheable({ namespace: 'longKeys', key: '{key}' })
+  async long(key: string): Promise<{ key: number; load: number }> {
+    return { key: key.length, load: ++this.loads };
+  }
+
+  @CacheEvict({ namespace: 'longKeys', key: '{key}' })
+  async dropLong(key: string): Promise<void> {
+    this.ran.push(`dropLong:${key.length}`);
+  }
 }
 
 @Controller()
@@ -79,6 +105,7 @@ describe.each(['memory', 'redis'] as const)('key and value protection on the %s 
       namespaces: {
         library: { scope: 'user' },
         org: { scope: 'tenant' },
+        longKeys: { scope: 'user', maxKeyLength: 128 },
         shared: {},
         codes: { keyCharset: 'ascii' },
         pages: { maxValueBytes: 2048 },
@@ -135,6 +162,81 @@ describe.each(['memory', 'redis'] as const)('key and value protection on the %s 
     await as('ann', () => cache.namespace('org').set('k', 'acme'), 'acme');
     expect(await as('bob', () => cache.namespace('org').get('k'), 'acme')).toBe('acme');
     expect(await as('ann', () => cache.namespace('org').get('k'), 'globex')).toBeUndefined();
+  });
+
+  it('scopes tags like keys: a tag invalidation reaches only the caller\'s own entries (set, mset, getOrSet)', async () => {
+    const library = cache.namespace('library');
+    await as('ann', () => library.set('feed', 'of ann', { tags: ['timeline'] }));
+    await as('bob', () => library.set('feed', 'of bob', { tags: ['timeline'] }));
+    expect(await as('bob', () => library.invalidateTag('timeline'))).toBe(1);
+    expect(await as('ann', () => library.get('feed'))).toBe('of ann');
+    expect(await as('bob', () => library.get('feed'))).toBeUndefined();
+    await as('bob', () => library.getOrSet('feed:2', () => 'of bob', { tags: ['timeline'] }));
+    await as('ann', () => library.mset([{ key: 'feed:2', value: 'of ann', tags: ['timeline'] }]));
+    expect(await as('ann', () => library.invalidateTag('timeline'))).toBe(2);
+    expect(await as('ann', () => library.get('feed'))).toBeUndefined();
+    expect(await as('bob', () => library.get('feed:2'))).toBe('of bob');
+    const org = cache.namespace('org');
+    await as('ann', () => org.set('price', 1, { tags: ['catalog'] }), 'acme');
+    expect(await as('eve', () => org.invalidateTag('catalog'), 'globex')).toBe(0);
+    expect(await as('bob', () => org.get('price'), 'acme')).toBe(1);
+    expect(await as('bob', () => org.invalidateTag('catalog'), 'acme')).toBe(1);
+  });
+
+  it('refuses tag invalidations and clear without a principal, and tag invalidations without a tenant; clear stays namespace-wide', async () => {
+    const library = cache.namespace('library');
+    const org = cache.namespace('org');
+    const anonymous = <T>(fn: () => Promise<T>) => access.runInRequest({ headers: {} }, fn);
+    await as('ann', () => library.set('kept', 1, { tags: ['timeline'] }));
+    await as('ann', () => org.set('kept', 1), 'acme');
+    for (const call of [() => library.invalidateTag('timeline'), () => library.clear()]) {
+      const denied = anonymous(call);
+      await expect(denied).rejects.toBeInstanceOf(CacheAccessDeniedError);
+      await expect(denied).rejects.toThrow('namespace is scoped per user and the caller has no principal');
+    }
+    await expect(as('ann', () => org.invalidateTag('catalog'))).rejects.toThrow('namespace is scoped per tenant and the principal has no tenant');
+    expect(await as('ann', () => library.get('kept'))).toBe(1);
+    // clear picks no owner: a principal without a tenant (an ops job) clears every tenant's entries.
+    expect(await as('ops', () => org.clear())).toBeGreaterThanOrEqual(1);
+    expect(await as('ann', () => org.get('kept'), 'acme')).toBeUndefined();
+  });
+
+  it('refuses a decorated @CachePut/@CacheEvict before the method runs when the scope rules refuse the caller', async () => {
+    const service = app.get(LibraryService);
+    service.ran.length = 0;
+    const anonymous = access.runInRequest({ headers: {} }, () => service.saveAlbum('7'));
+    await expect(anonymous).rejects.toThrow('namespace is scoped per user and the caller has no principal');
+    await expect(as('ann', () => service.dropCatalog())).rejects.toThrow('namespace is scoped per tenant and the principal has no tenant');
+    expect(service.ran).toEqual([]);
+    await as('ann', () => service.saveAlbum('7'));
+    await as('ann', () => service.dropCatalog(), 'acme');
+    expect(service.ran).toEqual(['save:7', 'dropCatalog']);
+  });
+
+  it('bounds the key the caller passes by maxKeyLength, the owner prefix coming on top, on every path', async () => {
+    const service = app.get(LibraryService);
+    const user = '6f1c1d2e-8b7a-4c3d-9e0f-1a2b3c4d5e6f';
+    const key = 'k'.repeat(100); // u:<uuid>:<key> is 139 characters, over maxKeyLength 128
+    const first = await as(user, () => service.long(key));
+    expect(await as(user, () => service.long(key))).toEqual(first);
+    await as(user, () => service.dropLong(key)); // @CacheEvict → invalidate, after @Cacheable stored via getOrSet
+    expect(await as(user, () => service.long(key))).not.toEqual(first);
+    const ns = cache.namespace('longKeys');
+    await as(user, async () => {
+      await ns.set(key, 'v', { tags: ['t'.repeat(256)] });
+      expect(await ns.get(key)).toBe('v');
+      expect(await ns.has(key)).toBe(true);
+      expect(await ns.getOrSet(key, () => 'loaded')).toBe('v');
+      await ns.mset([{ key: `${key.slice(1)}2`, value: 'w' }]);
+      expect(await ns.mget([key, `${key.slice(1)}2`])).toEqual(['v', 'w']);
+      expect(await ns.invalidate(key)).toBe(true);
+      expect(await ns.invalidateTag('t'.repeat(256))).toBe(0);
+    });
+    const over = 'k'.repeat(129);
+    for (const call of [() => ns.set(over, 1), () => ns.get(over), () => ns.getOrSet(over, () => 1), () => ns.invalidate(over), () => ns.mget([over])]) {
+      await expect(as(user, call)).rejects.toThrow(InvalidKeyError);
+    }
+    await expect(as(user, () => ns.set(key, 1, { tags: ['t'.repeat(257)] }))).rejects.toThrow('over the limit of 256');
   });
 
   it('stores one NFC spelling: a composed and a decomposed key are one entry, on reads, writes and invalidations', async () => {

@@ -110,7 +110,7 @@ function checkCombination(info: CachedMethod, operation: CacheOperation, decorat
 
 async function runAsync(registry: CacheRegistry, info: CachedMethod, self: object, args: unknown[]): Promise<unknown> {
   const applies = (op: CacheOperation): boolean => op.condition === undefined || op.condition(...args);
-  if (registry.access.enabled) precheck(registry, info.operations.filter(applies));
+  if (registry.access.needsRequestScope) precheck(registry, info.operations.filter(applies));
   for (const op of info.operations) {
     if (op.kind === 'CacheEvict' && op.beforeInvocation && applies(op)) await evict(registry, info, op, args);
   }
@@ -163,13 +163,14 @@ async function evict(registry: CacheRegistry, info: CachedMethod, op: EvictOpera
 }
 
 /**
- * With RBAC on, refuses a call before the method runs when one of its cache operations would be
- * refused, so that a denied `@CachePut` or `@CacheEvict` never leaves the method's side effect done
- * behind a 403.
+ * With RBAC on or a scoped namespace, refuses a call before the method runs when one of its cache
+ * operations would be refused (the permission, and a scoped namespace's principal rules: no
+ * anonymous caller, a tenant where scoped per tenant), so that a denied `@CachePut` or `@CacheEvict`
+ * never leaves the method's side effect done behind a 403.
  */
 function precheck(registry: CacheRegistry, operations: readonly CacheOperation[]): void {
   for (const op of operations) {
-    const namespace = op.namespace ?? registry.defaultNamespace;
+    const namespace = namespaceOf(registry, op);
     const checked: CheckedOperation[] = [];
     if (op.kind === 'Cacheable') checked.push('getOrSet');
     else if (op.kind === 'CachePut') checked.push('set');
@@ -178,7 +179,7 @@ function precheck(registry: CacheRegistry, operations: readonly CacheOperation[]
       if (op.keys.length > 0) checked.push('invalidate');
       if (op.tags.length > 0) checked.push('invalidateTag');
     }
-    for (const operation of checked) registry.access.check(namespace, operation);
+    for (const operation of checked) namespace.checkAccess(operation);
   }
 }
 

@@ -25,10 +25,5 @@ export function assertValidKey(key: unknown, namespace: string, maxLength: numbe
   }
 }
 
-/** Tags follow the key rules, up to 256 characters. */
+/** Tags follow the key rules, up to 256 characters (a scoped namespace's owner prefix comes on top). */
 export const MAX_TAG_LENGTH = 256;
-
-export function assertValidTags(tags: unknown, namespace: string): asserts tags is readonly string[] {
-  if (!Array.isArray(tags)) throw new InvalidKeyError(namespace, 'tags must be an array of strings', 'tag');
-  for (const tag of tags) assertValidKey(tag, namespace, MAX_TAG_LENGTH, 'tag');
-}

@@ -6,8 +6,7 @@ import { CacheError } from '../errors/cache-error';
 import { InvalidValueError } from '../errors/invalid-value.error';
 import { ValueTooLargeError } from '../errors/value-too-large.error';
 import { TagsUnsupportedError } from '../errors/tags-unsupported.error';
-import { assertValidKey, assertValidTags, MAX_TAG_LENGTH } from '../keys/assert-valid-key';
-import { canonicalKey } from '../keys/canonical-key';
+import { InvalidKeyError } from '../errors/invalid-key.error';
 import { ResolvedNamespaceOptions } from '../options/resolved-namespace-options';
 import { NamespaceCipher } from '../security/namespace-cipher';
 import { createNamespaceCipher, readSealed } from '../security/create-namespace-cipher';
@@ -21,8 +20,9 @@ import { OP } from '../metrics/cache-operations';
 import { tierHitRatios } from '../metrics/tier-hit-ratios';
 import { FOUND_OR_NOT, HIT_OR_MISS, OperationObserver } from '../observability/operation-observer';
 import { NamespaceStats } from './namespace-stats';
-import { NamespaceAccess } from '../security/rbac/namespace-access';
 import { describeError } from '../logging/error-fields';
+import { NamespaceAccess, StoredKey } from '../security/rbac/namespace-access';
+import type { CacheOperation } from '../security/rbac/cache-permission';
 
 export interface SetOptions {
   /** Overrides the namespace's default TTL: milliseconds (0 = no expiry) or `'30s'`, `'1h'`… */
@@ -137,9 +137,8 @@ export class CacheNamespace<V = unknown> {
   async set<T extends V = V>(key: string, value: T, options?: SetOptions): Promise<void> {
     if (this.observer.due()) return this.observer.observe(OP.set, () => this.set<T>(key, value, options));
     key = this.access.key('set', key);
-    assertValidKey(key, this.name, this.options.maxKeyLength);
     const ttlMs = this.ttlOf(options?.ttl, 'set() options.ttl');
-    const tags = this.tagsOf(options?.tags);
+    const tags = this.tagsOf('set', options?.tags);
     const { stored, size } = this.prepare(value, 'value', key);
     this.supersede(key);
     try {
@@ -154,7 +153,6 @@ export class CacheNamespace<V = unknown> {
   async has(key: string): Promise<boolean> {
     if (this.observer.due()) return this.observer.observe(OP.has, () => this.has(key), FOUND_OR_NOT);
     key = this.access.key('has', key);
-    assertValidKey(key, this.name, this.options.maxKeyLength);
     try {
       return await this.backend.has(key);
     } catch (error) {
@@ -166,7 +164,6 @@ export class CacheNamespace<V = unknown> {
   async invalidate(key: string): Promise<boolean> {
     if (this.observer.due()) return this.observer.observe(OP.invalidate, () => this.invalidate(key));
     key = this.access.key('invalidate', key);
-    assertValidKey(key, this.name, this.options.maxKeyLength);
     this.supersede(key);
     let removed: boolean;
     try {
@@ -192,35 +189,35 @@ export class CacheNamespace<V = unknown> {
    */
   async getOrSet<T extends V = V>(key: string, loader: () => T | Promise<T>, options?: GetOrSetOptions<T>): Promise<T> {
     if (this.observer.due()) return this.observer.observeGetOrSet(loader, (observed) => this.getOrSet<T>(key, observed, options));
-    key = this.access.key('getOrSet', key);
+    const stored = this.access.key('getOrSet', key);
     const ttlMs = this.ttlOf(options?.ttl, 'getOrSet() options.ttl');
     if (typeof loader !== 'function') throw new TypeError(`getOrSet() in namespace "${this.name}": loader must be a function`);
     const cacheIf = options?.cacheIf as ((value: unknown) => boolean) | undefined;
-    const tags = this.tagsOf(options?.tags);
+    const tags = this.tagsOf('getOrSet', options?.tags);
     let cached: T | undefined;
     try {
-      cached = await this.lookup<T>(key);
+      cached = await this.lookup<T>(stored);
     } catch (error) {
       if (!(error instanceof BackendUnavailableError)) throw error;
       this.warnDegraded(error);
     }
     if (cached !== undefined) {
-      if (this.tier !== null && this.options.resilience!.earlyRefresh > 0 && this.tier.refreshDue(key)) {
-        this.refreshEarly(key, cached, loader, ttlMs, cacheIf, tags);
+      if (this.tier !== null && this.options.resilience!.earlyRefresh > 0 && this.tier.refreshDue(stored)) {
+        this.refreshEarly(stored, cached, loader, ttlMs, cacheIf, tags);
       }
       return cached;
     }
-    const running = this.inflight.get(key);
+    const running = this.inflight.get(stored);
     if (running !== undefined) {
       this.coalesced++;
       return running.promise as Promise<T>;
     }
     const flight = new Flight();
-    const load = this.load(key, loader, ttlMs, flight, cacheIf, tags);
+    const load = this.load(stored, loader, ttlMs, flight, cacheIf, tags);
     flight.promise = load;
-    this.inflight.set(key, flight);
+    this.inflight.set(stored, flight);
     const settle = (): void => {
-      if (this.inflight.get(key) === flight) this.inflight.delete(key);
+      if (this.inflight.get(stored) === flight) this.inflight.delete(stored);
     };
     load.then(settle, settle);
     return load;
@@ -229,9 +226,11 @@ export class CacheNamespace<V = unknown> {
   /** Values in the order of `keys`, `undefined` for misses. All keys are checked before any is read. */
   async mget<T extends V = V>(keys: readonly string[]): Promise<(T | undefined)[]> {
     if (this.observer.due()) return this.observer.observe(OP.mget, () => this.mget<T>(keys));
-    if (!Array.isArray(keys)) throw new TypeError(`mget() in namespace "${this.name}": keys must be an array`);
+    if (!Array.isArray(keys)) {
+      this.access.check('mget'); // an unauthorised caller gets the 403 first
+      throw new TypeError(`mget() in namespace "${this.name}": keys must be an array`);
+    }
     keys = this.access.keys('mget', keys);
-    for (const key of keys) assertValidKey(key, this.name, this.options.maxKeyLength);
     let stored: unknown[];
     try {
       stored = await this.backend.mget(keys);
@@ -254,13 +253,18 @@ export class CacheNamespace<V = unknown> {
    */
   async mset<T extends V = V>(entries: readonly CacheEntryInput<T>[]): Promise<void> {
     if (this.observer.due()) return this.observer.observe(OP.mset, () => this.mset<T>(entries));
-    if (!Array.isArray(entries)) throw new TypeError(`mset() in namespace "${this.name}": entries must be an array of { key, value, ttl? }`);
+    if (!Array.isArray(entries)) {
+      this.access.check('mset'); // an unauthorised caller gets the 403 first
+      throw new TypeError(`mset() in namespace "${this.name}": entries must be an array of { key, value, ttl? }`);
+    }
     const prepared: BackendEntry[] = entries.map((entry, i) => {
-      if (entry === null || typeof entry !== 'object') throw new TypeError(`mset() in namespace "${this.name}": entries[${i}] must be { key, value, ttl? }`);
+      if (entry === null || typeof entry !== 'object') {
+        this.access.check('mset');
+        throw new TypeError(`mset() in namespace "${this.name}": entries[${i}] must be { key, value, ttl? }`);
+      }
       const key = this.access.key('mset', entry.key);
-      assertValidKey(key, this.name, this.options.maxKeyLength);
       const ttlMs = this.ttlOf(entry.ttl, `mset() entries[${i}].ttl`);
-      const tags = this.tagsOf(entry.tags);
+      const tags = this.tagsOf('mset', entry.tags);
       const { stored, size } = this.prepare(entry.value, `entries[${i}].value`, key);
       return { key, value: stored, ttlMs, sizeBytes: size, tags };
     });
@@ -280,8 +284,8 @@ export class CacheNamespace<V = unknown> {
    */
   async invalidateTag(tag: string): Promise<number> {
     if (this.observer.due()) return this.observer.observe(OP.invalidateTag, () => this.invalidateTag(tag));
-    this.access.check('invalidateTag');
-    const [checked] = this.tagsOf([tag])!;
+    // Scoped namespaces: the caller's own tag (the owner prefix), so only the caller's entries go.
+    const [checked] = this.tagsOf('invalidateTag', [tag])!;
     for (const flight of this.inflight.values()) flight.superseded = true;
     this.inflight.clear();
     let removed: number;
@@ -298,6 +302,7 @@ export class CacheNamespace<V = unknown> {
   /** Removes every entry of this namespace; resolves how many were removed. */
   async clear(): Promise<number> {
     if (this.observer.due()) return this.observer.observe(OP.clear, () => this.clear());
+    // Namespace-wide even when scoped: every owner's entries go (it needs admin; never anonymous).
     this.access.check('clear');
     for (const flight of this.inflight.values()) flight.superseded = true;
     this.inflight.clear();
@@ -335,7 +340,7 @@ export class CacheNamespace<V = unknown> {
   }
 
   private fastMiss<T>(key: string): Promise<T | undefined> {
-    let canonical: string;
+    let canonical: StoredKey;
     try {
       canonical = this.access.key('get', key);
     } catch (error) {
@@ -352,7 +357,7 @@ export class CacheNamespace<V = unknown> {
 
   /** `get` past the access check (non-open namespaces); not async, so that a memory hit stays one resolved promise. */
   private guardedGet<T>(key: string): Promise<T | undefined> {
-    let stored: string;
+    let stored: StoredKey;
     try {
       stored = this.access.key('get', key);
     } catch (error) {
@@ -362,7 +367,7 @@ export class CacheNamespace<V = unknown> {
   }
 
   /** A lookup of a stored (checked, canonical, scoped) key: synchronous on memory namespaces and L1 hits. */
-  private lookup<T>(key: string): Promise<T | undefined> {
+  private lookup<T>(key: StoredKey): Promise<T | undefined> {
     if (this.fast === null) {
       const local = this.tier?.local(key);
       if (local !== undefined) {
@@ -383,8 +388,7 @@ export class CacheNamespace<V = unknown> {
     return Promise.resolve(value as T);
   }
 
-  private async slowGet<T>(key: string): Promise<T | undefined> {
-    assertValidKey(key, this.name, this.options.maxKeyLength);
+  private async slowGet<T>(key: StoredKey): Promise<T | undefined> {
     let stored: unknown;
     try {
       stored = await this.backend.get(key);
@@ -417,7 +421,6 @@ export class CacheNamespace<V = unknown> {
       this.hits++;
       return cached as T;
     }
-    assertValidKey(key, this.name, this.options.maxKeyLength);
     this.misses++;
     const value = loader();
     if (value === undefined || (cacheIf && !cacheIf(value))) return value;
@@ -433,6 +436,15 @@ export class CacheNamespace<V = unknown> {
     return value;
   }
 
+  /**
+   * Checks `operation` as the entry of the operation itself would (permission and, in a scoped
+   * namespace, the principal rules), without a key: the decorators' check before the method runs.
+   * @internal
+   */
+  checkAccess(operation: CacheOperation): void {
+    this.access.check(operation);
+  }
+
   /** Whether hits can be answered synchronously (memory namespaces). */
   get synchronous(): boolean {
     return this.fast !== null;
@@ -440,7 +452,7 @@ export class CacheNamespace<V = unknown> {
 
   /** Early refresh of a fresh entry: one background load per key (single-flight here, try-lock across instances). */
   private refreshEarly<T>(
-    key: string, cached: T, loader: () => T | Promise<T>, ttlMs: number, cacheIf?: (value: unknown) => boolean, tags?: readonly string[],
+    key: StoredKey, cached: T, loader: () => T | Promise<T>, ttlMs: number, cacheIf?: (value: unknown) => boolean, tags?: readonly string[],
   ): void {
     if (this.inflight.has(key)) return;
     const flight = new Flight();
@@ -459,7 +471,7 @@ export class CacheNamespace<V = unknown> {
   }
 
   private load<T>(
-    key: string, loader: () => T | Promise<T>, ttlMs: number, flight: Flight,
+    key: StoredKey, loader: () => T | Promise<T>, ttlMs: number, flight: Flight,
     cacheIf?: (value: unknown) => boolean, tags?: readonly string[],
   ): Promise<T> {
     if (this.tier === null) return this.loadAndStore(key, loader, ttlMs, flight, cacheIf, tags);
@@ -467,7 +479,7 @@ export class CacheNamespace<V = unknown> {
   }
 
   private loadPlan<T>(
-    key: string, loader: () => T | Promise<T>, ttlMs: number, flight: Flight,
+    key: StoredKey, loader: () => T | Promise<T>, ttlMs: number, flight: Flight,
     cacheIf?: (value: unknown) => boolean, tags?: readonly string[],
   ): ResilientLoadPlan<T> {
     const tier = this.tier!;
@@ -486,7 +498,7 @@ export class CacheNamespace<V = unknown> {
   }
 
   private async loadAndStore<T>(
-    key: string, loader: () => T | Promise<T>, ttlMs: number, flight: Flight,
+    key: StoredKey, loader: () => T | Promise<T>, ttlMs: number, flight: Flight,
     cacheIf?: (value: unknown) => boolean, tags?: readonly string[],
   ): Promise<T> {
     const value = await loader();
@@ -603,13 +615,20 @@ export class CacheNamespace<V = unknown> {
     this.events.emit('tamper', { namespace: this.name, key, reason });
   };
 
-  /** Checks tags (and that the backend can index them); undefined when there are none. */
-  private tagsOf(tags: readonly string[] | undefined): readonly string[] | undefined {
+  /**
+   * The stored form of tags (checked for `operation`, canonical, owner-scoped like keys), after a
+   * check that the backend can index them; undefined when there are none.
+   */
+  private tagsOf(operation: CacheOperation, tags: readonly string[] | undefined): readonly string[] | undefined {
     if (tags === undefined) return undefined;
-    assertValidTags(tags, this.name);
+    if (!Array.isArray(tags)) {
+      this.access.check(operation);
+      throw new InvalidKeyError(this.name, 'tags must be an array of strings', 'tag');
+    }
     if (tags.length === 0) return undefined;
+    const stored = this.access.tags(operation, tags);
     if (typeof this.backend.invalidateTag !== 'function') throw new TagsUnsupportedError(this.name, this.backend.name);
-    return tags.map((tag) => canonicalKey(tag, this.name, MAX_TAG_LENGTH, this.options.keyCharset, 'tag'));
+    return stored;
   }
 
   private ttlOf(ttl: Ttl | undefined, where: string): number {

@@ -1,14 +1,26 @@
+import { MAX_TAG_LENGTH } from '../../keys/assert-valid-key';
 import { canonicalKey, KeyCharset } from '../../keys/canonical-key';
 import { KeyScope, scopedKey } from '../../keys/scoped-key';
 import { CacheAccessControl } from './cache-access-control';
 import { CacheOperation } from './cache-permission';
+import { CachePrincipal } from './cache-principal';
 
 const AUDITED_FAILURES = new Set(['invalidate', 'invalidateTag', 'clear']);
 
 /**
+ * A key (or tag) as stored: checked, canonical and, in a scoped namespace, owner-prefixed. Only
+ * `NamespaceAccess` makes them, so a backend call on a key that skipped the check does not compile.
+ */
+export type StoredKey = string & { readonly __stored: unique symbol };
+
+/**
  * The entry check of every public `CacheNamespace` operation: the caller's permission (RBAC), the
- * key's canonical form (NFC, charset) and, in scoped namespaces, its owner prefix. Returns the key
- * as stored. `open` namespaces (no RBAC, no scope) only canonicalise.
+ * key's validity and canonical form (NFC, charset) and, in scoped namespaces, its owner prefix.
+ * Returns the key as stored. `open` namespaces (no RBAC, no scope) only canonicalise.
+ *
+ * The key is validated once, here, as the caller passed it: `maxKeyLength` (and `MAX_TAG_LENGTH`
+ * for tags) bounds that key, and a scoped namespace adds the owner prefix on top. The prefix is
+ * percent-encoded, so it holds no character a key may not hold.
  */
 export class NamespaceAccess {
   readonly open: boolean;
@@ -24,26 +36,39 @@ export class NamespaceAccess {
   }
 
   /** Checks `operation` and returns the stored form of `key`. */
-  key(operation: CacheOperation, key: string): string {
-    if (this.open) return canonicalKey(key, this.namespace, this.maxKeyLength, this.charset);
+  key(operation: CacheOperation, key: string): StoredKey {
+    if (this.open) return this.canonical(key);
     const owner = this.owner(operation, key);
-    const canonical = canonicalKey(key, this.namespace, this.maxKeyLength, this.charset);
-    return owner === undefined ? canonical : this.scoped(owner, canonical, operation);
+    return this.stored(owner, this.canonical(key), operation, key);
   }
 
   /** `key` for each of `keys` (one permission check). */
-  keys(operation: CacheOperation, keys: readonly string[]): string[] {
-    if (this.open) return keys.map((k) => canonicalKey(k, this.namespace, this.maxKeyLength, this.charset));
+  keys(operation: CacheOperation, keys: readonly string[]): StoredKey[] {
+    if (this.open) return keys.map((k) => this.canonical(k));
     const owner = this.owner(operation, keys[0]);
-    return keys.map((k) => {
-      const canonical = canonicalKey(k, this.namespace, this.maxKeyLength, this.charset);
-      return owner === undefined ? canonical : this.scoped(owner, canonical, operation);
-    });
+    return keys.map((k) => this.stored(owner, this.canonical(k), operation, k));
   }
 
-  /** Checks an operation without a key (tag invalidation, clear). */
+  /**
+   * Checks `operation` and returns the stored form of `tags`: scoped like keys, so that a tag
+   * invalidation reaches the caller's own entries only (user B invalidating "timeline" leaves user
+   * A's "timeline" entries alone).
+   */
+  tags(operation: CacheOperation, tags: readonly unknown[]): StoredKey[] {
+    const owner = this.open ? undefined : this.owner(operation, undefined);
+    return tags.map((tag) => this.stored(owner, canonicalKey(tag, this.namespace, MAX_TAG_LENGTH, this.charset, 'tag') as StoredKey, operation));
+  }
+
+  /**
+   * Checks an operation without a key: the permission and, in a scoped namespace, the principal
+   * rules (no anonymous caller; per tenant, a principal with a tenant). `clear` is the exception to
+   * the tenant rule: it is namespace-wide, removing every owner's entries (so it needs `admin`), and
+   * picks no owner, so any principal but the anonymous one may run it (system jobs have no tenant).
+   */
   check(operation: CacheOperation): void {
-    if (this.control !== null) this.control.check(this.namespace, operation);
+    if (this.open) return;
+    if (operation === 'clear') this.principal(operation, undefined);
+    else this.owner(operation, undefined);
   }
 
   /** A backend failure of an audited operation (an invalidation or clear that did not happen) is audited as such. */
@@ -51,25 +76,38 @@ export class NamespaceAccess {
     if (this.control !== null && AUDITED_FAILURES.has(operation)) this.control.recordFailure(this.namespace, operation as CacheOperation, backend);
   }
 
-  /** Checks the permission; in a scoped namespace, returns the owner the key belongs to. */
-  private owner(operation: CacheOperation, key: unknown): string | undefined {
+  private canonical(key: unknown): StoredKey {
+    return canonicalKey(key, this.namespace, this.maxKeyLength, this.charset) as StoredKey;
+  }
+
+  /** Checks the permission and, in a scoped namespace, that there is a principal; returns it. */
+  private principal(operation: CacheOperation, key: unknown): CachePrincipal {
     const control = this.control!;
     const principal = control.check(this.namespace, operation, key);
+    if (this.scope !== 'none' && control.isAnonymous(principal)) {
+      throw control.deny(principal, this.namespace, operation, `namespace is scoped per ${this.scope} and the caller has no principal`, key);
+    }
+    return principal;
+  }
+
+  /** Checks the permission; in a scoped namespace, returns the owner the key belongs to. */
+  private owner(operation: CacheOperation, key: unknown): string | undefined {
+    const principal = this.principal(operation, key);
     if (this.scope === 'none') return undefined;
-    if (control.isAnonymous(principal)) throw control.deny(principal, this.namespace, operation, `namespace is scoped per ${this.scope} and the caller has no principal`, key);
     if (this.scope === 'user') return principal.id;
     if (principal.tenant === undefined || principal.tenant === '') {
-      throw control.deny(principal, this.namespace, operation, 'namespace is scoped per tenant and the principal has no tenant', key);
+      throw this.control!.deny(principal, this.namespace, operation, 'namespace is scoped per tenant and the principal has no tenant', key);
     }
     return principal.tenant;
   }
 
-  private scoped(owner: string, key: string, operation: CacheOperation): string {
-    const scoped = scopedKey(this.scope as 'user' | 'tenant', owner, key);
+  private stored(owner: string | undefined, canonical: StoredKey, operation: CacheOperation, key?: unknown): StoredKey {
+    if (owner === undefined) return canonical;
+    const scoped = scopedKey(this.scope as 'user' | 'tenant', owner, canonical);
     if (scoped === undefined) {
       const control = this.control!;
       throw control.deny(control.current(), this.namespace, operation, `the ${this.scope} id cannot be encoded`, key);
     }
-    return scoped;
+    return scoped as StoredKey;
   }
 }

@@ -226,6 +226,16 @@ describe('RBAC on cache operations', () => {
     expect(await cache.namespace('tracks').get('track:5')).toEqual({ id: '5' });
   });
 
+  it('answers an unauthorised mget/mset with the 403 before looking at its arguments', async () => {
+    const guest = { id: 'g', roles: ['guest'] };
+    const drafts = cache.namespace('drafts');
+    const calls: (() => Promise<unknown>)[] = [() => drafts.mget('draft:1' as never), () => drafts.mset({} as never), () => drafts.mset([null] as never)];
+    for (const call of calls) {
+      await expect(access.runAs(guest, call)).rejects.toBeInstanceOf(CacheAccessDeniedError);
+    }
+    await expect(access.runAs({ id: 'w', roles: ['writer'] }, () => drafts.mget('draft:1' as never))).rejects.toThrow(TypeError);
+  });
+
   it('never runs a cache call made during a request as the system principal, even before authentication', async () => {
     await cache.namespace('drafts').set('draft:keep', 1);
     await request(app.getHttpServer()).post('/drafts/2').set('x-early', 'clear').set('x-user', 'root').set('x-roles', 'ops').expect(403);
