@@ -1,6 +1,6 @@
 /**
- * Spans of tiered namespaces on a real redis-server: `cache.tier` says which tier answered (an L1
- * hit, or L2 after an L1 miss on another instance).
+ * Observability of tiered namespaces on a real redis-server: `cache.tier` on spans says which tier
+ * answered (an L1 hit, or L2 after an L1 miss on another instance); latency is sampled like memory.
  */
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -9,16 +9,19 @@ import { Test, TestingModule } from '@nestjs/testing';
 import { RedisServer, sleep, startRedisServer } from '../../../test/support/redis-server';
 import { CacheModule } from '../src/cache.module';
 import { CacheService } from '../src/cache.service';
+import { Registry } from 'prom-client';
+import { parsePrometheusText, sampleValue } from '../../../test/support/prometheus-text';
+import { CacheModuleOptions } from '../src/options/cache-module-options.interface';
 
 const SECRET = 'test-bus-secret-0123456789abcdef-0123456789';
 const exporter = new InMemorySpanExporter();
 
-async function startInstance(url: string): Promise<{ moduleRef: TestingModule; cache: CacheService }> {
+async function startInstance(url: string, observability: CacheModuleOptions['observability'] = { metrics: false }): Promise<{ moduleRef: TestingModule; cache: CacheService }> {
   const moduleRef = await Test.createTestingModule({
     imports: [CacheModule.forRoot({
       redis: { url },
       bus: { secret: SECRET, heartbeat: '100ms' },
-      observability: { metrics: false },
+      observability,
       namespaces: { users: { backend: 'redis', ttl: '1h', l1: {} } },
     })],
   }).compile();
@@ -59,6 +62,30 @@ describe('tracing of tiered namespaces', () => {
     } finally {
       await a.moduleRef.close();
       await b.moduleRef.close();
+    }
+  });
+});
+
+describe('latency sampling of tiered namespaces', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(() => server.stop());
+
+  it('times 1 call in latencySampleEvery (L1 hits cost a few dozen ns; a timed call several times that)', async () => {
+    const registry = new Registry();
+    const one = await startInstance(server.url, { registry, tracing: false, latencySampleEvery: 10 });
+    try {
+      const users = one.cache.namespace('users');
+      await users.set('u1', { name: 'Ada' });
+      for (let i = 0; i < 100; i++) expect(await users.get('u1')).toEqual({ name: 'Ada' });
+      const samples = parsePrometheusText(await registry.metrics());
+      const labels = { namespace: 'users', backend: 'redis', operation: 'get' };
+      expect(sampleValue(samples, 'nest_cachekit_operation_duration_seconds_count', labels)).toBe(10);
+      expect(sampleValue(samples, 'nest_cachekit_hits_total', { namespace: 'users', backend: 'redis' })).toBe(100);
+    } finally {
+      await one.moduleRef.close();
     }
   });
 });

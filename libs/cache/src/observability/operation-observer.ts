@@ -13,8 +13,10 @@ export interface ObserverSettings {
   readonly timings: OperationTimings | null;
   /** Null when tracing is off. */
   readonly tracer: CacheTracer | null;
-  /** Time 1 call in this many on synchronous (memory) backends; every call on the others. */
+  /** Time 1 call in this many on sampled backends; every call on the others. */
   readonly sampleEvery: number;
+  /** Sample latency (memory, and tiers whose reads are mostly L1 hits); default: the backend is synchronous. */
+  readonly sampled?: boolean;
   /** One debug line per operation. */
   readonly logOperations: boolean;
   readonly logger: Logger;
@@ -55,7 +57,7 @@ export class OperationObserver {
     this.tracer = settings.tracer;
     this.logger = settings.logger;
     this.synchronous = synchronous;
-    this.everyCall = settings.logOperations || (settings.timings !== null && !synchronous);
+    this.everyCall = settings.logOperations || (settings.timings !== null && !(settings.sampled ?? synchronous));
     this.countdown = settings.sampleEvery;
   }
 
