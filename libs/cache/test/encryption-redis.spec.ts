@@ -367,6 +367,29 @@ describe('Tiered namespaces (L1 + Redis L2) with encryption', () => {
     }
   });
 
+  it('authenticates the envelope too: an entry whose logical expiry was forged, or whose envelope was stripped, is a tamper', async () => {
+    const a = await startCache(tiered([{ id: 'k1', key: K1 }]));
+    const b = await startCache(tiered([{ id: 'k1', key: K1 }]));
+    const tampers: CacheEventMap['tamper'][] = [];
+    b.cache.events.on('tamper', (e) => tampers.push(e));
+    try {
+      await a.cache.namespace('users').set('short', { role: 'listener' }, { ttl: '1s' });
+      await a.cache.namespace('users').set('stripped', { role: 'listener' });
+      const stored = (await admin.get('cache:{users}:short'))!;
+      // Push the logical expiry a year out (stale would look fresh), keeping the sealed body as it was.
+      const forged = `\u001e${(Date.now() + 365 * 86_400_000).toString(36)}\u001e${bodyOf(stored)}`;
+      await admin.set('cache:{users}:short', forged, 'KEEPTTL');
+      await admin.set('cache:{users}:stripped', bodyOf((await admin.get('cache:{users}:stripped'))!), 'KEEPTTL');
+      expect(await b.cache.namespace('users').get('short')).toBeUndefined();
+      expect(await b.cache.namespace('users').get('stripped')).toBeUndefined();
+      expect(tampers.map((t) => [t.key, t.reason])).toEqual([['short', 'authentication-failed'], ['stripped', 'authentication-failed']]);
+      expect(await admin.exists('cache:{users}:short', 'cache:{users}:stripped')).toBe(0);
+    } finally {
+      await a.moduleRef.close();
+      await b.moduleRef.close();
+    }
+  });
+
   it('re-seals an L2 body sealed with an older key, keeping the envelope and the TTL', async () => {
     const before = await startCache(tiered([{ id: 'k1', key: K1 }]));
     await before.cache.namespace('users').set('u1', { n: 1 });

@@ -48,6 +48,14 @@ const RESOLVED_UNDEFINED: Promise<undefined> = Promise.resolve(undefined);
 type FastBackend = { get(key: string): unknown };
 const WARN_INTERVAL_MS = 10_000;
 
+/**
+ * What a payload is sealed for: the key, and for a tier's L2 payload also its envelope (logical
+ * expiry times), so that those times cannot be forged either. U+001E cannot occur in a key.
+ */
+function sealedContext(key: string, envelope: string): string {
+  return envelope === '' ? key : `${key}\u001e${envelope}`;
+}
+
 /** A running `getOrSet` load. `superseded` is set when the key is written, invalidated or cleared meanwhile. */
 class Flight {
   superseded = false;
@@ -99,8 +107,8 @@ export class CacheNamespace<V = unknown> {
     this.cipher = this.live && this.tier === null ? null : createNamespaceCipher(options);
     // L2 bytes go through this namespace's own pipeline, exactly as for a byte backend.
     this.tier?.attachCodec({
-      encode: (key, value) => this.encodeForTier(key, value),
-      decode: (key, payload) => this.decode(key, payload),
+      encode: (key, value, envelope) => this.encodeForTier(key, value, envelope),
+      decode: (key, payload, envelope) => this.decode(key, payload, envelope),
       traced: this.observer.traced,
     });
   }
@@ -558,7 +566,7 @@ export class CacheNamespace<V = unknown> {
   }
 
   /** The L2 payload of a tiered namespace under `key`: what `prepare` makes for a byte backend (serialized, then sealed). */
-  private encodeForTier(key: string, value: unknown): string {
+  private encodeForTier(key: string, value: unknown, envelope: string): string {
     let stored: unknown;
     try {
       stored = this.options.serializer.serialize(value);
@@ -569,7 +577,7 @@ export class CacheNamespace<V = unknown> {
     if (typeof stored !== 'string') throw new InvalidValueError(this.name, 'value', `serialized by "${this.options.serializer.name}" to a ${typeof stored}, not a string`);
     const size = Buffer.byteLength(stored);
     if (size > this.options.maxValueBytes) throw new ValueTooLargeError(this.name, size, this.options.maxValueBytes, 'maxValueBytes');
-    return this.cipher === null ? stored : this.cipher.seal(stored, key);
+    return this.cipher === null ? stored : this.cipher.seal(stored, sealedContext(key, envelope));
   }
 
   /**
@@ -577,9 +585,9 @@ export class CacheNamespace<V = unknown> {
    * serializer cannot read (corrupt, or written by something else), or whose value fails the
    * namespace's `valueSchema`, is a miss, and is deleted.
    */
-  private async decode(key: string, payload: string): Promise<unknown> {
+  private async decode(key: string, payload: string, envelope = ''): Promise<unknown> {
     if (this.cipher !== null) {
-      const text = readSealed(this.cipher, this.backend, key, payload, this.onTamper);
+      const text = readSealed(this.cipher, this.backend, key, payload, this.onTamper, sealedContext(key, envelope));
       const opened = typeof text === 'string' ? text : await text;
       if (opened === undefined) return undefined;
       payload = opened;

@@ -24,15 +24,17 @@ export function createNamespaceCipher(options: { name: string; encryption?: Reso
 export function readSealed(
   cipher: NamespaceCipher, backend: CacheBackend, key: string, payload: string,
   onTamper: (key: string, reason: string) => void,
+  /** What the payload was sealed for, when more than the key (a tier's envelope); `key` by default. */
+  sealedFor: string = key,
 ): string | Promise<string | undefined> {
   let opened;
   try {
-    opened = cipher.open(payload, key);
+    opened = cipher.open(payload, sealedFor);
   } catch (error) {
     return dropTampered(backend, key, (error as DecryptionFailedError).reason, onTamper);
   }
   if (opened.stale && cipher.reencryptOnRead && typeof backend.replaceIfUnchanged === 'function') {
-    return reseal(cipher, backend, key, payload, opened.plaintext);
+    return reseal(cipher, backend, key, payload, opened.plaintext, sealedFor);
   }
   return opened.plaintext;
 }
@@ -47,9 +49,9 @@ async function dropTampered(backend: CacheBackend, key: string, reason: string, 
   return undefined;
 }
 
-async function reseal(cipher: NamespaceCipher, backend: CacheBackend, key: string, payload: string, plaintext: string): Promise<string> {
+async function reseal(cipher: NamespaceCipher, backend: CacheBackend, key: string, payload: string, plaintext: string, sealedFor: string): Promise<string> {
   try {
-    await backend.replaceIfUnchanged!(key, payload, cipher.seal(plaintext, key));
+    await backend.replaceIfUnchanged!(key, payload, cipher.seal(plaintext, sealedFor));
   } catch {
     // The read itself succeeded; the next read tries again.
   }

@@ -14,10 +14,14 @@ import { BusMessage, InvalidationBus } from './invalidation-bus';
  * backend would get (serializer, and encryption where configured); the tier never serializes.
  */
 export interface TierCodec {
-  /** Live value → L2 payload for `key` (sealed with the key when encryption is on); throws the namespace's typed errors (too large, not serializable). */
-  encode(key: string, value: unknown): string;
-  /** L2 payload → live value; `undefined` for an unreadable payload (which the namespace drops). */
-  decode(key: string, payload: string): unknown | Promise<unknown>;
+  /**
+   * Live value → L2 body for `key`; with encryption on, sealed for the key and `envelope` (the
+   * payload's logical expiry times, so they are authenticated too). Throws the namespace's typed
+   * errors (too large, not serializable).
+   */
+  encode(key: string, value: unknown, envelope: string): string;
+  /** L2 body → live value; `undefined` for an unreadable or unauthentic body (which the namespace drops). */
+  decode(key: string, payload: string, envelope: string): unknown | Promise<unknown>;
   /** The namespace makes spans: mark `cache.tier` on the active (cache) span. Off: never touch an app's span. */
   traced?: boolean;
 }
@@ -224,7 +228,8 @@ export class TieredBackend implements CacheBackend {
     const now = Date.now();
     const freshUntil = ttlMs > 0 ? now + ttlMs : 0;
     const refreshAt = this.refreshAtOf(now, ttlMs);
-    const payload = this.wrap(this.codec!.encode(key, value), freshUntil, refreshAt);
+    const times = envelopeTimes(freshUntil, refreshAt);
+    const payload = ENVELOPE + times + ENVELOPE + this.codec!.encode(key, value, times);
     this.epoch++;
     if (await this.toL2('set', () => this.l2.set(key, payload, this.l2Ttl(ttlMs), Buffer.byteLength(payload), tags), [key])) {
       this.l2Stats.sets++;
@@ -238,7 +243,8 @@ export class TieredBackend implements CacheBackend {
     const prepared = entries.map((e) => {
       const freshUntil = e.ttlMs > 0 ? now + e.ttlMs : 0;
       const refreshAt = this.refreshAtOf(now, e.ttlMs);
-      const payload = this.wrap(this.codec!.encode(e.key, e.value), freshUntil, refreshAt);
+      const times = envelopeTimes(freshUntil, refreshAt);
+      const payload = ENVELOPE + times + ENVELOPE + this.codec!.encode(e.key, e.value, times);
       return { entry: e, freshUntil, refreshAt, l2: { key: e.key, value: payload, ttlMs: this.l2Ttl(e.ttlMs), sizeBytes: Buffer.byteLength(payload), tags: e.tags } };
     });
     this.epoch++;
@@ -351,8 +357,8 @@ export class TieredBackend implements CacheBackend {
   }
 
   private async accept(key: string, payload: string, epoch: number): Promise<unknown> {
-    const { freshUntil, refreshAt, body } = this.unwrap(payload);
-    const value = await this.codec!.decode(key, body);
+    const { freshUntil, refreshAt, times, body } = this.unwrap(payload);
+    const value = await this.codec!.decode(key, body, times);
     if (value === undefined) {
       this.l2Stats.misses++;
       return undefined;
@@ -509,21 +515,23 @@ export class TieredBackend implements CacheBackend {
     return share > 0 && ttlMs > 0 ? now + Math.floor(ttlMs * share) : 0;
   }
 
-  private wrap(payload: string, freshUntil: number, refreshAt: number): string {
-    const times = refreshAt > 0 ? `${freshUntil.toString(36)}:${refreshAt.toString(36)}` : freshUntil.toString(36);
-    return ENVELOPE + times + ENVELOPE + payload;
-  }
-
   /** A payload without a (valid) envelope was written by a namespace without tiers: its expiry is unknown. */
-  private unwrap(payload: string): { freshUntil: number; refreshAt: number; body: string } {
-    if (payload.charCodeAt(0) !== 0x1e) return { freshUntil: 0, refreshAt: 0, body: payload };
+  /** `times` is the envelope's text as stored ('' without one): what an encrypted body was sealed with. */
+  private unwrap(payload: string): { freshUntil: number; refreshAt: number; times: string; body: string } {
+    if (payload.charCodeAt(0) !== 0x1e) return { freshUntil: 0, refreshAt: 0, times: '', body: payload };
     const end = payload.indexOf(ENVELOPE, 1);
-    const [fresh, refresh] = (end > 0 ? payload.slice(1, end) : '').split(':');
+    const times = end > 0 ? payload.slice(1, end) : '';
+    const [fresh, refresh] = times.split(':');
     const freshUntil = parseInt(fresh, 36);
     const refreshAt = refresh === undefined ? 0 : parseInt(refresh, 36);
-    if (!Number.isFinite(freshUntil) || !Number.isFinite(refreshAt)) return { freshUntil: 0, refreshAt: 0, body: payload };
-    return { freshUntil, refreshAt, body: payload.slice(end + 1) };
+    if (!Number.isFinite(freshUntil) || !Number.isFinite(refreshAt)) return { freshUntil: 0, refreshAt: 0, times: '', body: payload };
+    return { freshUntil, refreshAt, times, body: payload.slice(end + 1) };
   }
+}
+
+/** The envelope's text: logical expiry, and early-refresh time when there is one, in base 36 (ms since epoch). */
+function envelopeTimes(freshUntil: number, refreshAt: number): string {
+  return refreshAt > 0 ? `${freshUntil.toString(36)}:${refreshAt.toString(36)}` : freshUntil.toString(36);
 }
 
 export function isTieredBackend(backend: CacheBackend): backend is TieredBackend {
