@@ -9,6 +9,7 @@ import { CacheEventMap } from '../src/events/cache-events';
 import { LoaderTimeoutError } from '../src/errors/loader-timeout.error';
 import { FaultInjectionBackendFactory } from '../src/resilience/fault-injection-backend';
 import { MapBackendFactory } from './map-backend.fixture';
+import { estimateValueSize } from '../src/serialization/estimate-value-size';
 
 async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -65,6 +66,8 @@ describe('tiered namespace on a flaky byte backend', () => {
       l1: { hits: 2, misses: 1, sets: 2, errors: 0, hitRatio: 2 / 3 },
       l2: { hits: 1, misses: 0, sets: 1, errors: 0, hitRatio: 1 },
     });
+    // An entry filled from L2 counts in L1's bytes like one written here (the live value's estimate).
+    expect(users().stats()).toMatchObject({ entries: 1, bytes: estimateValueSize({ n: 2 }) });
   });
 
   it('degrades to L1 while L2 is down, opens the breaker, and recovers by itself without resurrecting old L2 values', async () => {

@@ -4,6 +4,7 @@ import { BackendEntry, BackendStats, CacheBackend } from '../cache-backend.inter
 import { MemoryBackend } from '../memory/memory-backend';
 import { BackendUnavailableError } from '../../errors/backend-unavailable.error';
 import { CacheError } from '../../errors/cache-error';
+import { estimateValueSize } from '../../serialization/estimate-value-size';
 import { markCacheTier } from '../../tracing/mark-cache-tier';
 import { RedisLock } from '../redis/redis-lock';
 import { CircuitBreaker } from './circuit-breaker';
@@ -364,7 +365,7 @@ export class TieredBackend implements CacheBackend {
       return undefined;
     }
     // Keep a stale entry in L1 too (it is within grace, or L2 would have dropped it): fail-safe answers from there.
-    if (epoch === this.epoch) this.fill(key, value, freshUntil, 0, refreshAt);
+    if (epoch === this.epoch) this.fill(key, value, freshUntil, sizeOf(value, body), refreshAt);
     if (freshUntil !== 0 && freshUntil <= Date.now()) {
       this.l2Stats.misses++;
       return undefined;
@@ -526,6 +527,15 @@ export class TieredBackend implements CacheBackend {
     const refreshAt = refresh === undefined ? 0 : parseInt(refresh, 36);
     if (!Number.isFinite(freshUntil) || !Number.isFinite(refreshAt)) return { freshUntil: 0, refreshAt: 0, times: '', body: payload };
     return { freshUntil, refreshAt, times, body: payload.slice(end + 1) };
+  }
+}
+
+/** L1 bytes of a value filled from L2: what the namespace measures on `set` (its estimate of the live value). */
+function sizeOf(value: unknown, body: string): number {
+  try {
+    return estimateValueSize(value);
+  } catch {
+    return body.length * 2;
   }
 }
 
