@@ -277,7 +277,7 @@ describe.each(['standalone', 'sentinel', 'cluster'] as const)('tiers, invalidati
     expect(loads).toBe(1);
   });
 
-  it('lock extend and get-and-refresh-TTL scripts, and one tick\'s gets batched into one MGET', async () => {
+  it('lock extend, get-and-refresh-TTL, replace- and delete-if-unchanged scripts, and one tick\'s gets batched into one MGET', async () => {
     const factory = new RedisBackendFactory(redisOptions());
     await factory.connect();
     try {
@@ -296,6 +296,12 @@ describe.each(['standalone', 'sentinel', 'cluster'] as const)('tiers, invalidati
       expect(await backend.getAndRefreshTtl('s', 60_000)).toBe('payload');
       expect(await factory.connections.next().pttl('cache:{users}:s')).toBeGreaterThan(50_000);
       expect(await backend.getAndRefreshTtl('missing', 60_000)).toBeUndefined();
+      // The compare-and-swap and compare-and-delete scripts (re-encrypt-on-read, dropping a bad entry).
+      expect(await backend.replaceIfUnchanged('s', 'other', 'x')).toBe(false);
+      expect(await backend.replaceIfUnchanged('s', 'payload', 'resealed')).toBe(true);
+      expect(await backend.deleteIfUnchanged('s', 'payload')).toBe(false);
+      expect(await backend.deleteIfUnchanged('s', 'resealed')).toBe(true);
+      expect(await backend.get('s')).toBeUndefined();
       const keys = Array.from({ length: 40 }, (_, i) => `b${i}`);
       await backend.mset(keys.map((key, i) => ({ key, value: String(i), ttlMs: 0, sizeBytes: 1 })));
       const before = await commandCalls(name);

@@ -67,6 +67,12 @@ export interface CacheBackend {
    * with an old key stay as they are until rewritten or expired.
    */
   replaceIfUnchanged?(key: string, expected: unknown, replacement: unknown): MaybePromise<boolean>;
+  /**
+   * Deletes `key` only if it still holds `expected`; resolves whether it did. Used to drop an entry
+   * found tampered or unreadable without removing a newer write that landed after the read; without
+   * it, such an entry is deleted by key.
+   */
+  deleteIfUnchanged?(key: string, expected: unknown): MaybePromise<boolean>;
   stats?(): BackendStats;
   /** Learned or internal state of the eviction strategy (backends that have one), shown as `NamespaceStats.strategy`. */
   strategyState?(): Record<string, number | string>;

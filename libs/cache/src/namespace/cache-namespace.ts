@@ -9,7 +9,7 @@ import { TagsUnsupportedError } from '../errors/tags-unsupported.error';
 import { InvalidKeyError } from '../errors/invalid-key.error';
 import { ResolvedNamespaceOptions } from '../options/resolved-namespace-options';
 import { NamespaceCipher } from '../security/namespace-cipher';
-import { createNamespaceCipher, readSealed } from '../security/create-namespace-cipher';
+import { createNamespaceCipher, dropEntry, readSealed } from '../security/create-namespace-cipher';
 import { estimateValueSize } from '../serialization/estimate-value-size';
 import { UnsupportedValueError } from '../serialization/unsupported-value.error';
 import { parseTtl, Ttl } from '../ttl/parse-ttl';
@@ -586,6 +586,7 @@ export class CacheNamespace<V = unknown> {
    * namespace's `valueSchema`, is a miss, and is deleted.
    */
   private async decode(key: string, payload: string, envelope = ''): Promise<unknown> {
+    const stored = payload;
     if (this.cipher !== null) {
       const text = readSealed(this.cipher, this.backend, key, payload, this.onTamper, sealedContext(key, envelope));
       const opened = typeof text === 'string' ? text : await text;
@@ -607,7 +608,7 @@ export class CacheNamespace<V = unknown> {
     // The key stays out of the log: it may belong to a protected namespace.
     this.logger.warn(logLine('cache.unreadable_dropped', { namespace: this.name, backend: this.backend.name, serializer: this.options.serializer.name, reason: problem }));
     try {
-      await this.backend.delete(key);
+      await dropEntry(this.backend, key, stored);
     } catch {
       // Already counted as unreadable; the entry will expire or be overwritten.
     }

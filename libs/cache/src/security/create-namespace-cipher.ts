@@ -31,7 +31,7 @@ export function readSealed(
   try {
     opened = cipher.open(payload, sealedFor);
   } catch (error) {
-    return dropTampered(backend, key, (error as DecryptionFailedError).reason, onTamper);
+    return dropTampered(backend, key, payload, (error as DecryptionFailedError).reason, onTamper);
   }
   if (opened.stale && cipher.reencryptOnRead && typeof backend.replaceIfUnchanged === 'function') {
     return reseal(cipher, backend, key, payload, opened.plaintext, sealedFor);
@@ -39,9 +39,9 @@ export function readSealed(
   return opened.plaintext;
 }
 
-async function dropTampered(backend: CacheBackend, key: string, reason: string, onTamper: (key: string, reason: string) => void): Promise<undefined> {
+async function dropTampered(backend: CacheBackend, key: string, payload: string, reason: string, onTamper: (key: string, reason: string) => void): Promise<undefined> {
   try {
-    await backend.delete(key);
+    await dropEntry(backend, key, payload);
   } catch {
     // Still a miss; the entry will expire or be overwritten.
   }
@@ -56,4 +56,13 @@ async function reseal(cipher: NamespaceCipher, backend: CacheBackend, key: strin
     // The read itself succeeded; the next read tries again.
   }
   return plaintext;
+}
+
+/**
+ * Deletes an entry that was read as `payload` and found bad: only if it still holds it, where the
+ * backend can tell (a newer write that landed after the read is kept); by key otherwise.
+ */
+export async function dropEntry(backend: CacheBackend, key: string, payload: string): Promise<void> {
+  if (typeof backend.deleteIfUnchanged === 'function') await backend.deleteIfUnchanged(key, payload);
+  else await backend.delete(key);
 }

@@ -118,6 +118,10 @@ export class RedisBackend implements CacheBackend {
     return replaced === 1;
   }
 
+  async deleteIfUnchanged(key: string, expected: unknown): Promise<boolean> {
+    return (await this.run('deleteIfUnchanged', () => this.client.cachekitDeleteIfUnchanged(1, this.keyPrefix + key, expected as string))) === 1;
+  }
+
   async delete(key: string): Promise<boolean> {
     return (await this.run('delete', () => this.client.del(this.keyPrefix + key))) > 0;
   }

@@ -67,6 +67,11 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0`;
 
+/** KEYS[1] an entry; ARGV[1] the value expected. Deletes it only if it still holds that value; 1 when deleted. */
+const DELETE_IF_UNCHANGED = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
 export interface CacheScripts {
   cachekitSetWithTags(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>;
   cachekitInvalidateTag(numKeys: number, tagKey: string): Promise<number>;
@@ -75,6 +80,7 @@ export interface CacheScripts {
   cachekitLockExtend(numKeys: 1, lockKey: string, token: string, ttlMs: number): Promise<number>;
   cachekitGetAndRefreshTtl(numKeys: 1, key: string, ttlMs: number): Promise<string | null>;
   cachekitReplaceIfUnchanged(numKeys: number, key: string, expected: string, replacement: string): Promise<number>;
+  cachekitDeleteIfUnchanged(numKeys: 1, key: string, expected: string): Promise<number>;
 }
 
 export type ScriptedRedis = Redis & CacheScripts;
@@ -97,6 +103,7 @@ export function defineCacheScripts(client: Redis | Cluster): ScriptedClient {
     client.defineCommand('cachekitLockExtend', { lua: LOCK_EXTEND });
     client.defineCommand('cachekitGetAndRefreshTtl', { lua: GET_AND_REFRESH_TTL });
     client.defineCommand('cachekitReplaceIfUnchanged', { lua: REPLACE_IF_UNCHANGED });
+    client.defineCommand('cachekitDeleteIfUnchanged', { lua: DELETE_IF_UNCHANGED });
   }
   return scripted;
 }

@@ -86,6 +86,7 @@ export class TieredBackend implements CacheBackend {
   readonly storesLiveValues = true;
   readonly invalidateTag?: (tag: string) => Promise<number>;
   readonly replaceIfUnchanged?: (key: string, expected: unknown, replacement: unknown) => Promise<boolean>;
+  readonly deleteIfUnchanged?: (key: string, expectedBody: unknown) => Promise<boolean>;
   readonly lock: RedisLock | undefined;
   readonly graceMs: number;
   private codec: TierCodec | undefined;
@@ -112,6 +113,7 @@ export class TieredBackend implements CacheBackend {
     this.graceMs = options.graceMs;
     if (typeof this.l2.invalidateTag === 'function') this.invalidateTag = (tag) => this.removeTag(tag);
     if (typeof this.l2.replaceIfUnchanged === 'function') this.replaceIfUnchanged = (key, expected, replacement) => this.replaceBody(key, expected, replacement);
+    if (typeof this.l2.deleteIfUnchanged === 'function') this.deleteIfUnchanged = (key, expectedBody) => this.deleteBody(key, expectedBody);
     options.breaker.onRecover(() => this.recover());
     options.bus?.register(options.namespace, {
       apply: (message) => this.applyRemote(message),
@@ -351,6 +353,27 @@ export class TieredBackend implements CacheBackend {
       const replaced = await this.l2.replaceIfUnchanged!(key, current, envelope + (replacement as string));
       this.l2Succeeded();
       return replaced;
+    } catch {
+      this.l2Failed();
+      return false;
+    }
+  }
+
+  /**
+   * Drops an entry found tampered or unreadable: in L2 only if it still holds that body (a newer write
+   * that landed since the read stays), and in L1 and on the bus like any delete.
+   */
+  private async deleteBody(key: string, expectedBody: unknown): Promise<boolean> {
+    this.epoch++;
+    this.l1.delete(key);
+    if (!this.options.breaker.allows) return false;
+    try {
+      const current = await this.l2.get(key);
+      if (typeof current !== 'string' || this.unwrap(current).body !== expectedBody) return false;
+      const deleted = await this.l2.deleteIfUnchanged!(key, current);
+      this.l2Succeeded();
+      if (deleted) this.publish({ n: this.options.namespace, o: 'k', k: [key] });
+      return deleted;
     } catch {
       this.l2Failed();
       return false;
