@@ -417,6 +417,7 @@ export class CacheNamespace<V = unknown> {
    */
   getOrSetSync<T>(key: string, loader: () => T, ttl: Ttl | undefined, cacheIf?: (value: T) => boolean): T {
     if (this.fast === null) throw new TypeError(`namespace "${this.name}" is on the asynchronous "${this.backend.name}" backend`);
+    if (this.observer.due()) return this.observer.observeGetOrSetSync(loader, (observed) => this.getOrSetSync<T>(key, observed, ttl, cacheIf));
     key = this.access.key('getOrSet', key);
     const ttlMs = this.ttlOf(ttl, 'ttl');
     let cached: unknown;

@@ -108,6 +108,42 @@ export class OperationObserver {
     return this.run(operation, () => call(), outcome, undefined);
   }
 
+  /**
+   * `getOrSetSync` (a decorated synchronous method): times, traces and logs the call, a child span
+   * around the loader when it runs; everything is done when `call` returns.
+   */
+  observeGetOrSetSync<T>(loader: () => T, call: (loader: () => T) => T): T {
+    const recording = this.tracer !== null && this.tracer.recording();
+    const span = recording ? this.tracer!.start(SPAN_NAMES[OP.getOrSet], this.attributes(OP.getOrSet)) : undefined;
+    const parent = span === undefined ? undefined : trace.setSpan(context.active(), span);
+    let loaded = false;
+    const observedLoader = (): T => {
+      loaded = true;
+      const loadSpan = parent === undefined ? undefined : this.tracer!.start(SPAN_NAMES[OP.load], this.attributes(OP.load), parent);
+      const started = performance.now();
+      try {
+        const value = loadSpan === undefined ? loader() : context.with(trace.setSpan(parent!, loadSpan), loader);
+        this.finish(OP.load, started, loadSpan, 'ok');
+        return value;
+      } catch (error) {
+        this.finish(OP.load, started, loadSpan, 'error', error);
+        throw error;
+      }
+    };
+    const started = performance.now();
+    this.passing = true;
+    try {
+      const value = parent === undefined ? call(observedLoader) : context.with(parent, () => call(observedLoader));
+      this.finish(OP.getOrSet, started, span, loaded ? 'miss' : 'hit');
+      return value;
+    } catch (error) {
+      this.finish(OP.getOrSet, started, span, 'error', error);
+      throw error;
+    } finally {
+      this.passing = false;
+    }
+  }
+
   /** `getOrSet`: as `observe`, plus a child span and a `load` timing around the loader, when it runs. */
   observeGetOrSet<T>(
     loader: () => T | Promise<T>,

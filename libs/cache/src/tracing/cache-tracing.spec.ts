@@ -60,10 +60,20 @@ class Catalogue {
   }
 }
 
-async function start(options: CacheModuleOptions = {}): Promise<INestApplicationContext> {
+/** A synchronous method: cached through getOrSetSync (memory namespaces only). */
+@Injectable()
+class SyncCatalogue {
+  @Cacheable({ namespace: 'tracks', key: 'sync:{0}' })
+  find(id: string): { id: string } {
+    trace.getTracer('app').startSpan('lookup.sync').end();
+    return { id };
+  }
+}
+
+async function start(options: CacheModuleOptions = {}, providers: any[] = [Catalogue]): Promise<INestApplicationContext> {
   const moduleRef = await Test.createTestingModule({
     imports: [CacheModule.forRoot({ namespaces: { tracks: {} }, ...options })],
-    providers: [Catalogue],
+    providers,
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
   return app.init();
@@ -78,7 +88,7 @@ describe('tracing with an OpenTelemetry SDK registered (in-memory exporter)', ()
   beforeAll(async () => {
     context.setGlobalContextManager(contextManager.enable());
     trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
-    app = await start({ observability: { metrics: false } });
+    app = await start({ observability: { metrics: false } }, [Catalogue, SyncCatalogue]);
   });
 
   afterAll(async () => {
@@ -121,6 +131,19 @@ describe('tracing with an OpenTelemetry SDK registered (in-memory exporter)', ()
     await cache.getOrSet('track:2', () => ({ id: 'never' }));
     expect(byName('cache.getOrSet').map((s) => s.attributes['cache.hit'])).toEqual([true]);
     expect(byName('cache.load')).toHaveLength(0);
+  });
+
+  it('traces a synchronous @Cacheable method too: cache.getOrSet (miss, then hit) with cache.load and the method\'s work under it', () => {
+    const catalogue = app.get(SyncCatalogue);
+    expect(catalogue.find('s1')).toEqual({ id: 's1' });
+    expect(catalogue.find('s1')).toEqual({ id: 's1' });
+    const outer = byName('cache.getOrSet');
+    expect(outer.map((s) => s.attributes['cache.hit'])).toEqual([false, true]);
+    const [load] = byName('cache.load');
+    const [work] = byName('lookup.sync');
+    expect(parentId(load)).toBe(outer[0].spanContext().spanId);
+    expect(parentId(work)).toBe(load.spanContext().spanId);
+    expect(byName('cache.load')).toHaveLength(1);
   });
 
   it('propagates through @Cacheable: request span → cache.getOrSet → cache.load → the method\'s work', async () => {
