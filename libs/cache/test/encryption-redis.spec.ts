@@ -22,7 +22,9 @@ const newKey = (): string => randomBytes(32).toString('base64');
 const K1 = newKey();
 const K2 = newKey();
 
-async function startCache(options: CacheModuleOptions, imports: any[] = []): Promise<{ moduleRef: TestingModule; cache: CacheService }> {
+interface StartedCache { moduleRef: TestingModule; cache: CacheService }
+
+async function startCache(options: CacheModuleOptions, imports: any[] = []): Promise<StartedCache> {
   const moduleRef = await Test.createTestingModule({ imports: [...imports, CacheModule.forRoot(options)] }).compile();
   await moduleRef.init();
   return { moduleRef, cache: moduleRef.get(CacheService) };
@@ -285,70 +287,58 @@ describe('Tiered namespaces (L1 + Redis L2) with encryption', () => {
     bus: { secret: BUS_SECRET },
     namespaces: { users: { backend: 'redis', ttl: '1h', l1: {}, encryption: { keys, reencryptOnRead } } },
   });
-
-  it('seals the L2 payload (no plaintext in Redis); another instance opens it from L2', async () => {
-    const a = await startCache(tiered([{ id: 'k1', key: K1 }]));
-    const b = await startCache(tiered([{ id: 'k1', key: K1 }]));
-    try {
-      await a.cache.namespace('users').set('u1', { history: ['Blue in Green'] });
-      await a.cache.namespace('users').mset([{ key: 'u2', value: { history: ['So What'] } }]);
-      for (const key of ['u1', 'u2']) {
-        const stored = (await redis.admin.get(`cache:{users}:${key}`))!;
-        expect(stored.charCodeAt(0)).toBe(0x1e);
-        expect(bodyOf(stored)).toMatch(/^[A-Za-z0-9_-]+$/);
-        expect(Buffer.from(bodyOf(stored), 'base64url').toString('latin1')).not.toMatch(/Blue in Green|So What/);
-        expect(keyIdOf(stored)).toBe('k1');
-      }
-      expect(await b.cache.namespace('users').get('u1')).toEqual({ history: ['Blue in Green'] });
-      expect(b.cache.namespace('users').stats()).toMatchObject({ tamperDetected: 0, tiers: { l2: { hits: 1 } } });
-    } finally {
-      await a.moduleRef.close();
-      await b.moduleRef.close();
-    }
-  });
-
-  it('a body copied from another key in L2 is a miss on the instance that reads it, deleted, and a tamper event', async () => {
+  /** Two instances under one key (a writes, b reads), and b's tamper events; both closed whatever `body` does. */
+  const withTwoInstances = async (body: (a: StartedCache, b: StartedCache, tampers: CacheEventMap['tamper'][]) => Promise<void>): Promise<void> => {
     const a = await startCache(tiered([{ id: 'k1', key: K1 }]));
     const b = await startCache(tiered([{ id: 'k1', key: K1 }]));
     const tampers: CacheEventMap['tamper'][] = [];
     b.cache.events.on('tamper', (e) => tampers.push(e));
     try {
-      await a.cache.namespace('users').set('victim', { role: 'listener' });
-      await a.cache.namespace('users').set('donor', { role: 'admin' });
-      await redis.admin.copy('cache:{users}:donor', 'cache:{users}:victim', 'REPLACE');
-      expect(await b.cache.namespace('users').get('victim')).toBeUndefined();
-      expect(tampers).toEqual([{ namespace: 'users', key: 'victim', reason: 'authentication-failed' }]);
-      expect(await redis.admin.exists('cache:{users}:victim')).toBe(0);
-      expect(b.cache.namespace('users').stats().tamperDetected).toBe(1);
-      expect(await b.cache.namespace('users').get('donor')).toEqual({ role: 'admin' });
+      await body(a, b, tampers);
     } finally {
       await a.moduleRef.close();
       await b.moduleRef.close();
     }
-  });
+  };
 
-  it('authenticates the envelope too: an entry whose logical expiry was forged, or whose envelope was stripped, is a tamper', async () => {
-    const a = await startCache(tiered([{ id: 'k1', key: K1 }]));
-    const b = await startCache(tiered([{ id: 'k1', key: K1 }]));
-    const tampers: CacheEventMap['tamper'][] = [];
-    b.cache.events.on('tamper', (e) => tampers.push(e));
-    try {
-      await a.cache.namespace('users').set('short', { role: 'listener' }, { ttl: '1s' });
-      await a.cache.namespace('users').set('stripped', { role: 'listener' });
-      const stored = (await redis.admin.get('cache:{users}:short'))!;
-      // Push the logical expiry a year out (stale would look fresh), keeping the sealed body as it was.
-      const forged = `\u001e${(Date.now() + 365 * 86_400_000).toString(36)}\u001e${bodyOf(stored)}`;
-      await redis.admin.set('cache:{users}:short', forged, 'KEEPTTL');
-      await redis.admin.set('cache:{users}:stripped', bodyOf((await redis.admin.get('cache:{users}:stripped'))!), 'KEEPTTL');
-      expect(await b.cache.namespace('users').get('short')).toBeUndefined();
-      expect(await b.cache.namespace('users').get('stripped')).toBeUndefined();
-      expect(tampers.map((t) => [t.key, t.reason])).toEqual([['short', 'authentication-failed'], ['stripped', 'authentication-failed']]);
-      expect(await redis.admin.exists('cache:{users}:short', 'cache:{users}:stripped')).toBe(0);
-    } finally {
-      await a.moduleRef.close();
-      await b.moduleRef.close();
+  it('seals the L2 payload (no plaintext in Redis); another instance opens it from L2', () => withTwoInstances(async (a, b) => {
+    await a.cache.namespace('users').set('u1', { history: ['Blue in Green'] });
+    await a.cache.namespace('users').mset([{ key: 'u2', value: { history: ['So What'] } }]);
+    for (const key of ['u1', 'u2']) {
+      const stored = (await redis.admin.get(`cache:{users}:${key}`))!;
+      expect(stored.charCodeAt(0)).toBe(0x1e);
+      expect(bodyOf(stored)).toMatch(/^[A-Za-z0-9_-]+$/);
+      expect(Buffer.from(bodyOf(stored), 'base64url').toString('latin1')).not.toMatch(/Blue in Green|So What/);
+      expect(keyIdOf(stored)).toBe('k1');
     }
-  });
+    expect(await b.cache.namespace('users').get('u1')).toEqual({ history: ['Blue in Green'] });
+    expect(b.cache.namespace('users').stats()).toMatchObject({ tamperDetected: 0, tiers: { l2: { hits: 1 } } });
+  }));
+
+  it('a body copied from another key in L2 is a miss on the instance that reads it, deleted, and a tamper event', () => withTwoInstances(async (a, b, tampers) => {
+    await a.cache.namespace('users').set('victim', { role: 'listener' });
+    await a.cache.namespace('users').set('donor', { role: 'admin' });
+    await redis.admin.copy('cache:{users}:donor', 'cache:{users}:victim', 'REPLACE');
+    expect(await b.cache.namespace('users').get('victim')).toBeUndefined();
+    expect(tampers).toEqual([{ namespace: 'users', key: 'victim', reason: 'authentication-failed' }]);
+    expect(await redis.admin.exists('cache:{users}:victim')).toBe(0);
+    expect(b.cache.namespace('users').stats().tamperDetected).toBe(1);
+    expect(await b.cache.namespace('users').get('donor')).toEqual({ role: 'admin' });
+  }));
+
+  it('authenticates the envelope too: an entry whose logical expiry was forged, or whose envelope was stripped, is a tamper', () => withTwoInstances(async (a, b, tampers) => {
+    await a.cache.namespace('users').set('short', { role: 'listener' }, { ttl: '1s' });
+    await a.cache.namespace('users').set('stripped', { role: 'listener' });
+    const stored = (await redis.admin.get('cache:{users}:short'))!;
+    // Push the logical expiry a year out (stale would look fresh), keeping the sealed body as it was.
+    const forged = `\u001e${(Date.now() + 365 * 86_400_000).toString(36)}\u001e${bodyOf(stored)}`;
+    await redis.admin.set('cache:{users}:short', forged, 'KEEPTTL');
+    await redis.admin.set('cache:{users}:stripped', bodyOf((await redis.admin.get('cache:{users}:stripped'))!), 'KEEPTTL');
+    expect(await b.cache.namespace('users').get('short')).toBeUndefined();
+    expect(await b.cache.namespace('users').get('stripped')).toBeUndefined();
+    expect(tampers.map((t) => [t.key, t.reason])).toEqual([['short', 'authentication-failed'], ['stripped', 'authentication-failed']]);
+    expect(await redis.admin.exists('cache:{users}:short', 'cache:{users}:stripped')).toBe(0);
+  }));
 
   it('re-seals an L2 body sealed with an older key, keeping the envelope and the TTL', async () => {
     const before = await startCache(tiered([{ id: 'k1', key: K1 }]));
