@@ -6,109 +6,13 @@
 // Ratios: redisGetC64VsBestPeer (>= 1.2), redisGetC64VsRawIoredis (>= 1.0), l1HitVsBentocache (>= 20).
 'use strict';
 require('reflect-metadata');
-const { spawn } = require('node:child_process');
-const { mkdtempSync, rmSync } = require('node:fs');
-const { createServer, createConnection } = require('node:net');
-const { tmpdir } = require('node:os');
-const { join } = require('node:path');
+const { startRedis, interleavedRounds, percentile, value1k } = require('./redis-servers');
 const { measure, median, spread, ratioOfRounds, formatOps, printTable, writeResults, gc } = require('./harness');
 
 const KEYS = 1000;
 const ROUNDS = 7;
 const ROUND_SECONDS = 0.8;
 const keys = Array.from({ length: KEYS }, (_, i) => `track:${i}`);
-/** A JSON object of about 1 KB. */
-function value(i) {
-  const v = { id: i, title: `Track ${i}`, artists: ['a', 'b'], tags: [], payload: '' };
-  v.payload = 'x'.repeat(1024 - JSON.stringify(v).length);
-  return v;
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function pings(port) {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    const done = (up) => {
-      socket.destroy();
-      resolve(up);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (d) => done(d.toString().startsWith('+PONG')));
-  });
-}
-
-async function startRedis() {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'nest-cachekit-bench-redis-'));
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-  process.on('exit', () => child.kill('SIGKILL'));
-  for (let i = 0; i < 500 && !(await pings(port)); i++) await sleep(10);
-  return {
-    port,
-    url: `redis://127.0.0.1:${port}`,
-    async stop() {
-      const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await gone;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** `concurrency` workers, each awaiting one get at a time, for `seconds`; returns ops/s and latencies. */
-async function closedLoop(get, concurrency, seconds, latencies) {
-  let ops = 0;
-  const end = performance.now() + seconds * 1000;
-  const worker = async (w) => {
-    let i = w * 97;
-    while (performance.now() < end) {
-      const t0 = performance.now();
-      const v = await get(keys[i++ % KEYS]);
-      latencies.push(performance.now() - t0);
-      if (v === undefined || v === null) throw new Error('expected a hit');
-      ops++;
-    }
-  };
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
-  return ops / ((performance.now() - t0) / 1000);
-}
-
-function percentile(xs, p) {
-  if (xs.length === 0) return NaN;
-  const s = Float64Array.from(xs).sort();
-  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
-}
-
-async function redisRounds(clients, concurrency) {
-  const results = clients.map(() => []);
-  const lat = clients.map(() => []);
-  for (const c of clients) await closedLoop(c.get, concurrency, 0.3, []); // warm-up
-  for (let r = 0; r < ROUNDS; r++) {
-    for (let j = 0; j < clients.length; j++) {
-      const i = (j + r) % clients.length;
-      gc();
-      const sample = [];
-      results[i].push(await closedLoop(clients[i].get, concurrency, ROUND_SECONDS, sample));
-      // Keep latency samples bounded.
-      for (let k = 0; k < sample.length; k += Math.ceil(sample.length / 5000)) lat[i].push(sample[k]);
-    }
-  }
-  return { results, lat };
-}
 
 async function main() {
   const redisServer = await startRedis();
@@ -145,7 +49,7 @@ async function main() {
   });
 
   for (let i = 0; i < KEYS; i++) {
-    const v = value(i);
+    const v = value1k(i);
     await ours.set(keys[i], v);
     await tiered.set(keys[i], v);
     await raw.set(`raw:${keys[i]}`, JSON.stringify(v));
@@ -166,7 +70,7 @@ async function main() {
   const rows = [];
   const ratios = {};
   for (const concurrency of [1, 64]) {
-    const { results, lat } = await redisRounds(clients, concurrency);
+    const { results, lat } = await interleavedRounds(clients, keys, { concurrency, rounds: ROUNDS, seconds: ROUND_SECONDS, warmupSeconds: 0.3, gc });
     const table = clients.map((c, i) => [
       c.name, formatOps(median(results[i])), `±${(spread(results[i]) * 100).toFixed(0)}%`,
       `${ratioOfRounds(results[i], results[1]).toFixed(2)}×`,

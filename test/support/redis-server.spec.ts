@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { assertRedisServerInstalled, startRedisServer } from './redis-server';
+import { answersPing, assertRedisServerInstalled, RedisServerHandle, startRedisServer, useRedisServer } from './redis-server';
 
 describe('redis-server test harness', () => {
   it('says how to install redis-server when it is not on the PATH', () => {
@@ -16,5 +16,60 @@ describe('redis-server test harness', () => {
     client.disconnect();
     await server.stop();
     expect(() => process.kill(server.pid, 0)).toThrow();
+  });
+});
+
+describe('useRedisServer', () => {
+  let pid = 0;
+  let upAtBeforeStop: boolean | undefined;
+
+  describe('in a describe that uses it', () => {
+    const redis: RedisServerHandle = useRedisServer({
+      flushBeforeEach: true,
+      beforeStop: async () => {
+        pid = redis.server.pid;
+        upAtBeforeStop = await answersPing(redis.server.port);
+      },
+    });
+    let readTooEarly: unknown;
+    try {
+      void redis.server;
+    } catch (error) {
+      readTooEarly = error;
+    }
+
+    it('refuses to hand out the server while the describe body is collected', () => {
+      expect(String(readTooEarly)).toMatch(/`server` is set in beforeAll; read it in a hook or a test/);
+    });
+
+    it('starts a private server (never 6379) with an admin client, before the tests', async () => {
+      expect(redis.server.port).not.toBe(6379);
+      expect(await redis.admin.ping()).toBe('PONG');
+      await redis.admin.set('left-over', '1');
+    });
+
+    it('flushes before each test with flushBeforeEach', async () => {
+      expect(await redis.admin.dbsize()).toBe(0);
+    });
+  });
+
+  it('ran beforeStop while the server was still up, then stopped the server', () => {
+    expect(upAtBeforeStop).toBe(true);
+    expect(pid).toBeGreaterThan(0);
+    expect(() => process.kill(pid, 0)).toThrow();
+  });
+
+  describe('with a password', () => {
+    const redis = useRedisServer({ password: 'admin-pw' });
+
+    it('starts the server with requirepass, and the admin client logs in with it', async () => {
+      expect(await redis.admin.ping()).toBe('PONG');
+      const anonymous = new Redis(redis.server.port, '127.0.0.1', { enableReadyCheck: false, maxRetriesPerRequest: 0 });
+      try {
+        await expect(anonymous.get('k')).rejects.toThrow(/NOAUTH/);
+      } finally {
+        anonymous.disconnect();
+      }
+    });
   });
 });

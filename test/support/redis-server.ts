@@ -1,7 +1,9 @@
 /**
  * Starts real `redis-server` processes on free loopback ports for tests, and stops them.
  * Every suite that needs Redis uses this; nothing touches the machine's own Redis on 6379.
+ * `useRedisServer()` is the usual way in a spec: one server per describe, with an admin client.
  */
+import Redis from 'ioredis';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
@@ -128,6 +130,71 @@ async function launch(port: number, options: RedisServerOptions): Promise<RedisS
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export interface UseRedisServerOptions extends RedisServerOptions {
+  /** `FLUSHALL` in a `beforeEach`, registered before the spec's own, so every test starts on an empty Redis. */
+  flushBeforeEach?: boolean;
+  /** Start the server with `--requirepass <password>`; `admin` logs in with it. */
+  password?: string;
+  /**
+   * Runs in the `afterAll` just before `admin` disconnects and the server stops, for what a spec opened
+   * in its own `beforeAll` (an app): Jest runs one block's `afterAll` hooks in the order they were
+   * declared, so a spec's own `afterAll` would run after the server is gone.
+   */
+  beforeStop?: () => unknown;
+}
+
+export interface RedisServerHandle {
+  /** The server; started in `beforeAll`, so read it in hooks and tests, not in the describe body. */
+  readonly server: RedisServer;
+  /** A client of the server's own, for looking behind the library (`KEYS`, `PTTL`, planting entries). */
+  readonly admin: Redis;
+}
+
+/**
+ * Registers the hooks of a describe that needs a Redis of its own: start a server and an admin client
+ * in `beforeAll`, optionally `FLUSHALL` before each test, and in `afterAll` run `beforeStop`, disconnect
+ * the admin and stop the server. Call it first in the describe, before hooks that use the server.
+ * Apps a spec starts per test are closed in its `afterEach`, which Jest runs before any `afterAll`.
+ */
+export function useRedisServer(options: UseRedisServerOptions = {}): RedisServerHandle {
+  const { flushBeforeEach = false, password, beforeStop, ...serverOptions } = options;
+  let server: RedisServer | undefined;
+  let admin: Redis | undefined;
+  beforeAll(async () => {
+    const args = password === undefined ? serverOptions.args : ['--requirepass', password, ...(serverOptions.args ?? [])];
+    server = await startRedisServer({ ...serverOptions, args });
+    admin = new Redis({ host: '127.0.0.1', port: server.port, password });
+  });
+  afterAll(async () => {
+    try {
+      await beforeStop?.();
+    } finally {
+      admin?.disconnect();
+      await server?.stop();
+    }
+  });
+  if (flushBeforeEach) {
+    beforeEach(async () => {
+      await started(admin, 'admin').flushall();
+    });
+  }
+  return {
+    get server() {
+      return started(server, 'server');
+    },
+    get admin() {
+      return started(admin, 'admin');
+    },
+  };
+}
+
+function started<T>(value: T | undefined, name: string): T {
+  if (value === undefined) {
+    throw new Error(`useRedisServer(): \`${name}\` is set in beforeAll; read it in a hook or a test, not in the describe body`);
+  }
+  return value;
 }
 
 /** Up means an answer to PING: `+PONG`, or `-NOAUTH` from a server with a password. */

@@ -4,8 +4,7 @@
  */
 import { Test, TestingModule } from '@nestjs/testing';
 import { redisStore } from 'cache-manager-ioredis-yet';
-import Redis from 'ioredis';
-import { RedisServer, startRedisServer } from '../../../test/support/redis-server';
+import { useRedisServer } from '../../../test/support/redis-server';
 import { CacheModule } from '../src/cache.module';
 import { CacheService } from '../src/cache.service';
 import { BackendUnavailableError } from '../src/errors/backend-unavailable.error';
@@ -18,22 +17,13 @@ import { describeBackendContract } from './backend-contract';
 const asStore = (store: Awaited<ReturnType<typeof redisStore>>): CacheManagerStore => store as unknown as CacheManagerStore;
 
 describe('cache-manager-ioredis-yet as a custom backend (real redis-server)', () => {
-  let server: RedisServer;
-  let admin: Redis;
-  beforeAll(async () => {
-    server = await startRedisServer();
-    admin = new Redis(server.port, '127.0.0.1');
-  });
-  afterAll(async () => {
-    admin.disconnect();
-    await server.stop();
-  });
+  // Flushed before every test, so the contract's factory and the module below start on an empty store.
+  const redis = useRedisServer({ flushBeforeEach: true });
 
   let store: Awaited<ReturnType<typeof redisStore>> | undefined;
   describeBackendContract('cache-manager store (cache-manager-ioredis-yet)', {
     setUp: async () => {
-      await admin.flushall();
-      store = await redisStore({ host: '127.0.0.1', port: server.port });
+      store = await redisStore({ host: '127.0.0.1', port: redis.server.port });
       return new CacheManagerStoreBackendFactory(asStore(store), { onClose: () => store!.client.quit() });
     },
     tearDown: async () => {
@@ -46,8 +36,7 @@ describe('cache-manager-ioredis-yet as a custom backend (real redis-server)', ()
     let cache: CacheService;
     let legacy: Awaited<ReturnType<typeof redisStore>>;
     beforeEach(async () => {
-      await admin.flushall();
-      legacy = await redisStore({ host: '127.0.0.1', port: server.port });
+      legacy = await redisStore({ host: '127.0.0.1', port: redis.server.port });
       // redisStore() does not wait for its connection; a quit() racing the connect leaves a socket open.
       await legacy.client.ping();
       moduleRef = await Test.createTestingModule({
@@ -66,8 +55,8 @@ describe('cache-manager-ioredis-yet as a custom backend (real redis-server)', ()
       const when = new Date('2026-01-02T03:04:05Z');
       await sessions.set('s1', { user: 'u1', at: when, roles: new Set(['admin']) });
       expect(await sessions.get('s1')).toEqual({ user: 'u1', at: when, roles: new Set(['admin']) });
-      expect(await admin.exists('cache:{sessions}:s1')).toBe(1);
-      const ttl = await admin.pttl('cache:{sessions}:s1');
+      expect(await redis.admin.exists('cache:{sessions}:s1')).toBe(1);
+      const ttl = await redis.admin.pttl('cache:{sessions}:s1');
       expect(ttl).toBeGreaterThan(3_500_000);
       expect(ttl).toBeLessThanOrEqual(3_600_000);
     });
@@ -82,7 +71,7 @@ describe('cache-manager-ioredis-yet as a custom backend (real redis-server)', ()
 
     it('rejects tags with the typed error (the store cannot index them)', async () => {
       await expect(cache.namespace('sessions').set('t', 1, { tags: ['x'] })).rejects.toBeInstanceOf(TagsUnsupportedError);
-      expect(await admin.exists('cache:{sessions}:t')).toBe(0);
+      expect(await redis.admin.exists('cache:{sessions}:t')).toBe(0);
     });
 
     it('reports a dead store as BackendUnavailableError naming the backend', async () => {

@@ -6,9 +6,8 @@
 import keyvTestSuite from '@keyv/test-suite';
 import { Test, TestingModule } from '@nestjs/testing';
 import { createCache } from 'cache-manager';
-import Redis from 'ioredis';
 import Keyv from 'keyv';
-import { RedisServer, startRedisServer } from '../../../test/support/redis-server';
+import { useRedisServer } from '../../../test/support/redis-server';
 import { CacheModule } from '../src/cache.module';
 import { CacheService } from '../src/cache.service';
 import { InvalidKeyError } from '../src/errors/invalid-key.error';
@@ -83,20 +82,12 @@ describe('CachekitKeyvStore on a memory namespace', () => {
 });
 
 describe('CachekitKeyvStore on a Redis namespace (real redis-server)', () => {
-  let server: RedisServer;
-  let admin: Redis;
   let moduleRef: TestingModule;
   let keyvNamespace: CacheNamespace;
+  const redis = useRedisServer({ beforeStop: () => moduleRef.close() });
   beforeAll(async () => {
-    server = await startRedisServer();
-    admin = new Redis(server.port, '127.0.0.1');
-    moduleRef = await startCache({ redis: { url: server.url }, namespaces: { keyv: { backend: 'redis' }, other: { backend: 'redis' } } });
+    moduleRef = await startCache({ redis: { url: redis.server.url }, namespaces: { keyv: { backend: 'redis' }, other: { backend: 'redis' } } });
     keyvNamespace = moduleRef.get(CacheService).namespace('keyv');
-  });
-  afterAll(async () => {
-    await moduleRef.close();
-    admin.disconnect();
-    await server.stop();
   });
 
   describe('@keyv/test-suite', () => {
@@ -106,7 +97,7 @@ describe('CachekitKeyvStore on a Redis namespace (real redis-server)', () => {
   it('writes under the namespace prefix with the Keyv TTL as PX', async () => {
     const keyv = new Keyv({ store: new CachekitKeyvStore(keyvNamespace), namespace: 'app' });
     await keyv.set('session:7', 'token', 60_000);
-    const ttl = await admin.pttl('cache:{keyv}:app:session:7');
+    const ttl = await redis.admin.pttl('cache:{keyv}:app:session:7');
     expect(ttl).toBeGreaterThan(50_000);
     expect(ttl).toBeLessThanOrEqual(60_000);
   });

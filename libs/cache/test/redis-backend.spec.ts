@@ -4,9 +4,8 @@
  * Redis that dies or is not there yet.
  */
 import { Test, TestingModule } from '@nestjs/testing';
-import Redis from 'ioredis';
 import { makeTlsCertificates, TlsCertificates } from '../../../test/support/tls-certificates';
-import { RedisServer, sleep, startRedisServer } from '../../../test/support/redis-server';
+import { RedisServer, sleep, startRedisServer, useRedisServer } from '../../../test/support/redis-server';
 import { CacheModule } from '../src/cache.module';
 import { CacheService } from '../src/cache.service';
 import { BackendUnavailableError } from '../src/errors/backend-unavailable.error';
@@ -19,23 +18,13 @@ async function startCache(options: CacheModuleOptions): Promise<{ moduleRef: Tes
 }
 
 describe('Redis backend on a real redis-server', () => {
-  let server: RedisServer;
-  let admin: Redis;
+  const redis = useRedisServer({ flushBeforeEach: true });
   let moduleRef: TestingModule;
   let cache: CacheService;
 
-  beforeAll(async () => {
-    server = await startRedisServer();
-    admin = new Redis(server.port, '127.0.0.1');
-  });
-  afterAll(async () => {
-    admin.disconnect();
-    await server.stop();
-  });
   beforeEach(async () => {
-    await admin.flushall();
     ({ moduleRef, cache } = await startCache({
-      redis: { url: server.url },
+      redis: { url: redis.server.url },
       defaults: { backend: 'redis' },
       namespaces: { users: { ttl: '1h' }, tracks: {} },
     }));
@@ -46,13 +35,13 @@ describe('Redis backend on a real redis-server', () => {
     const users = cache.namespace('users');
     await users.set('spotify:user:123', { topTracks: ['t1'] });
     await cache.namespace('tracks').set('t1', { title: 'Blue' });
-    expect((await admin.keys('*')).sort()).toEqual(['cache:{tracks}:t1', 'cache:{users}:spotify:user:123']);
-    const pttl = await admin.pttl('cache:{users}:spotify:user:123');
+    expect((await redis.admin.keys('*')).sort()).toEqual(['cache:{tracks}:t1', 'cache:{users}:spotify:user:123']);
+    const pttl = await redis.admin.pttl('cache:{users}:spotify:user:123');
     expect(pttl).toBeGreaterThan(3_500_000);
     expect(pttl).toBeLessThanOrEqual(3_600_000);
-    expect(await admin.pttl('cache:{tracks}:t1')).toBe(-1);
+    expect(await redis.admin.pttl('cache:{tracks}:t1')).toBe(-1);
     await users.set('short', 1, { ttl: '30s' });
-    expect(await admin.pttl('cache:{users}:short')).toBeLessThanOrEqual(30_000);
+    expect(await redis.admin.pttl('cache:{users}:short')).toBeLessThanOrEqual(30_000);
   });
 
   it('round-trips rich values through Redis', async () => {
@@ -71,7 +60,7 @@ describe('Redis backend on a real redis-server', () => {
     const tracks = cache.namespace('tracks');
     await tracks.mset([{ key: 'a', value: 1 }, { key: 'b', value: 2, ttl: '1m' }]);
     expect(await tracks.mget(['b', 'x', 'a'])).toEqual([2, undefined, 1]);
-    expect(await admin.pttl('cache:{tracks}:b')).toBeGreaterThan(0);
+    expect(await redis.admin.pttl('cache:{tracks}:b')).toBeGreaterThan(0);
   });
 
   it('keeps tag sets beside the entries, living as long as their longest-lived member', async () => {
@@ -79,24 +68,24 @@ describe('Redis backend on a real redis-server', () => {
     await users.set('u1', 1, { ttl: '1m', tags: ['artist:7'] });
     await users.set('u2', 2, { ttl: '2h', tags: ['artist:7'] });
     const tagKey = 'cache:{users}:\u001ftag:artist:7';
-    expect((await admin.smembers(tagKey)).sort()).toEqual(['cache:{users}:u1', 'cache:{users}:u2']);
-    expect(await admin.pttl(tagKey)).toBeGreaterThan(3_600_000);
+    expect((await redis.admin.smembers(tagKey)).sort()).toEqual(['cache:{users}:u1', 'cache:{users}:u2']);
+    expect(await redis.admin.pttl(tagKey)).toBeGreaterThan(3_600_000);
     await cache.namespace('tracks').set('t', 3, { tags: ['artist:7'] });
-    expect(await admin.pttl('cache:{tracks}:\u001ftag:artist:7')).toBe(-1);
+    expect(await redis.admin.pttl('cache:{tracks}:\u001ftag:artist:7')).toBe(-1);
     expect(await users.invalidateTag('artist:7')).toBe(2);
-    expect(await admin.exists(tagKey, 'cache:{users}:u1', 'cache:{users}:u2')).toBe(0);
+    expect(await redis.admin.exists(tagKey, 'cache:{users}:u1', 'cache:{users}:u2')).toBe(0);
     expect(await cache.namespace('tracks').get('t')).toBe(3);
     // Clearing removes tag sets too, but counts only entries.
     expect(await cache.invalidateNamespace('tracks')).toBe(1);
-    expect(await admin.dbsize()).toBe(0);
+    expect(await redis.admin.dbsize()).toBe(0);
   });
 
   it('reloads its Lua scripts after SCRIPT FLUSH (NOSCRIPT)', async () => {
     const users = cache.namespace('users');
     await users.set('a', 1, { tags: ['t'] });
-    await admin.script('FLUSH');
+    await redis.admin.script('FLUSH');
     await users.set('b', 2, { tags: ['t'] });
-    await admin.script('FLUSH');
+    await redis.admin.script('FLUSH');
     expect(await users.invalidateTag('t')).toBe(2);
   });
 
@@ -104,22 +93,22 @@ describe('Redis backend on a real redis-server', () => {
     const users = cache.namespace('users');
     await users.mset(Array.from({ length: 1_200 }, (_, i) => ({ key: `u${i}`, value: i })));
     await cache.namespace('tracks').set('t1', 'kept');
-    await admin.set('someone-else:key', 'kept');
-    await admin.config('RESETSTAT');
+    await redis.admin.set('someone-else:key', 'kept');
+    await redis.admin.config('RESETSTAT');
     expect(await cache.invalidateNamespace('users')).toBe(1_200);
-    expect(await admin.dbsize()).toBe(2);
-    const commandStats = await admin.info('commandstats');
+    expect(await redis.admin.dbsize()).toBe(2);
+    const commandStats = await redis.admin.info('commandstats');
     expect(commandStats).toMatch(/cmdstat_scan:calls=\d+/);
     expect(commandStats).not.toMatch(/cmdstat_keys:/);
   });
 
   it('reads a corrupt or foreign entry as a miss and deletes it', async () => {
-    await admin.set('cache:{users}:bad', '{"$t":"BigInt","v":"12.5"}');
-    await admin.set('cache:{users}:text', 'plain text written by another program');
+    await redis.admin.set('cache:{users}:bad', '{"$t":"BigInt","v":"12.5"}');
+    await redis.admin.set('cache:{users}:text', 'plain text written by another program');
     const users = cache.namespace('users');
     expect(await users.get('bad')).toBeUndefined();
     expect(await users.get('text')).toBeUndefined();
-    expect(await admin.exists('cache:{users}:bad', 'cache:{users}:text')).toBe(0);
+    expect(await redis.admin.exists('cache:{users}:bad', 'cache:{users}:text')).toBe(0);
   });
 
   it('fails calls with BackendUnavailableError once Redis is gone, while getOrSet still answers', async () => {
@@ -139,11 +128,11 @@ describe('Redis backend on a real redis-server', () => {
         throw new Error('no such table');
       },
     };
-    const clients = async () => (await admin.client('LIST') as string).split('\n').filter((l) => l.includes('name=nest-cachekit')).length;
+    const clients = async () => (await redis.admin.client('LIST') as string).split('\n').filter((l) => l.includes('name=nest-cachekit')).length;
     const before = await clients(); // the connection of this suite's own cache module
     const start = Test.createTestingModule({
       imports: [CacheModule.forRoot({
-        redis: { url: server.url },
+        redis: { url: redis.server.url },
         backends: { broken: failing },
         namespaces: { a: { backend: 'redis' }, b: { backend: 'broken' } },
       })],

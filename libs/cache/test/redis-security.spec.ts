@@ -9,7 +9,7 @@ import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, RedisServer, startRedisServer } from '../../../test/support/redis-server';
+import { freePort, RedisServer, startRedisServer, useRedisServer } from '../../../test/support/redis-server';
 import { makeTlsCertificates, TlsCertificates } from '../../../test/support/tls-certificates';
 import { CacheModule } from '../src/cache.module';
 import { CacheService } from '../src/cache.service';
@@ -79,25 +79,18 @@ function readmeAcl(): string[] {
 
 describe('The README\'s minimal ACL user', () => {
   const password = 'cache-pw';
-  let server: RedisServer;
-  let admin: Redis;
+  const acl = readmeAcl().map((rule) => (rule === '>password' ? `>${password}` : rule));
+  const redis = useRedisServer({ password: 'admin-pw', args: ['--user', ...acl] });
 
   beforeAll(async () => {
-    const acl = readmeAcl().map((rule) => (rule === '>password' ? `>${password}` : rule));
-    server = await startRedisServer({ args: ['--requirepass', 'admin-pw', '--user', ...acl] });
-    admin = new Redis({ host: '127.0.0.1', port: server.port, password: 'admin-pw' });
-    await admin.acl('LOG', 'RESET');
-  });
-  afterAll(async () => {
-    admin.disconnect();
-    await server.stop();
+    await redis.admin.acl('LOG', 'RESET');
   });
 
   it('allows every command the library sends (nothing lands in ACL LOG), and each allowed command is one it sends', async () => {
-    await admin.config('RESETSTAT');
+    await redis.admin.config('RESETSTAT');
     const key = randomBytes(32).toString('base64');
     const oldKey = randomBytes(32).toString('base64');
-    const url = `redis://cache:${password}@127.0.0.1:${server.port}`;
+    const url = `redis://cache:${password}@127.0.0.1:${redis.server.port}`;
     // Entries sealed with an older key, to exercise re-encrypt-on-read.
     const before = await startCache({ redis: { url }, namespaces: { users: { backend: 'redis', encryption: { keys: [{ id: 'old', key: oldKey }] } } } });
     await before.cache.namespace('users').set('migrating', 'm', { ttl: '1h' });
@@ -121,15 +114,15 @@ describe('The README\'s minimal ACL user', () => {
     expect(await users.getOrSet('f', () => 6)).toBe(6);
     expect(await users.invalidate('a')).toBe(true);
     expect(await users.invalidateTag('artist:7')).toBe(2);
-    await admin.copy('cache:{users}:c', 'cache:{users}:d', 'REPLACE');
+    await redis.admin.copy('cache:{users}:c', 'cache:{users}:d', 'REPLACE');
     expect(await users.get('d')).toBeUndefined(); // tamper: deleted by the ACL user
     await cache.namespace('tracks').set('t', 'x');
     expect(await cache.namespace('tracks').get('t')).toBe('x');
     expect(await users.clear()).toBeGreaterThan(0);
     await moduleRef.close();
 
-    expect(await admin.acl('LOG')).toEqual([]);
-    const stats = await admin.info('commandstats');
+    expect(await redis.admin.acl('LOG')).toEqual([]);
+    const stats = await redis.admin.info('commandstats');
     const called = new Set([...stats.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)].map((m) => m[1]));
     const allowed = readmeAcl().filter((r) => r.startsWith('+')).map((r) => r.slice(1));
     // Everything the ACL allows is used by the library; PING is there for health checks.
@@ -137,7 +130,7 @@ describe('The README\'s minimal ACL user', () => {
   });
 
   it('denies what a cache has no business running, and keys outside its prefix', async () => {
-    const user = new Redis({ host: '127.0.0.1', port: server.port, username: 'cache', password, enableReadyCheck: false });
+    const user = new Redis({ host: '127.0.0.1', port: redis.server.port, username: 'cache', password, enableReadyCheck: false });
     try {
       expect(await user.ping()).toBe('PONG');
       for (const denied of [

@@ -7,7 +7,7 @@ import { Injectable } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
 import { createHmac } from 'node:crypto';
 import Redis from 'ioredis';
-import { RedisServer, sleep, startRedisServer } from '../../../test/support/redis-server';
+import { sleep, useRedisServer } from '../../../test/support/redis-server';
 import { RedisBackend } from '../src/backends/redis/redis-backend';
 import { RedisLock } from '../src/backends/redis/redis-lock';
 import { defineCacheScripts, ScriptedRedis } from '../src/backends/redis/redis-scripts';
@@ -67,21 +67,11 @@ async function commandCalls(admin: Redis): Promise<Record<string, number>> {
 }
 
 describe('tiers on a real redis-server, three instances', () => {
-  let server: RedisServer;
-  let admin: Redis;
+  const redis = useRedisServer({ flushBeforeEach: true });
   let instances: { moduleRef: TestingModule; cache: CacheService }[];
 
-  beforeAll(async () => {
-    server = await startRedisServer();
-    admin = new Redis(server.port, '127.0.0.1');
-  });
-  afterAll(async () => {
-    admin.disconnect();
-    await server.stop();
-  });
   beforeEach(async () => {
-    await admin.flushall();
-    instances = await Promise.all([0, 1, 2].map(() => startInstance(server.url)));
+    instances = await Promise.all([0, 1, 2].map(() => startInstance(redis.server.url)));
   });
   afterEach(async () => {
     await Promise.all(instances.map((i) => i.moduleRef.close()));
@@ -91,15 +81,15 @@ describe('tiers on a real redis-server, three instances', () => {
 
   it('answers an L1 hit without sending any command to Redis', async () => {
     await users(0).set('u1', { name: 'Ada' });
-    const before = await commandCalls(admin);
+    const before = await commandCalls(redis.admin);
     for (let i = 0; i < 100; i++) expect(await users(0).get('u1')).toEqual({ name: 'Ada' });
-    const after = await commandCalls(admin);
+    const after = await commandCalls(redis.admin);
     for (const cmd of ['get', 'mget', 'evalsha', 'eval', 'exists']) expect(after[cmd] ?? 0).toBe(before[cmd] ?? 0);
     expect(users(0).stats().tiers?.l1?.hits).toBe(100);
   });
 
   it('runs the adaptive strategy in an L1 tier and shows what it learned in stats()', async () => {
-    const { moduleRef, cache } = await startInstance(server.url, {
+    const { moduleRef, cache } = await startInstance(redis.server.url, {
       namespaces: { users: { backend: 'redis', l1: {} }, feed: { backend: 'redis', l1: { maxEntries: 50, eviction: 'adaptive' } } },
     });
     try {
@@ -123,7 +113,7 @@ describe('tiers on a real redis-server, three instances', () => {
     expect(await users(1).get('u1')).toEqual({ when: new Date(0), tags: new Set(['a']) });
     expect(users(1).stats().tiers?.l1?.hits).toBe(1);
     // The Redis TTL is the entry's TTL plus its grace period.
-    const pttl = await admin.pttl('cache:{users}:u1');
+    const pttl = await redis.admin.pttl('cache:{users}:u1');
     expect(pttl).toBeGreaterThan(7_000_000);
   });
 
@@ -153,13 +143,13 @@ describe('tiers on a real redis-server, three instances', () => {
     expect(await users(1).get('k')).toBe('v1');
     const body = JSON.stringify({ n: 'users', o: 'k', k: ['k'], s: 'attacker' });
     const otherSecret = createHmac('sha256', 'x'.repeat(40)).update(body).digest('base64url');
-    await admin.publish('cache:__bus', `v1.AAAA.${body}`);
-    await admin.publish('cache:__bus', `v1.${otherSecret}.${body}`);
-    await admin.publish('cache:__bus', 'not a message');
+    await redis.admin.publish('cache:__bus', `v1.AAAA.${body}`);
+    await redis.admin.publish('cache:__bus', `v1.${otherSecret}.${body}`);
+    await redis.admin.publish('cache:__bus', 'not a message');
     await until(() => users(1).stats().bus!.forged === 3, 2_000);
-    const gets = (await commandCalls(admin)).get ?? 0;
+    const gets = (await commandCalls(redis.admin)).get ?? 0;
     expect(await users(1).get('k')).toBe('v1'); // still its L1 copy: the forged invalidation was not applied
-    expect((await commandCalls(admin)).get ?? 0).toBe(gets);
+    expect((await commandCalls(redis.admin)).get ?? 0).toBe(gets);
   });
 
   it('stampede: 1000 concurrent misses on one key across 3 instances run the loader exactly once', async () => {
@@ -173,7 +163,7 @@ describe('tiers on a real redis-server, three instances', () => {
     const results = await Promise.all(calls);
     expect(loads).toBe(1);
     expect(results.every((r) => r.n === 42)).toBe(true);
-    expect(await admin.exists('cache:{users}:\u001flock:hot')).toBe(0); // released by its owner
+    expect(await redis.admin.exists('cache:{users}:\u001flock:hot')).toBe(0); // released by its owner
   });
 
   it('@Cacheable: 1000 concurrent calls across 3 instances run the method once', async () => {
@@ -190,7 +180,7 @@ describe('tiers on a real redis-server, three instances', () => {
     expect(await users(1).get('k')).toBe('v1'); // in instance 1's L1 now
     const resyncs = users(1).stats().bus!.resyncs;
     // Cut every subscriber connection: the invalidation published next may be lost.
-    await admin.client('KILL', 'TYPE', 'pubsub');
+    await redis.admin.client('KILL', 'TYPE', 'pubsub');
     await users(0).set('k', 'v2');
     // Instance 1 never answers its old L1 copy again: first it reads through to Redis, then its L1 is cleared.
     await until(async () => (await users(1).get('k')) === 'v2', 3_000);
@@ -199,7 +189,7 @@ describe('tiers on a real redis-server, three instances', () => {
   });
 
   it('after a resync, L1 copies stay as stale copies: read through while Redis answers, answered when Redis is slower than softTimeout', async () => {
-    const pair = await Promise.all([0, 1].map(() => startInstance(server.url, {
+    const pair = await Promise.all([0, 1].map(() => startInstance(redis.server.url, {
       namespaces: { users: { backend: 'redis', ttl: '1h', l1: {}, failSafe: { grace: '1h', softTimeout: '50ms' } } },
     })));
     try {
@@ -209,7 +199,7 @@ describe('tiers on a real redis-server, three instances', () => {
       expect(await b.get('s')).toBe('v1'); // in b's L1 now
       const resync = async (): Promise<void> => {
         const resyncs = b.stats().bus!.resyncs;
-        await admin.client('KILL', 'TYPE', 'pubsub');
+        await redis.admin.client('KILL', 'TYPE', 'pubsub');
         await until(() => b.stats().bus!.resyncs > resyncs && b.stats().bus!.connected, 5_000);
       };
       await resync();
@@ -218,7 +208,7 @@ describe('tiers on a real redis-server, three instances', () => {
       expect(await b.get('s')).toBe('v1');
       expect(b.stats().tiers!.l2!.hits).toBe(l2Hits + 1); // read from Redis, which refreshed the copy
       await resync();
-      await admin.call('CLIENT', 'PAUSE', '600', 'ALL');
+      await redis.admin.call('CLIENT', 'PAUSE', '600', 'ALL');
       const t0 = Date.now();
       expect(await b.get('s')).toBe('v1');
       expect(Date.now() - t0).toBeLessThan(400);
@@ -229,7 +219,7 @@ describe('tiers on a real redis-server, three instances', () => {
   });
 
   it('after a resync, an entry Redis no longer has is never answered from the old L1 copy, not even by fail-safe', async () => {
-    const pair = await Promise.all([0, 1].map(() => startInstance(server.url, {
+    const pair = await Promise.all([0, 1].map(() => startInstance(redis.server.url, {
       namespaces: { users: { backend: 'redis', ttl: '1h', l1: {}, failSafe: { grace: '1h', softTimeout: '50ms' } } },
     })));
     try {
@@ -238,9 +228,9 @@ describe('tiers on a real redis-server, three instances', () => {
       await until(() => b.stats().bus!.received >= 1, 2_000);
       expect(await b.get('revoked')).toBe('old-role'); // in b's L1 now
       const resyncs = b.stats().bus!.resyncs;
-      await admin.client('KILL', 'TYPE', 'pubsub');
+      await redis.admin.client('KILL', 'TYPE', 'pubsub');
       // The invalidation b misses while its subscriber is down (here: the entry removed in Redis).
-      await admin.del('cache:{users}:revoked');
+      await redis.admin.del('cache:{users}:revoked');
       await until(() => b.stats().bus!.resyncs > resyncs && b.stats().bus!.connected, 5_000);
       expect(await b.get('revoked')).toBeUndefined(); // Redis says: no such entry
       await expect(b.getOrSet('revoked', () => { throw new Error('source down'); })).rejects.toThrow('source down');
@@ -251,7 +241,7 @@ describe('tiers on a real redis-server, three instances', () => {
   });
 
   it('the read soft timeout answers only a copy within its TTL: an expired one waits for Redis', async () => {
-    const one = await startInstance(server.url, {
+    const one = await startInstance(redis.server.url, {
       namespaces: { users: { backend: 'redis', ttl: '1h', l1: {}, failSafe: { grace: '1h', softTimeout: '50ms' } } },
     });
     try {
@@ -259,7 +249,7 @@ describe('tiers on a real redis-server, three instances', () => {
       await ns.set('short', 'v1', { ttl: 100 });
       await sleep(150); // past its TTL, within grace: the L1 copy is stale
       // Redis answers only after 300 ms, well past the 50 ms soft timeout.
-      await admin.call('CLIENT', 'PAUSE', '300', 'ALL');
+      await redis.admin.call('CLIENT', 'PAUSE', '300', 'ALL');
       expect(await ns.get('short')).toBeUndefined(); // Redis's answer (past its logical expiry), not the stale copy
       expect(ns.stats().staleServed).toBe(0);
     } finally {
@@ -269,7 +259,7 @@ describe('tiers on a real redis-server, three instances', () => {
 
   it('a lock whose holder died does not block the others past the lock TTL', async () => {
     // Another process took the lock and died without releasing it.
-    await admin.set('cache:{users}:\u001flock:orphan', 'dead-holder-token', 'PX', 300);
+    await redis.admin.set('cache:{users}:\u001flock:orphan', 'dead-holder-token', 'PX', 300);
     let loads = 0;
     const value = await users(0).getOrSet('orphan', () => {
       loads++;
@@ -299,21 +289,16 @@ describe('tiers on a real redis-server, three instances', () => {
   it('a loader that throws under the lock fails its callers and frees the lock for the next load', async () => {
     const outcomes = await Promise.allSettled([0, 1, 2].map((i) => users(i).getOrSet('bad', () => Promise.reject(new Error('boom')))));
     expect(outcomes.map((o) => o.status === 'rejected' && (o.reason as Error).message)).toEqual(['boom', 'boom', 'boom']);
-    await until(async () => (await admin.exists('cache:{users}:\u001flock:bad')) === 0, 2_000);
+    await until(async () => (await redis.admin.exists('cache:{users}:\u001flock:bad')) === 0, 2_000);
     expect(await users(1).getOrSet('bad', () => 'ok')).toBe('ok');
   });
 });
 
 describe('Lua scripts (one key each, under the namespace hash tag)', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let client: ScriptedRedis;
-  beforeAll(async () => {
-    server = await startRedisServer();
-    client = defineCacheScripts(new Redis(server.port, '127.0.0.1'));
-  });
-  afterAll(async () => {
-    client.disconnect();
-    await server.stop();
+  beforeAll(() => {
+    client = defineCacheScripts(redis.admin);
   });
 
   it('lock: SET NX PX with a token; release and extend only by the owner', async () => {

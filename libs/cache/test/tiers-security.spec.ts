@@ -5,9 +5,8 @@
  */
 import { Test, TestingModule } from '@nestjs/testing';
 import { IsString } from 'class-validator';
-import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import { RedisServer, sleep, startRedisServer } from '../../../test/support/redis-server';
+import { sleep, useRedisServer } from '../../../test/support/redis-server';
 import { AuditRecord } from '../src/audit/audit-record';
 import { AuditSink } from '../src/audit/audit-sink';
 import { CacheModule } from '../src/cache.module';
@@ -64,25 +63,15 @@ async function startInstance(url: string): Promise<Instance> {
 }
 
 describe('tiered namespaces with RBAC, scoping, value schemas and encryption', () => {
-  let server: RedisServer;
-  let admin: Redis;
+  const redis = useRedisServer({ flushBeforeEach: true });
   let a: Instance;
   let b: Instance;
   const editor = { id: 'ed', roles: ['editor'] };
   const listener = { id: 'li', roles: ['listener'] };
   const nobody = { id: 'no', roles: [] };
 
-  beforeAll(async () => {
-    server = await startRedisServer();
-    admin = new Redis(server.port, '127.0.0.1');
-  });
-  afterAll(async () => {
-    admin.disconnect();
-    await server.stop();
-  });
   beforeEach(async () => {
-    await admin.flushall();
-    [a, b] = [await startInstance(server.url), await startInstance(server.url)];
+    [a, b] = [await startInstance(redis.server.url), await startInstance(redis.server.url)];
   });
   afterEach(async () => {
     await a.moduleRef.close();
@@ -115,14 +104,14 @@ describe('tiered namespaces with RBAC, scoping, value schemas and encryption', (
     const profiles = a.cache.namespace('profiles');
     await a.access.runAs(editor, () => profiles.set('p2', { name: 42 } as never));
     expect(await b.access.runAs(listener, () => b.cache.namespace('profiles').get('p2'))).toBeUndefined();
-    expect(await admin.exists('cache:{profiles}:p2')).toBe(0);
+    expect(await redis.admin.exists('cache:{profiles}:p2')).toBe(0);
     expect(b.cache.namespace('profiles').stats().unreadableDropped).toBe(1);
   });
 
   it('audits a tampered L2 entry with a key hash, never the raw key', async () => {
     await a.access.runAs(editor, () => a.cache.namespace('profiles').set('user:alice@example.com', { name: 'Alice' }));
     await a.access.runAs(editor, () => a.cache.namespace('profiles').set('donor', { name: 'Mallory' }));
-    await admin.copy('cache:{profiles}:donor', 'cache:{profiles}:user:alice@example.com', 'REPLACE');
+    await redis.admin.copy('cache:{profiles}:donor', 'cache:{profiles}:user:alice@example.com', 'REPLACE');
     expect(await b.access.runAs(listener, () => b.cache.namespace('profiles').get('user:alice@example.com'))).toBeUndefined();
     const tamper = b.sink.records.filter((r) => r.action === 'tamper');
     expect(tamper).toHaveLength(1);
