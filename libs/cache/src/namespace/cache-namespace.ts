@@ -73,6 +73,9 @@ class Flight {
 export class CacheNamespace<V = unknown> {
   readonly name: string;
   private readonly fast: FastBackend | null;
+  /** `fast` and `tier` when the namespace is open (no RBAC, no scope): their hits skip the access check. */
+  private readonly openFast: FastBackend | null;
+  private readonly openTier: TieredBackend | null;
   /** Set for namespaces with an `l1`: hits come from its synchronous L1 lookup. */
   private readonly tier: TieredBackend | null;
   private readonly live: boolean;
@@ -103,6 +106,8 @@ export class CacheNamespace<V = unknown> {
     this.live = backend.storesLiveValues;
     this.fast = backend.synchronous && backend.storesLiveValues ? (backend as FastBackend) : null;
     this.tier = isTieredBackend(backend) ? backend : null;
+    this.openFast = access.open ? this.fast : null;
+    this.openTier = access.open ? this.tier : null;
     // Tiered namespaces hold live values in L1 but bytes in L2: those bytes are sealed too.
     this.cipher = this.live && this.tier === null ? null : createNamespaceCipher(options);
     // L2 bytes go through this namespace's own pipeline, exactly as for a byte backend.
@@ -115,12 +120,13 @@ export class CacheNamespace<V = unknown> {
 
   get<T extends V = V>(key: string): Promise<T | undefined> {
     if (this.observer.due()) return this.observer.observe(OP.get, () => this.get<T>(key), HIT_OR_MISS);
-    if (this.fast !== null && this.access.open) {
+    const fast = this.openFast;
+    if (fast !== null) {
       // Hot path: a synchronous lookup and an already-resolved promise; keys are validated (and
       // canonicalised) on a miss only, because only valid canonical keys are ever stored.
       let value: unknown;
       try {
-        value = this.fast.get(key);
+        value = fast.get(key);
       } catch (error) {
         return Promise.reject(this.failure('get', error));
       }
@@ -130,9 +136,10 @@ export class CacheNamespace<V = unknown> {
       }
       return this.fastMiss(key);
     }
-    if (this.tier !== null && this.access.open) {
+    const tier = this.openTier;
+    if (tier !== null) {
       // Same for an L1 hit of a tiered namespace; a miss is canonicalised and goes on to L2.
-      const value = this.tier.local(key);
+      const value = tier.local(key);
       if (value !== undefined) {
         this.hits++;
         this.observer.markTier('l1');

@@ -39,6 +39,8 @@ const LOG_INTERVAL_MS = 10_000;
 export class OperationObserver {
   private passing = false;
   private countdown: number;
+  /** Every call is observed (an SDK records, or every call is timed): `due()` decides on each. */
+  private perCall = false;
   private readonly everyCall: boolean;
   private readonly synchronous: boolean;
   private readonly timings: OperationTimings | null;
@@ -58,7 +60,8 @@ export class OperationObserver {
     this.logger = settings.logger;
     this.synchronous = synchronous;
     this.everyCall = settings.logOperations || (settings.timings !== null && !(settings.sampled ?? synchronous));
-    this.countdown = settings.sampleEvery;
+    // The first call decides (is an SDK recording? is every call timed?).
+    this.countdown = 1;
   }
 
   /** Observes nothing: for namespaces built outside a cache module. */
@@ -83,12 +86,31 @@ export class OperationObserver {
     if (this.passing && this.tracer !== null) markCacheTier(tier);
   }
 
+  /**
+   * Whether this call is observed. The hot path is one decrement: everything else is decided when
+   * the countdown runs out, which is every call while an SDK records or every call is timed, and 1
+   * call in `sampleEvery` otherwise.
+   */
   due(): boolean {
-    if (this.passing) return false;
-    if (this.tracer !== null && this.tracer.recording()) return true;
-    if (this.everyCall) return true;
     if (--this.countdown > 0) return false;
-    this.countdown = this.settings.sampleEvery;
+    return this.decide();
+  }
+
+  private decide(): boolean {
+    if (this.passing) {
+      // A call made inside an observed one (its re-entry): never observed twice; decide again next call.
+      this.countdown = 1;
+      return false;
+    }
+    // Calling one by one, the tracer spaces its own look at the global provider; sampling, look each time.
+    const recording = this.tracer !== null && (this.perCall ? this.tracer.recording() : this.tracer.refreshed());
+    this.perCall = recording || this.everyCall;
+    if (this.perCall) {
+      this.countdown = 1;
+      return true;
+    }
+    // + 1: the observed call's own re-entry counts down once.
+    this.countdown = this.settings.sampleEvery + 1;
     return this.timings !== null;
   }
 

@@ -22,6 +22,12 @@ export class CacheTracer {
     return this.active;
   }
 
+  /** `recording()` after a fresh look at the global provider (for callers that ask rarely). */
+  refreshed(): boolean {
+    this.refresh();
+    return this.active;
+  }
+
   refresh(): void {
     this.countdown = RECHECK_EVERY;
     const provider = trace.getTracerProvider();
