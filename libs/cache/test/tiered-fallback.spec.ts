@@ -144,8 +144,11 @@ describe('tiered namespace on a flaky byte backend', () => {
     await users().set('s', 'old', { ttl: 20 });
     await new Promise((r) => setTimeout(r, 40));
     flaky.disconnect();
+    const l1 = users().stats().tiers!.l1!;
     expect(await users().getOrSet('s', () => 'fresh')).toBe('old');
     expect(events.staleServed).toEqual([{ namespace: 'users', key: 's', reason: 'backend-down' }]);
+    // Answered by L1: counted as an L1 hit, not a miss.
+    expect(users().stats().tiers!.l1).toMatchObject({ hits: l1.hits + 1, misses: l1.misses });
   });
 
   it('soft timeout on reads never answers a copy past its TTL: a plain get waits for L2 (stale answers are getOrSet\'s)', async () => {

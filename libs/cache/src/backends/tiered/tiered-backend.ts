@@ -202,7 +202,7 @@ export class TieredBackend implements CacheBackend {
         if (copy === undefined) return;
         answered = true;
         this.noteFallback('get');
-        this.markTier('l1');
+        this.answeredByL1();
         if (copy.generation !== this.generation) this.reportStale(key, 'backend-down');
         resolve(copy.value);
       }, softMs);
@@ -402,9 +402,16 @@ export class TieredBackend implements CacheBackend {
     this.noteFallback('get');
     const entry = this.l1.get(key) as L1Entry | undefined;
     if (entry === undefined) return undefined;
-    this.markTier('l1');
+    this.answeredByL1();
     if (entry.generation !== this.generation || (entry.freshUntil !== 0 && entry.freshUntil <= Date.now())) this.reportStale(key, 'backend-down');
     return entry.value;
+  }
+
+  /** A read first counted as an L1 miss (no fresh copy) that L1 answered after all (fallback, soft timeout). */
+  private answeredByL1(): void {
+    this.l1Stats.misses--;
+    this.l1Stats.hits++;
+    this.markTier('l1');
   }
 
   private markTier(tier: 'l1' | 'l2'): void {
