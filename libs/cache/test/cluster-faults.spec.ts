@@ -210,6 +210,8 @@ describe('Cluster: the master of a namespace in use is killed (SIGKILL) under lo
 
     expect(promoted.port).not.toBe(victim.port);
     expectNoFailures(report);
+    // A tiered write that Redis refused would land in L1 only ("degraded"): none did, they waited for the promotion.
+    expect(report.kinds.write.degraded).toBe(0);
     expect(report.kinds.read.longestGapMs).toBeLessThan(1_000);
     expect(writesBackAt).toBeDefined();
     for (const key of lastWritten) expect(await askNode(promoted.port, (r) => r.exists(`cache:{users}:${key}`))).toBe(1);

@@ -2,7 +2,7 @@ import { BackendUnavailableError } from '../../errors/backend-unavailable.error'
 import { TagsUnsupportedError } from '../../errors/tags-unsupported.error';
 import { BackendEntry, CacheBackend } from '../cache-backend.interface';
 import { ScriptedClient, ScriptedPipeline } from './redis-scripts';
-import { isCluster, mgetAcrossSlots, scanEveryMaster, unlinkAcrossSlots } from './topology/cluster-commands';
+import { isCluster, mgetAcrossSlots, readyClient, scanEveryMaster, unlinkAcrossSlots } from './topology/cluster-commands';
 import { groupBySlot, prefixPinsSlot } from './topology/key-slot';
 import { CommandConnectionSource } from './topology/redis-connection-pool';
 
@@ -46,9 +46,18 @@ export class RedisBackend implements CacheBackend {
     this.batchable = prefixPinsSlot(keyPrefix);
   }
 
-  /** The pool's next command connection (round-robin when the pool has several). */
+  /** The pool's next command connection (round-robin when the pool has several); throws while a Cluster is not ready. */
   private get client(): ScriptedClient {
-    return this.connections.next();
+    return readyClient(this.connections.next());
+  }
+
+  /** `client` outside `run`: the same refusal, as the operation's `BackendUnavailableError`. */
+  private clientFor(operation: string): ScriptedClient {
+    try {
+      return this.client;
+    } catch (error) {
+      throw new BackendUnavailableError(this.name, this.namespace, operation, error);
+    }
   }
 
   /**
@@ -97,7 +106,7 @@ export class RedisBackend implements CacheBackend {
     const redisKey = this.keyPrefix + key;
     const payload = value as string;
     if (tags !== undefined && tags.length > 0) {
-      const client = this.taggingClient();
+      const client = this.taggingClient('set');
       const tagKeys = tags.map((t) => this.keyPrefix + TAG_MARK + t);
       await this.run('set', () => client.cachekitSetWithTags(1 + tagKeys.length, redisKey, ...tagKeys, payload, ttlMs));
       return;
@@ -108,7 +117,7 @@ export class RedisBackend implements CacheBackend {
   }
 
   async invalidateTag(tag: string): Promise<number> {
-    const client = this.taggingClient();
+    const client = this.taggingClient('invalidateTag');
     return this.run('invalidateTag', () => client.cachekitInvalidateTag(1, this.keyPrefix + TAG_MARK + tag));
   }
 
@@ -142,23 +151,25 @@ export class RedisBackend implements CacheBackend {
    */
   async mset(entries: readonly BackendEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const client = this.client;
+    const client = this.clientFor('mset');
     if (isCluster(client) && !prefixPinsSlot(this.keyPrefix)) {
-      if (entries.some((e) => e.tags !== undefined && e.tags.length > 0)) this.taggingClient();
+      if (entries.some((e) => e.tags !== undefined && e.tags.length > 0)) this.taggingClient('mset');
       const groups = groupBySlot(entries.map((e) => this.keyPrefix + e.key));
       if (groups.length > 1) {
         await Promise.all(groups.map((group) => this.mset(group.map((i) => entries[i]))));
         return;
       }
     }
-    // During a slot migration a MULTI whose keys are split between the two nodes is refused with
-    // TRYAGAIN (nothing written), which ioredis does not retry inside a transaction: retry it here.
+    // During a slot migration a MULTI whose keys are split between the two nodes is refused. ioredis
+    // retries it when every queued command got the same redirection, but when they differ (some ASK,
+    // some TRYAGAIN) EXEC fails with EXECABORT and the redirections only in `previousErrors`: nothing
+    // was written, so it is safe to send again, after a pause for the migration to move on.
     for (let attempt = 1; ; attempt++) {
       try {
         await this.msetOnce(client, entries);
         return;
       } catch (error) {
-        if (!isCluster(client) || attempt >= TRYAGAIN_ATTEMPTS || !/TRYAGAIN/.test(String((error as Error).message))) throw error;
+        if (!isCluster(client) || attempt >= TRYAGAIN_ATTEMPTS || !refusedDuringMigration(error)) throw error;
         await new Promise((resolve) => setTimeout(resolve, TRYAGAIN_DELAY_MS));
       }
     }
@@ -187,7 +198,7 @@ export class RedisBackend implements CacheBackend {
    */
   async clear(): Promise<number> {
     const pattern = this.keyPrefix.replace(GLOB_SPECIAL, '\\$&') + '*';
-    const client = this.client;
+    const client = this.clientFor('clear');
     let removed = 0;
     await this.run('clear', () => scanEveryMaster(client, pattern, SCAN_BATCH, async (keys) => {
       await unlinkAcrossSlots(client, keys);
@@ -201,8 +212,8 @@ export class RedisBackend implements CacheBackend {
    * The connection for a tag script. On a Cluster the entry and its tag sets must share a slot,
    * which only a prefix with a `{hash tag}` (the default `{namespace}:`) guarantees.
    */
-  private taggingClient(): ScriptedClient {
-    const client = this.client;
+  private taggingClient(operation: string): ScriptedClient {
+    const client = this.clientFor(operation);
     if (isCluster(client) && !prefixPinsSlot(this.keyPrefix)) {
       throw new TagsUnsupportedError(this.namespace, this.name, 'on a Redis Cluster tags need a key prefix with a {hash tag}, e.g. the default "{<namespace>}:"');
     }
@@ -213,9 +224,18 @@ export class RedisBackend implements CacheBackend {
     try {
       return await command();
     } catch (error) {
+      if (error instanceof BackendUnavailableError) throw error;
       throw new BackendUnavailableError(this.name, this.namespace, operation, error);
     }
   }
+}
+
+/** A transaction refused because its slot is moving (TRYAGAIN, ASK, MOVED), directly or as the reasons of an EXECABORT. */
+export function refusedDuringMigration(error: unknown): boolean {
+  const cause = (error as { cause?: unknown })?.cause ?? error;
+  const messages = [cause, ...((cause as { previousErrors?: unknown[] })?.previousErrors ?? [])]
+    .map((e) => String((e as Error)?.message ?? e));
+  return messages.some((m) => /^(TRYAGAIN|ASK|MOVED)\b/.test(m));
 }
 
 class GetBatch {

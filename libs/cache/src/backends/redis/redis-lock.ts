@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { BackendUnavailableError } from '../../errors/backend-unavailable.error';
 import { ScriptedClient } from './redis-scripts';
 import { CommandConnectionSource } from './topology/redis-connection-pool';
+import { readyClient } from './topology/cluster-commands';
 
 /** Lock keys live beside the entries (so they share the namespace's `{hash tag}`), after a control character no key can hold. */
 const LOCK_MARK = '\u001flock:';
@@ -24,7 +25,7 @@ export class RedisLock {
   }
 
   private get client(): ScriptedClient {
-    return this.connections.next();
+    return readyClient(this.connections.next());
   }
 
   /** The owner's token, or `undefined` when another instance holds the lock. */

@@ -38,8 +38,12 @@ end
 redis.call('UNLINK', KEYS[1])
 return removed`;
 
-/** KEYS[1] the lock; ARGV[1] the owner's token, ARGV[2] the lock TTL in ms. 1 when taken, 0 when held by another. */
+/**
+ * KEYS[1] the lock; ARGV[1] the owner's token, ARGV[2] the lock TTL in ms. 1 when taken (or already
+ * ours: a command resent after a lost reply must not read as "held by another"), 0 when held by another.
+ */
 const LOCK_ACQUIRE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', tonumber(ARGV[2])) then return 1 end
 return 0`;
 

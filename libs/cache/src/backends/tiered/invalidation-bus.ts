@@ -112,12 +112,9 @@ export class InvalidationBus {
         this.subscriber.once('end', done);
       });
     }
-    try {
-      await this.subscriber.quit();
-    } catch {
-      // closed below
-    }
-    // QUIT leaves a Sentinel client's failover-detector connections to the sentinels open; disconnect() closes them.
+    // A subscriber holds no caller's writes: nothing to flush with a QUIT, and a QUIT issued while it
+    // is not connected would only wait behind its queued SUBSCRIBE, for ever (its settings never
+    // flush the offline queue). Disconnect (which also closes a Sentinel client's detector connections).
     this.subscriber.disconnect();
   }
 

@@ -5,6 +5,17 @@ import { groupBySlot } from './key-slot';
 export const isCluster = (client: ScriptedClient): client is ScriptedClient & Cluster => client instanceof Cluster;
 
 /**
+ * The client, if a command sent now would get an answer or a timeout. A Cluster client that is not
+ * ready (no node reachable, slots not loaded) parks commands in an offline queue that has no timer
+ * (the command timeout starts only once a node takes the command), so a call would wait for as long
+ * as the cluster is gone: refuse it instead, and the caller gets `BackendUnavailableError` at once.
+ */
+export function readyClient(client: ScriptedClient): ScriptedClient {
+  if (isCluster(client) && client.status !== 'ready') throw new Error(`Redis Cluster is not ready (${client.status})`);
+  return client;
+}
+
+/**
  * MGET that also works on a Cluster with keys in several slots: one MGET per slot, all sent at
  * once, results put back in the order of `keys`. A single slot (the usual case: a namespace's keys
  * share its `{hash tag}`) is one plain MGET.

@@ -84,6 +84,13 @@ export function createTopologyClient(options: RedisConnectionOptions, purpose: C
       redisOptions: node,
     };
     if (cluster.natMap !== undefined) clusterOptions.natMap = cluster.natMap;
+    if (tls !== undefined) {
+      // With TLS, connect to nodes by the names given (ioredis otherwise resolves them and dials the
+      // IP, which a certificate for the DNS name does not match); and let each node's TLS check use
+      // its own host: one `servername` cannot match every node of a cluster.
+      clusterOptions.dnsLookup = (address, callback) => callback(null, address);
+      delete (node.tls as { servername?: string }).servername;
+    }
     return new Cluster(cluster.nodes.map((n) => parseNodeAddress(n)!), clusterOptions);
   }
 

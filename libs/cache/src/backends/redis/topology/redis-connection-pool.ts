@@ -80,18 +80,21 @@ export class RedisConnectionPool implements CommandConnectionSource {
   }
 
   async close(): Promise<void> {
+    const subscribers = new Set<RedisClient>(this.extra);
     const all: RedisClient[] = [...this.commands, ...this.extra];
     if (this.blockingConnection !== undefined) all.push(this.blockingConnection);
     this.extra.clear();
     await Promise.all(all.map(async (c) => {
       if (c.status === 'end') return;
-      // A connection that never connected (lazyConnect) has nothing to QUIT.
-      if (c.status === 'wait') {
+      // Not connected (never, or reconnecting): a QUIT would only join the offline queue, which a
+      // subscriber's or blocking connection's settings never flush, so shutdown would wait forever.
+      // A subscriber holds no caller's writes either. Drop those; QUIT the others, within a bound.
+      if (c.status !== 'ready' || subscribers.has(c)) {
         c.disconnect();
         return;
       }
       try {
-        await c.quit();
+        await quitWithin(c, QUIT_TIMEOUT_MS);
         // QUIT does not close the Sentinel failover detector's subscriptions to the sentinels; disconnect() does.
         if (this.topology === 'sentinel') c.disconnect();
       } catch {
@@ -100,11 +103,27 @@ export class RedisConnectionPool implements CommandConnectionSource {
     }));
   }
 
+
   private watch<C extends RedisClient>(connection: C): C {
     const { onError, onReady } = this.listeners;
     // Without an 'error' listener ioredis prints every reconnect failure itself.
     connection.on('error', (error: Error) => onError?.(error, connection));
     if (onReady) connection.on('ready', () => onReady(connection));
     return connection;
+  }
+}
+
+/** How long a connection's QUIT may take at shutdown (its pending replies included) before it is dropped. */
+const QUIT_TIMEOUT_MS = 2_000;
+
+async function quitWithin(connection: RedisClient, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      connection.quit(),
+      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('QUIT timed out')), ms); }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
