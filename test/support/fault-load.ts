@@ -44,6 +44,8 @@ export interface LoadReport {
   kinds: Record<string, KindReport>;
   /** End time of the first `ok` operation of `kind` that started after `t` (undefined if none). */
   firstOkStartedAfter(kind: string, t: number): number | undefined;
+  /** How many operations of `kind` started within [from, to] and completed `ok`. */
+  okStartedBetween(kind: string, from: number, to: number): number;
 }
 
 interface OpRecord {
@@ -107,6 +109,9 @@ export function startLoad(workers: LoadWorker[], limits: LoadLimits): { stop(): 
         firstOkStartedAfter(kind, t) {
           const found = records.filter((r) => r.kind === kind && r.outcome === 'ok' && r.start > t).map((r) => r.end);
           return found.length > 0 ? Math.min(...found) : undefined;
+        },
+        okStartedBetween(kind, from, to) {
+          return records.filter((r) => r.kind === kind && r.outcome === 'ok' && r.start >= from && r.start <= to).length;
         },
       };
     },
