@@ -119,7 +119,7 @@ export class CacheNamespace<V = unknown> {
   }
 
   get<T extends V = V>(key: string): Promise<T | undefined> {
-    if (this.observer.due()) return this.observer.observe(OP.get, () => this.get<T>(key), HIT_OR_MISS);
+    if (this.observer.due(OP.get)) return this.observer.observe(OP.get, () => this.get<T>(key), HIT_OR_MISS);
     const fast = this.openFast;
     if (fast !== null) {
       // Hot path: a synchronous lookup and an already-resolved promise; keys are validated (and
@@ -150,7 +150,7 @@ export class CacheNamespace<V = unknown> {
   }
 
   async set<T extends V = V>(key: string, value: T, options?: SetOptions): Promise<void> {
-    if (this.observer.due()) return this.observer.observe(OP.set, () => this.set<T>(key, value, options));
+    if (this.observer.due(OP.set)) return this.observer.observe(OP.set, () => this.set<T>(key, value, options));
     key = this.access.key('set', key);
     const ttlMs = this.ttlOf(options?.ttl, 'set() options.ttl');
     const tags = this.tagsOf('set', options?.tags);
@@ -166,7 +166,7 @@ export class CacheNamespace<V = unknown> {
   }
 
   async has(key: string): Promise<boolean> {
-    if (this.observer.due()) return this.observer.observe(OP.has, () => this.has(key), FOUND_OR_NOT);
+    if (this.observer.due(OP.has)) return this.observer.observe(OP.has, () => this.has(key), FOUND_OR_NOT);
     key = this.access.key('has', key);
     try {
       return await this.backend.has(key);
@@ -177,7 +177,7 @@ export class CacheNamespace<V = unknown> {
 
   /** Removes the entry; resolves `true` when there was one. */
   async invalidate(key: string): Promise<boolean> {
-    if (this.observer.due()) return this.observer.observe(OP.invalidate, () => this.invalidate(key));
+    if (this.observer.due(OP.invalidate)) return this.observer.observe(OP.invalidate, () => this.invalidate(key));
     key = this.access.key('invalidate', key);
     this.supersede(key);
     let removed: boolean;
@@ -203,7 +203,7 @@ export class CacheNamespace<V = unknown> {
    * the cross-instance lock (`lock`) and the fail-safe timeouts and grace (`failSafe`).
    */
   async getOrSet<T extends V = V>(key: string, loader: () => T | Promise<T>, options?: GetOrSetOptions<T>): Promise<T> {
-    if (this.observer.due()) return this.observer.observeGetOrSet(loader, (observed) => this.getOrSet<T>(key, observed, options));
+    if (this.observer.due(OP.getOrSet)) return this.observer.observeGetOrSet(loader, (observed) => this.getOrSet<T>(key, observed, options));
     const stored = this.access.key('getOrSet', key);
     const ttlMs = this.ttlOf(options?.ttl, 'getOrSet() options.ttl');
     if (typeof loader !== 'function') throw new TypeError(`getOrSet() in namespace "${this.name}": loader must be a function`);
@@ -240,7 +240,7 @@ export class CacheNamespace<V = unknown> {
 
   /** Values in the order of `keys`, `undefined` for misses. All keys are checked before any is read. */
   async mget<T extends V = V>(keys: readonly string[]): Promise<(T | undefined)[]> {
-    if (this.observer.due()) return this.observer.observe(OP.mget, () => this.mget<T>(keys));
+    if (this.observer.due(OP.mget)) return this.observer.observe(OP.mget, () => this.mget<T>(keys));
     if (!Array.isArray(keys)) {
       this.access.check('mget'); // an unauthorised caller gets the 403 first
       throw new TypeError(`mget() in namespace "${this.name}": keys must be an array`);
@@ -267,7 +267,7 @@ export class CacheNamespace<V = unknown> {
    * first write, and backends write the batch atomically where the store allows it (MULTI on Redis).
    */
   async mset<T extends V = V>(entries: readonly CacheEntryInput<T>[]): Promise<void> {
-    if (this.observer.due()) return this.observer.observe(OP.mset, () => this.mset<T>(entries));
+    if (this.observer.due(OP.mset)) return this.observer.observe(OP.mset, () => this.mset<T>(entries));
     if (!Array.isArray(entries)) {
       this.access.check('mset'); // an unauthorised caller gets the 403 first
       throw new TypeError(`mset() in namespace "${this.name}": entries must be an array of { key, value, ttl? }`);
@@ -298,7 +298,7 @@ export class CacheNamespace<V = unknown> {
    * this namespace are treated as superseded, since their entries may carry the tag.
    */
   async invalidateTag(tag: string): Promise<number> {
-    if (this.observer.due()) return this.observer.observe(OP.invalidateTag, () => this.invalidateTag(tag));
+    if (this.observer.due(OP.invalidateTag)) return this.observer.observe(OP.invalidateTag, () => this.invalidateTag(tag));
     // Scoped namespaces: the caller's own tag (the owner prefix), so only the caller's entries go.
     const [checked] = this.tagsOf('invalidateTag', [tag])!;
     for (const flight of this.inflight.values()) flight.superseded = true;
@@ -316,7 +316,7 @@ export class CacheNamespace<V = unknown> {
 
   /** Removes every entry of this namespace; resolves how many were removed. */
   async clear(): Promise<number> {
-    if (this.observer.due()) return this.observer.observe(OP.clear, () => this.clear());
+    if (this.observer.due(OP.clear)) return this.observer.observe(OP.clear, () => this.clear());
     // Namespace-wide even when scoped: every owner's entries go (it needs admin; never anonymous).
     this.access.check('clear');
     for (const flight of this.inflight.values()) flight.superseded = true;
@@ -424,7 +424,7 @@ export class CacheNamespace<V = unknown> {
    */
   getOrSetSync<T>(key: string, loader: () => T, ttl: Ttl | undefined, cacheIf?: (value: T) => boolean): T {
     if (this.fast === null) throw new TypeError(`namespace "${this.name}" is on the asynchronous "${this.backend.name}" backend`);
-    if (this.observer.due()) return this.observer.observeGetOrSetSync(loader, (observed) => this.getOrSetSync<T>(key, observed, ttl, cacheIf));
+    if (this.observer.due(OP.getOrSet)) return this.observer.observeGetOrSetSync(loader, (observed) => this.getOrSetSync<T>(key, observed, ttl, cacheIf));
     key = this.access.key('getOrSet', key);
     const ttlMs = this.ttlOf(ttl, 'ttl');
     let cached: unknown;

@@ -28,7 +28,7 @@ const LOG_INTERVAL_MS = 10_000;
 /**
  * The one-line hook at the top of each public `CacheNamespace` method:
  *
- *   if (this.observer.due()) return this.observer.observe(OP.get, () => this.get(key), HIT);
+ *   if (this.observer.due(OP.get)) return this.observer.observe(OP.get, () => this.get(key), HIT);
  *
  * `due()` says whether this call is timed, traced or logged; if so, `observe` re-enters the method
  * with `due()` answering false for the synchronous part of that call, and times, traces and logs it
@@ -42,6 +42,9 @@ export class OperationObserver {
   /** Every call is observed (an SDK records, or every call is timed): `due()` decides on each. */
   private perCall = false;
   private readonly everyCall: boolean;
+  /** Remote backends with metrics: time-paced latency samples (see `decide`). */
+  private readonly paced: boolean;
+  private readonly lastTimed = new Float64Array(CACHE_OPERATIONS.length).fill(-Infinity);
   private readonly synchronous: boolean;
   private readonly timings: OperationTimings | null;
   private readonly tracer: CacheTracer | null;
@@ -59,7 +62,10 @@ export class OperationObserver {
     this.tracer = settings.tracer;
     this.logger = settings.logger;
     this.synchronous = synchronous;
-    this.everyCall = settings.logOperations || (settings.timings !== null && !(settings.sampled ?? synchronous));
+    const sampled = settings.sampled ?? synchronous;
+    // `latencySampleEvery: 1` asks for every call everywhere; otherwise remote backends are paced.
+    this.everyCall = settings.logOperations || (settings.timings !== null && settings.sampleEvery === 1);
+    this.paced = settings.timings !== null && !sampled && !this.everyCall;
     // The first call decides (is an SDK recording? is every call timed?).
     this.countdown = 1;
   }
@@ -91,12 +97,12 @@ export class OperationObserver {
    * the countdown runs out, which is every call while an SDK records or every call is timed, and 1
    * call in `sampleEvery` otherwise.
    */
-  due(): boolean {
+  due(operation: number): boolean {
     if (--this.countdown > 0) return false;
-    return this.decide();
+    return this.decide(operation);
   }
 
-  private decide(): boolean {
+  private decide(operation: number): boolean {
     if (this.passing) {
       // A call made inside an observed one (its re-entry): never observed twice; decide again next call.
       this.countdown = 1;
@@ -104,9 +110,15 @@ export class OperationObserver {
     }
     // Calling one by one, the tracer spaces its own look at the global provider; sampling, look each time.
     const recording = this.tracer !== null && (this.perCall ? this.tracer.recording() : this.tracer.refreshed());
-    this.perCall = recording || this.everyCall;
-    if (this.perCall) {
-      this.countdown = 1;
+    this.perCall = recording || this.everyCall || this.paced;
+    if (this.perCall) this.countdown = 1;
+    if (recording || this.everyCall) return true;
+    if (this.paced) {
+      // Remote backends: each operation timed at most once per PACE_MS, so every call is timed at a
+      // modest rate, and a few thousand a second at most under load (a timed call costs ~0.5 µs).
+      const now = performance.now();
+      if (now - this.lastTimed[operation] < PACE_MS) return false;
+      this.lastTimed[operation] = now;
       return true;
     }
     // + 1: the observed call's own re-entry counts down once.
@@ -276,6 +288,8 @@ export class OperationObserver {
 }
 
 const SPAN_NAMES = CACHE_OPERATIONS.map((operation) => `cache.${operation}`);
+/** The least time between two timed calls of one operation on a remote backend. */
+const PACE_MS = 0.1;
 
 /** For `observe`: a lookup's outcome. */
 export const HIT_OR_MISS: Outcome = (value) => (value === undefined ? 'miss' : 'hit');
