@@ -4,7 +4,7 @@ import { BackendEntry, CacheBackend } from '../cache-backend.interface';
 import { ScriptedClient, ScriptedPipeline } from './redis-scripts';
 import { isCluster, mgetAcrossSlots, readyClient, scanEveryMaster, unlinkAcrossSlots } from './topology/cluster-commands';
 import { groupBySlot, prefixPinsSlot } from './topology/key-slot';
-import { CommandConnectionSource } from './topology/redis-connection-pool';
+import { asConnectionSource, CommandConnectionSource } from './topology/redis-connection-pool';
 
 const SCAN_BATCH = 500;
 /** MULTI retries on TRYAGAIN (a slot migration in progress): 50 × 100 ms, like ioredis's own redirection budget. */
@@ -40,9 +40,7 @@ export class RedisBackend implements CacheBackend {
     private readonly keyPrefix: string,
     private readonly namespace: string,
   ) {
-    this.connections = 'next' in connection && typeof connection.next === 'function'
-      ? connection as CommandConnectionSource
-      : { next: () => connection as ScriptedClient };
+    this.connections = asConnectionSource(connection);
     this.batchable = prefixPinsSlot(keyPrefix);
   }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { BackendUnavailableError } from '../../errors/backend-unavailable.error';
 import { ScriptedClient } from './redis-scripts';
-import { CommandConnectionSource } from './topology/redis-connection-pool';
+import { asConnectionSource, CommandConnectionSource } from './topology/redis-connection-pool';
 import { readyClient } from './topology/cluster-commands';
 
 /** Lock keys live beside the entries (so they share the namespace's `{hash tag}`), after a control character no key can hold. */
@@ -19,9 +19,7 @@ export class RedisLock {
     private readonly keyPrefix: string,
     private readonly namespace: string,
   ) {
-    this.connections = 'next' in connection && typeof connection.next === 'function'
-      ? connection as CommandConnectionSource
-      : { next: () => connection as ScriptedClient };
+    this.connections = asConnectionSource(connection);
   }
 
   private get client(): ScriptedClient {

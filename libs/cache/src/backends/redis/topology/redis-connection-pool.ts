@@ -9,6 +9,13 @@ export interface CommandConnectionSource {
   next(): ScriptedClient;
 }
 
+/** A pool as it is, or one client as a pool of one (tests and tools that hold a single client). */
+export function asConnectionSource(connection: ScriptedClient | CommandConnectionSource): CommandConnectionSource {
+  return 'next' in connection && typeof connection.next === 'function'
+    ? connection as CommandConnectionSource
+    : { next: () => connection as ScriptedClient };
+}
+
 export interface ConnectionListeners {
   onError?(error: Error, connection: RedisClient): void;
   onReady?(connection: RedisClient): void;
