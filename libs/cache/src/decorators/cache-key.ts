@@ -161,7 +161,7 @@ export function encodeKeyPart(value: unknown): string {
       throw new TypeError(`a key cannot hold a ${typeof value}`);
   }
   if (value instanceof Date) return percentEncode(Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString());
-  return STRUCTURED + percentEncode(stableStringify(value));
+  return STRUCTURED + percentEncode(stableStringify(value).normalize('NFC'));
 }
 
 function percentEncode(text: string): string {
