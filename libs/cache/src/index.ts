@@ -12,7 +12,7 @@ export { Cacheable } from './decorators/cacheable.decorator';
 export { CachePut } from './decorators/cache-put.decorator';
 export { CacheEvict } from './decorators/cache-evict.decorator';
 export type { CacheableOptions, CachePutOptions, CacheEvictOptions, CacheKeySpec } from './decorators/cache-decorator-options';
-export { CacheDecoratorError, defaultKey } from './decorators/cache-key';
+export { CacheDecoratorError, defaultKey, encodeKeyPart, formatCacheKey } from './decorators/cache-key';
 export { CacheInterceptor } from './http/cache.interceptor';
 export { CacheRoute } from './http/cache-route.decorator';
 export type { CacheRouteOptions } from './http/cache-route.decorator';

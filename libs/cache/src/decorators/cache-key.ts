@@ -24,7 +24,8 @@ const LONG_KEY = 200;
 
 /**
  * Compiles a key spec once, at decoration time; a template that names a parameter the method does
- * not have, or an index past its parameters, fails right there.
+ * not have, or an index past its parameters, or that could not be read back unambiguously (see
+ * `compileTemplate`), fails right there.
  */
 export function compileKey(spec: CacheKeySpec | undefined, method: MethodRef, decorator: string): KeyBuilder {
   if (spec === undefined) return (args) => defaultKey(method, args);
@@ -36,45 +37,174 @@ export function compileKey(spec: CacheKeySpec | undefined, method: MethodRef, de
     };
   }
   if (typeof spec !== 'string' || spec.length === 0) throw new CacheDecoratorError(method, decorator, 'key must be a non-empty string template or a function');
-  const parts: (string | ((args: readonly unknown[]) => string))[] = [];
-  let last = 0;
-  for (const match of spec.matchAll(PLACEHOLDER)) {
-    parts.push(spec.slice(last, match.index));
-    last = match.index! + match[0].length;
-    if (match[0] === '{{') parts.push('{');
-    else if (match[0] === '}}') parts.push('}');
-    else parts.push(placeholder(match[1].trim(), spec, method, decorator));
-  }
-  const rest = spec.slice(last);
-  if (/[{}]/.test(rest)) throw new CacheDecoratorError(method, decorator, `unbalanced brace in key template '${spec}' (write {{ or }} for a literal brace)`);
-  parts.push(rest);
-  return (args) => parts.map((part) => (typeof part === 'string' ? part : part(args))).join('');
+  return compileTemplate(spec, method.parameterNames, (problem) => new CacheDecoratorError(method, decorator, problem));
 }
 
-function placeholder(expression: string, spec: string, method: MethodRef, decorator: string): (args: readonly unknown[]) => string {
+/**
+ * Compiles a template over named or numbered values. Each value is written with `encodeKeyPart`,
+ * which leaves only letters, digits, `-`, `.`, `_`, `~` and `%XX` escapes in it; so that a key can be
+ * read back into its values, a placeholder must be followed by the end of the template or by a
+ * character values never hold (`:`, `/`, `|`, `#`, a space…): not by another placeholder, a letter,
+ * a digit, `-`, `.`, `_`, `~` or `%`.
+ */
+function compileTemplate(spec: string, names: readonly (string | null)[], fail: (problem: string) => Error): KeyBuilder {
+  const literals: string[] = [];
+  const values: ((args: readonly unknown[]) => string)[] = [];
+  let previous = '';
+  // The literal text after a placeholder must start with a character no value holds.
+  const checkFollowing = (literal: string, end: boolean): void => {
+    if (literal === '' && !end) {
+      throw fail(`in key template '${spec}', {${previous}} is directly followed by another placeholder; put a separator such as ':' between them`);
+    }
+    if (literal !== '' && VALUE_CHARACTER.test(literal[0])) {
+      throw fail(
+        `in key template '${spec}', {${previous}} is followed by '${literal[0]}', which a value may hold, so the key could not be ` +
+          "read back into its values; follow each placeholder with a separator such as ':' or '/'",
+      );
+    }
+  };
+  let literal = '';
+  let last = 0;
+  for (const match of spec.matchAll(PLACEHOLDER)) {
+    literal += spec.slice(last, match.index);
+    last = match.index! + match[0].length;
+    if (match[0] === '{{') literal += '{';
+    else if (match[0] === '}}') literal += '}';
+    else {
+      if (values.length > 0) checkFollowing(literal, false);
+      literals.push(literal);
+      literal = '';
+      previous = match[1].trim();
+      values.push(placeholder(previous, spec, names, fail));
+    }
+  }
+  const rest = spec.slice(last);
+  if (/[{}]/.test(rest)) throw fail(`unbalanced brace in key template '${spec}' (write {{ or }} for a literal brace)`);
+  literal += rest;
+  if (values.length > 0) checkFollowing(literal, true);
+  literals.push(literal);
+  if (values.length === 0) return () => literal;
+  return (args) => {
+    let key = literals[0];
+    for (let i = 0; i < values.length; i++) key += values[i](args) + literals[i + 1];
+    return key;
+  };
+}
+
+/** Characters an encoded value may hold (`%` from its escapes): none of them may follow a placeholder. */
+const VALUE_CHARACTER = /[A-Za-z0-9\-._~%]/;
+
+function placeholder(expression: string, spec: string, names: readonly (string | null)[], fail: (problem: string) => Error): (args: readonly unknown[]) => string {
   const [head, ...path] = expression.split('.');
   let index: number;
   if (/^\d+$/.test(head)) {
     index = Number(head);
-    if (index >= method.parameterNames.length) {
-      throw new CacheDecoratorError(method, decorator, `key template '${spec}' refers to argument ${index}, but the method has ${method.parameterNames.length} parameter(s)`);
+    if (index >= names.length) {
+      throw fail(`key template '${spec}' refers to argument ${index}, but the method has ${names.length} parameter(s)`);
     }
   } else {
-    index = method.parameterNames.indexOf(head);
+    index = names.indexOf(head);
     if (index < 0) {
-      const known = method.parameterNames.filter((n) => n !== null).join(', ') || 'none';
-      throw new CacheDecoratorError(method, decorator, `key template '${spec}' refers to {${head}}, which is not a parameter (parameters: ${known})`);
+      const known = names.filter((n) => n !== null).join(', ') || 'none';
+      throw fail(`key template '${spec}' refers to {${head}}, which is not a parameter (parameters: ${known})`);
     }
   }
-  if (path.some((p) => !/^[\w$]+$/.test(p))) throw new CacheDecoratorError(method, decorator, `bad path {${expression}} in key template '${spec}'`);
+  if (path.some((p) => !/^[\w$]+$/.test(p))) throw fail(`bad path {${expression}} in key template '${spec}'`);
   return (args) => {
     let value: unknown = args[index];
     for (const step of path) value = value === null || value === undefined ? undefined : (value as Record<string, unknown>)[step];
-    if (value === undefined) {
-      throw new CacheDecoratorError(method, decorator, `key template '${spec}': {${expression}} is undefined for this call`);
+    if (value === undefined) throw fail(`key template '${spec}': {${expression}} is undefined for this call`);
+    try {
+      return encodeKeyPart(value);
+    } catch (error) {
+      throw fail(`key template '${spec}': {${expression}} cannot be written in a key (${(error as Error).message})`);
     }
-    return typeof value === 'string' ? value : stableStringify(value);
   };
+}
+
+/** `%00`…`%FF`. */
+const ESCAPES = Array.from({ length: 256 }, (_, byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`);
+/** RFC 3986 "unreserved": written as they are. */
+const UNRESERVED = /^[A-Za-z0-9\-._~]*$/;
+/**
+ * Starts the encoding of a value that is not a string, number, boolean, bigint or Date: the escape
+ * of byte 0xFF, which UTF-8 never holds, so that no string encodes to it.
+ */
+const STRUCTURED = ESCAPES[0xff];
+
+/**
+ * How a key template writes one value, so that a value never holds a template separator and two
+ * different values never give one text:
+ * - a string is put in Unicode NFC and percent-encoded as UTF-8 (upper-case hex), except the RFC 3986
+ *   unreserved characters `A-Z a-z 0-9 - . _ ~`: `42` → `42`, `alice:orders` → `alice%3Aorders`,
+ *   `a b/c` → `a%20b%2Fc`, `café` → `caf%C3%A9`; control and invisible characters are escaped like
+ *   any other (a lone UTF-16 surrogate is written as its three WTF-8 bytes, `%ED%A0%80`);
+ * - a number, boolean or bigint is written as its `String()` (`42`, `42n` and `'42'` are one key: route
+ *   parameters arrive as strings), a Date as its ISO string (`toISOString()`; an invalid Date as
+ *   `Invalid Date`);
+ * - anything else (object, array, Map, Set, null) as `%FF` followed by its stable JSON form (see
+ *   `stableStringify`), encoded the same way; `%FF` never starts a string's encoding, so an object can
+ *   never give a string's key.
+ * Functions and symbols are refused (TypeError).
+ */
+export function encodeKeyPart(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return UNRESERVED.test(value) ? value : percentEncode(value.normalize('NFC'));
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return percentEncode(String(value));
+    case 'function':
+    case 'symbol':
+    case 'undefined':
+      throw new TypeError(`a key cannot hold a ${typeof value}`);
+  }
+  if (value instanceof Date) return percentEncode(Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString());
+  return STRUCTURED + percentEncode(stableStringify(value).normalize('NFC'));
+}
+
+function percentEncode(text: string): string {
+  if (UNRESERVED.test(text)) return text;
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c < 0x80) {
+      out += UNRESERVED_CODE[c] === 1 ? text[i] : ESCAPES[c];
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const low = text.charCodeAt(i + 1);
+      if (low >= 0xdc00 && low <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
+        i++;
+      }
+    }
+    if (c < 0x800) out += ESCAPES[0xc0 | (c >> 6)] + ESCAPES[0x80 | (c & 0x3f)];
+    else if (c < 0x10000) out += ESCAPES[0xe0 | (c >> 12)] + ESCAPES[0x80 | ((c >> 6) & 0x3f)] + ESCAPES[0x80 | (c & 0x3f)];
+    else out += ESCAPES[0xf0 | (c >> 18)] + ESCAPES[0x80 | ((c >> 12) & 0x3f)] + ESCAPES[0x80 | ((c >> 6) & 0x3f)] + ESCAPES[0x80 | (c & 0x3f)];
+  }
+  return out;
+}
+
+const UNRESERVED_CODE = Uint8Array.from({ length: 128 }, (_, c) => (UNRESERVED.test(String.fromCharCode(c)) ? 1 : 0));
+
+/**
+ * The key a template gives for these values, exactly as `@Cacheable`, `@CachePut` and `@CacheEvict`
+ * build it: for `invalidate()` or `get()` calls by hand. Placeholders name the properties of `values`
+ * (`{id}`, `{user.id}`), or their positions when `values` is an array (`{0}`).
+ *
+ * ```ts
+ * await users.invalidate(formatCacheKey('user:{id}:orders', { id })); // 'user:alice%3Aorders:orders' for id 'alice:orders'
+ * ```
+ */
+export function formatCacheKey(template: string, values: Readonly<Record<string, unknown>> | readonly unknown[]): string {
+  const fail = (problem: string) => new TypeError(`formatCacheKey: ${problem}`);
+  if (typeof template !== 'string' || template.length === 0) throw fail('the template must be a non-empty string');
+  if (values === null || typeof values !== 'object') throw fail('values must be an object or an array');
+  if (Array.isArray(values)) return compileTemplate(template, values.map(() => null), fail)(values);
+  const names = Object.keys(values);
+  return compileTemplate(template, names, fail)(names.map((name) => (values as Record<string, unknown>)[name]));
 }
 
 /**

@@ -5,9 +5,12 @@ import request from 'supertest';
 import { MapBackendFactory } from '../../test/map-backend.fixture';
 import { CacheModule } from '../cache.module';
 import { CacheService } from '../cache.service';
+import { InvalidKeyError } from '../errors/invalid-key.error';
 import { UnknownNamespaceError } from '../errors/unknown-namespace.error';
+import { CacheAccessControl } from '../security/rbac/cache-access-control';
+import { CacheAccessDeniedError } from '../security/rbac/cache-access-denied.error';
 import { CacheEvict } from './cache-evict.decorator';
-import { CacheDecoratorError, defaultKey } from './cache-key';
+import { CacheDecoratorError, defaultKey, formatCacheKey } from './cache-key';
 import { CachePut } from './cache-put.decorator';
 import { Cacheable } from './cacheable.decorator';
 
@@ -323,5 +326,233 @@ describe('cache decorator errors', () => {
     const key = defaultKey({ className: 'S', methodName: 'm' }, ['x'.repeat(300)]);
     expect(key).toMatch(/^S\.m#[\w-]{43}$/);
     expect(() => defaultKey({ className: 'S', methodName: 'm' }, [() => 1])).toThrow('@Cacheable on S.m: cannot derive a key from the arguments (an argument is a function); give a key');
+  });
+});
+
+describe('keys built from the arguments', () => {
+  const SHORT = 24;
+
+  @Injectable()
+  class AccountRepository {
+    calls = 0;
+    readonly ran: string[] = [];
+    readonly seen: string[] = [];
+
+    @Cacheable({ namespace: 'users', key: 'user:{id}', tags: ['owner:{id}'] })
+    async profile(id: string | number): Promise<string> {
+      this.calls++;
+      return `profile of ${id}`;
+    }
+
+    @Cacheable({ namespace: 'users', key: 'user:{id}:orders', tags: ['owner:{id}'] })
+    async orders(id: string): Promise<string> {
+      this.calls++;
+      return `orders of ${id}`;
+    }
+
+    @CachePut({ namespace: 'users', key: 'user:{id}', tags: ['owner:{id}'] })
+    async rename(id: string, name: string): Promise<string> {
+      this.seen.push(id);
+      return `profile of ${name}`;
+    }
+
+    @CacheEvict({ namespace: 'users', key: 'user:{id}' })
+    async forget(id: string): Promise<void> {
+      this.ran.push(`forget ${id.length}`);
+    }
+
+    @CacheEvict({ namespace: 'users', tags: ['owner:{id}'] })
+    async forgetAll(id: string): Promise<void> {
+      this.ran.push(`forgetAll ${id.length}`);
+    }
+
+    @Cacheable({ namespace: 'short', key: 'k:{id}' })
+    async short(id: string): Promise<number> {
+      this.seen.push(id);
+      return ++this.calls;
+    }
+
+    @Cacheable({ namespace: 'short', key: 'k:{id}' })
+    shortSync(id: string): number {
+      this.seen.push(id);
+      return ++this.calls;
+    }
+
+    @Cacheable({ namespace: 'users', key: 't:{id}', tags: ['tag:{tag}'] })
+    async tagged(id: string, tag: string): Promise<number> {
+      this.seen.push(id, tag);
+      return ++this.calls;
+    }
+
+    @Cacheable({ namespace: 'users', key: (q: string) => `q:${q}` })
+    async byFunction(q: string): Promise<number> {
+      this.seen.push(q);
+      return ++this.calls;
+    }
+
+    @Cacheable({ namespace: 'users' })
+    async byDefault(q: string): Promise<number> {
+      this.seen.push(q);
+      return ++this.calls;
+    }
+
+    @CachePut({ namespace: 'short', key: 'k:{id}' })
+    async putShort(id: string): Promise<number> {
+      this.ran.push('putShort');
+      return id.length;
+    }
+
+    @CacheEvict({ namespace: 'short', key: 'k:{id}', beforeInvocation: true })
+    async evictShort(id: string): Promise<number> {
+      this.ran.push('evictShort');
+      return id.length;
+    }
+
+    /** A method whose own work fails with an InvalidKeyError: never a reason to run it again. */
+    @Cacheable({ namespace: 'users', key: 'own:{id}' })
+    async failing(id: string): Promise<number> {
+      this.calls++;
+      throw new InvalidKeyError('elsewhere', `failed for ${id.length}`);
+    }
+
+    @Cacheable({ namespace: 'short', key: 'own:{id}' })
+    failingSync(id: string): number {
+      this.calls++;
+      throw new InvalidKeyError('elsewhere', `failed for ${id.length}`);
+    }
+  }
+
+  let moduleRef: TestingModule;
+  let repo: AccountRepository;
+  let cache: CacheService;
+  const bypasses = (ns: string) => cache.namespace(ns).stats().invalidKeyBypasses;
+
+  beforeEach(async () => {
+    moduleRef = await Test.createTestingModule({
+      imports: [CacheModule.forRoot({ namespaces: { users: {}, short: { maxKeyLength: SHORT } } })],
+      providers: [AccountRepository],
+    }).compile();
+    await moduleRef.init();
+    repo = moduleRef.get(AccountRepository);
+    cache = moduleRef.get(CacheService);
+  });
+  afterEach(() => moduleRef.close());
+
+  it('keeps an id holding the separator inside its placeholder: user:{id} of "a:orders" is not user:{id}:orders of "a"', async () => {
+    expect(await repo.orders('a')).toBe('orders of a');
+    expect(await repo.profile('a:orders')).toBe('profile of a:orders');
+    expect(await repo.orders('a')).toBe('orders of a');
+    expect(repo.calls).toBe(2);
+    expect(await cache.namespace('users').get('user:a%3Aorders')).toBe('profile of a:orders');
+    expect(await cache.namespace('users').get(formatCacheKey('user:{id}:orders', { id: 'a' }))).toBe('orders of a');
+  });
+
+  it('@CachePut and @CacheEvict (keys and tags) address what @Cacheable stored, for any id', async () => {
+    const users = cache.namespace('users');
+    for (const id of ['a:b', 'a%3Ab', '100%', 'x/y z', 'caf\u00e9']) {
+      await repo.profile(id);
+      await repo.rename(id, 'renamed');
+      expect(await users.get(formatCacheKey('user:{id}', { id }))).toBe('profile of renamed');
+      expect(await repo.profile(id)).toBe('profile of renamed');
+      await repo.forget(id);
+      expect(await users.has(formatCacheKey('user:{id}', { id }))).toBe(false);
+      await repo.orders(id);
+      await repo.forgetAll(id);
+      expect(await users.has(formatCacheKey('user:{id}:orders', { id }))).toBe(false);
+    }
+    // A decomposed spelling is the same id, as for keys passed by hand.
+    await repo.profile('cafe\u0301');
+    expect(await users.get('user:caf%C3%A9')).toBe('profile of cafe\u0301');
+  });
+
+  it('reads one entry for the number 42 and the string "42" (route parameters arrive as strings)', async () => {
+    await repo.profile('42');
+    expect(await repo.profile(42)).toBe('profile of 42');
+    expect(repo.calls).toBe(1);
+  });
+
+  it('runs @Cacheable without the cache when the key is over maxKeyLength, async or sync, and counts it', async () => {
+    const long = 'x'.repeat(SHORT);
+    expect(await repo.short(long)).toBe(1);
+    expect(await repo.short(long)).toBe(2);
+    expect(repo.shortSync(long)).toBe(3);
+    expect(repo.shortSync(long)).toBe(4);
+    expect(bypasses('short')).toBe(4);
+    expect(await repo.short('ok')).toBe(5);
+    expect(await repo.short('ok')).toBe(5);
+    expect(bypasses('short')).toBe(4);
+  });
+
+  it('runs without the cache when a tag, a function key or a default key is invalid', async () => {
+    expect(await repo.tagged('1', 'x'.repeat(300))).toBe(1);
+    expect(await repo.tagged('1', 'x'.repeat(300))).toBe(2);
+    expect(await repo.byFunction('a\nb')).toBe(3);
+    expect(await repo.byFunction('a\nb')).toBe(4);
+    expect(await repo.byDefault('a\u200bb')).toBe(5);
+    expect(await repo.byDefault('a\u200bb')).toBe(6);
+    expect(bypasses('users')).toBe(6);
+    // The same characters in a template value are encoded: cached.
+    expect(await repo.tagged('a\nb', 'a\u200bb')).toBe(7);
+    expect(await repo.tagged('a\nb', 'a\u200bb')).toBe(7);
+  });
+
+  it('@CachePut stores nothing and @CacheEvict evicts nothing for an invalid key, and both let the method finish', async () => {
+    const long = 'y'.repeat(SHORT);
+    expect(await repo.putShort(long)).toBe(SHORT);
+    expect(await repo.evictShort(long)).toBe(SHORT);
+    expect(repo.ran).toEqual(['putShort', 'evictShort']);
+    expect(bypasses('short')).toBe(2);
+    expect(cache.namespace('short').stats().sets).toBe(0);
+  });
+
+  it('lets an InvalidKeyError of the method itself reach the caller, without running the method again or counting it', async () => {
+    await expect(repo.failing('1')).rejects.toThrow('failed for 1');
+    expect(() => repo.failingSync('1')).toThrow('failed for 1');
+    expect(repo.calls).toBe(2);
+    expect(bypasses('users')).toBe(0);
+    expect(bypasses('short')).toBe(0);
+  });
+});
+
+describe('invalid keys under RBAC', () => {
+  @Injectable()
+  class Vault {
+    calls = 0;
+    readonly seen: string[] = [];
+
+    @Cacheable({ namespace: 'vault', key: 'v:{id}' })
+    async read(id: string): Promise<number> {
+      this.seen.push(id);
+      return ++this.calls;
+    }
+
+    @Cacheable({ namespace: 'vault', key: 'v:{id}' })
+    readSync(id: string): number {
+      this.seen.push(id);
+      return ++this.calls;
+    }
+  }
+
+  it('refuses a denied caller whatever the key: a key problem never stands in for an access decision', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [CacheModule.forRoot({
+        namespaces: { vault: { maxKeyLength: 8 } },
+        rbac: { enabled: true, roles: { reader: { vault: ['read', 'write'] } } },
+      })],
+      providers: [Vault],
+    }).compile();
+    await moduleRef.init();
+    const vault = moduleRef.get(Vault);
+    const access = moduleRef.get(CacheAccessControl);
+    const long = 'z'.repeat(20);
+    const eve = { id: 'eve', roles: [] };
+    await expect(access.runAs(eve, () => vault.read(long))).rejects.toBeInstanceOf(CacheAccessDeniedError);
+    expect(() => access.runAs(eve, () => vault.readSync(long))).toThrow(CacheAccessDeniedError);
+    expect(vault.calls).toBe(0);
+    const reader = { id: 'rita', roles: ['reader'] };
+    expect(await access.runAs(reader, () => vault.read(long))).toBe(1);
+    expect(access.runAs(reader, () => vault.readSync(long))).toBe(2);
+    expect(moduleRef.get(CacheService).namespace('vault').stats().invalidKeyBypasses).toBe(2);
+    await moduleRef.close();
   });
 });

@@ -7,6 +7,8 @@ import type { CacheOperation as CheckedOperation } from '../security/rbac/cache-
 import { CacheDecoratorError, KeyBuilder, MethodRef } from './cache-key';
 import { methodParameterNames } from './method-parameters';
 import { describeError } from '../logging/error-fields';
+import { logLine } from '../logging/log-line';
+import { InvalidKeyError } from '../errors/invalid-key.error';
 
 /** Set by `CacheDecoratorsExplorer` on every Nest-managed instance whose class has cached methods. */
 export const CACHE_REGISTRY_REF = Symbol('nest-cachekit:registry');
@@ -117,19 +119,30 @@ async function runAsync(registry: CacheRegistry, info: CachedMethod, self: objec
   const cacheable = info.operations.find((op) => op.kind === 'Cacheable' && applies(op));
   let result: unknown;
   if (cacheable?.kind === 'Cacheable') {
+    const ns = namespaceOf(registry, cacheable);
+    const key = cacheable.key(args);
+    const tags = tagsOf(cacheable, args);
     const { unless } = cacheable;
-    result = await namespaceOf(registry, cacheable).getOrSet(cacheable.key(args), () => info.original.apply(self, args), {
-      ttl: cacheable.ttl,
-      tags: tagsOf(cacheable, args),
-      cacheIf: unless ? (value: unknown) => !unless(value, ...args) : undefined,
-    });
+    try {
+      result = await ns.getOrSet(key, () => info.original.apply(self, args), {
+        ttl: cacheable.ttl,
+        tags,
+        cacheIf: unless ? (value: unknown) => !unless(value, ...args) : undefined,
+      });
+    } catch (error) {
+      if (!bypassed(registry, ns, info, 'getOrSet', error, [key], tags)) throw error;
+      result = await info.original.apply(self, args);
+    }
   } else {
     result = await info.original.apply(self, args);
   }
   for (const op of info.operations) {
     if (!applies(op)) continue;
     if (op.kind === 'CachePut' && result !== undefined && !op.unless?.(result, ...args)) {
-      await tolerate(info, namespaceOf(registry, op).set(op.key(args), result, { ttl: op.ttl, tags: tagsOf(op, args) }));
+      const ns = namespaceOf(registry, op);
+      const key = op.key(args);
+      const tags = tagsOf(op, args);
+      await tolerate(registry, ns, info, 'set', ns.set(key, result, { ttl: op.ttl, tags }), [key], tags);
     } else if (op.kind === 'CacheEvict' && !op.beforeInvocation) {
       await evict(registry, info, op, args);
     }
@@ -141,25 +154,38 @@ function runSync(registry: CacheRegistry, info: CachedMethod, self: object, args
   const op = info.operations[0] as CachingOperation;
   if (op.condition !== undefined && !op.condition(...args)) return info.original.apply(self, args);
   const { unless } = op;
-  return namespaceOf(registry, op).getOrSetSync(
-    op.key(args),
-    () => {
-      const value = info.original.apply(self, args);
-      if (value instanceof Promise) {
-        throw new CacheDecoratorError(info, 'Cacheable', 'the method returned a promise but is neither async nor typed as returning Promise<…>; declare it so');
-      }
-      return value;
-    },
-    op.ttl,
-    unless ? (value) => !unless(value, ...args) : undefined,
-  );
+  const ns = namespaceOf(registry, op);
+  const key = op.key(args);
+  try {
+    return ns.getOrSetSync(
+      key,
+      () => {
+        const value = info.original.apply(self, args);
+        if (value instanceof Promise) {
+          throw new CacheDecoratorError(info, 'Cacheable', 'the method returned a promise but is neither async nor typed as returning Promise<…>; declare it so');
+        }
+        return value;
+      },
+      op.ttl,
+      unless ? (value) => !unless(value, ...args) : undefined,
+    );
+  } catch (error) {
+    if (!bypassed(registry, ns, info, 'getOrSet', error, [key], undefined)) throw error;
+    return info.original.apply(self, args);
+  }
 }
 
 async function evict(registry: CacheRegistry, info: CachedMethod, op: EvictOperation, args: unknown[]): Promise<void> {
   const ns = namespaceOf(registry, op);
-  if (op.allEntries) await tolerate(info, ns.clear());
-  for (const key of op.keys) await tolerate(info, ns.invalidate(key(args)));
-  for (const tag of op.tags) await tolerate(info, ns.invalidateTag(tag(args)));
+  if (op.allEntries) await tolerate(registry, ns, info, 'clear', ns.clear(), [], undefined);
+  for (const builder of op.keys) {
+    const key = builder(args);
+    await tolerate(registry, ns, info, 'invalidate', ns.invalidate(key), [key], undefined);
+  }
+  for (const builder of op.tags) {
+    const tag = builder(args);
+    await tolerate(registry, ns, info, 'invalidateTag', ns.invalidateTag(tag), [], [tag]);
+  }
 }
 
 /**
@@ -187,14 +213,80 @@ function tagsOf(op: CachingOperation, args: unknown[]): string[] | undefined {
   return op.tags.length === 0 ? undefined : op.tags.map((tag) => tag(args));
 }
 
-/** A cache that is down must not fail the method: log and go on. Anything else is a bug to surface. */
-async function tolerate(info: CachedMethod, operation: Promise<unknown>): Promise<void> {
+/**
+ * A cache that is down must not fail the method: log and go on. Neither may a key or tag that the
+ * call's arguments made invalid (see `bypassed`). Anything else is a bug to surface.
+ */
+async function tolerate(
+  registry: CacheRegistry,
+  ns: CacheNamespace,
+  info: CachedMethod,
+  operation: CheckedOperation,
+  work: Promise<unknown>,
+  keys: readonly string[],
+  tags: readonly string[] | undefined,
+): Promise<void> {
   try {
-    await operation;
+    await work;
   } catch (error) {
-    if (!(error instanceof BackendUnavailableError)) throw error;
-    logger.warn(`${info.className}.${info.methodName}: cache unavailable, continuing without it (${describeError(error)})`);
+    if (error instanceof BackendUnavailableError) {
+      logger.warn(`${info.className}.${info.methodName}: cache unavailable, continuing without it (${describeError(error)})`);
+      return;
+    }
+    if (!bypassed(registry, ns, info, operation, error, keys, tags)) throw error;
   }
+}
+
+/** What a decorated call does instead of an operation whose key or tag is invalid. */
+const BYPASS_OUTCOME: Partial<Record<CheckedOperation, string>> = {
+  getOrSet: 'uncached',
+  set: 'not-stored',
+  invalidate: 'nothing-to-evict',
+  invalidateTag: 'nothing-to-evict',
+};
+const BYPASS_LOG_INTERVAL_MS = 10_000;
+/** Per app, method and operation: when a bypass was last logged, and how many were held back since. */
+const bypassLogs = new WeakMap<CacheRegistry, Map<string, { loggedAt: number; suppressed: number }>>();
+
+/**
+ * Whether `error` is an `InvalidKeyError` for one of the keys or tags this call built from its
+ * arguments (too long, control or invisible characters…): then the operation is skipped and the
+ * method goes on without the cache: a lookup runs the method uncached, a store does not store, an
+ * eviction evicts nothing (no entry can be stored under a key or tag the rules refuse, so there is
+ * nothing to remove). Counted in `stats().invalidKeyBypasses` and logged (at most one line per method
+ * and operation every 10 s) without the key. An access denial is never bypassed: the namespace checks
+ * the caller's access to the operation first.
+ */
+function bypassed(
+  registry: CacheRegistry,
+  ns: CacheNamespace,
+  info: CachedMethod,
+  operation: CheckedOperation,
+  error: unknown,
+  keys: readonly string[],
+  tags: readonly string[] | undefined,
+): boolean {
+  if (!(error instanceof InvalidKeyError) || !ns.bypassesInvalidKey(operation, keys, tags)) return false;
+  let logs = bypassLogs.get(registry);
+  if (logs === undefined) bypassLogs.set(registry, (logs = new Map()));
+  const id = `${info.className}.${info.methodName}|${ns.name}|${operation}`;
+  const now = Date.now();
+  const state = logs.get(id);
+  if (state !== undefined && now - state.loggedAt < BYPASS_LOG_INTERVAL_MS) {
+    state.suppressed++;
+    return true;
+  }
+  logger.warn(logLine('cache.invalidKey', {
+    namespace: ns.name,
+    method: `${info.className}.${info.methodName}`,
+    operation,
+    outcome: BYPASS_OUTCOME[operation],
+    what: error.what,
+    reason: error.code,
+    suppressed: state?.suppressed || undefined,
+  }));
+  logs.set(id, { loggedAt: now, suppressed: 0 });
+  return true;
 }
 
 function namespaceOf(registry: CacheRegistry, op: CacheOperation): CacheNamespace {

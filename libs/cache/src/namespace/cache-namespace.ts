@@ -7,6 +7,8 @@ import { InvalidValueError } from '../errors/invalid-value.error';
 import { ValueTooLargeError } from '../errors/value-too-large.error';
 import { TagsUnsupportedError } from '../errors/tags-unsupported.error';
 import { InvalidKeyError } from '../errors/invalid-key.error';
+import { MAX_TAG_LENGTH } from '../keys/assert-valid-key';
+import { canonicalKey } from '../keys/canonical-key';
 import { ResolvedNamespaceOptions } from '../options/resolved-namespace-options';
 import { NamespaceCipher } from '../security/namespace-cipher';
 import { createNamespaceCipher, dropEntry, readSealed } from '../security/create-namespace-cipher';
@@ -92,6 +94,7 @@ export class CacheNamespace<V = unknown> {
   private dropped = 0;
   private tampered = 0;
   private coalesced = 0;
+  private invalidKeyBypasses = 0;
 
   constructor(
     private readonly options: ResolvedNamespaceOptions,
@@ -348,6 +351,7 @@ export class CacheNamespace<V = unknown> {
       unreadableDropped: this.dropped,
       ...(this.cipher !== null && { tamperDetected: this.tampered }),
       coalesced: this.coalesced,
+      invalidKeyBypasses: this.invalidKeyBypasses,
       ...backendStats,
       ...tierHitRatios(backendStats),
       ...(strategy !== undefined && { strategy }),
@@ -459,6 +463,28 @@ export class CacheNamespace<V = unknown> {
    */
   checkAccess(operation: CacheOperation): void {
     this.access.check(operation);
+  }
+
+  /**
+   * For the cache decorators, after `operation` failed with `InvalidKeyError`: true when one of
+   * `keys` or `tags` breaks this namespace's key rules, so that the decorator goes on without the
+   * cache (counted in `stats().invalidKeyBypasses`); false when they are all valid (the error came
+   * from elsewhere, e.g. the method itself). The caller's access to `operation` is checked first, so
+   * that a key problem never stands in for a denial.
+   * @internal
+   */
+  bypassesInvalidKey(operation: CacheOperation, keys: readonly string[], tags: readonly string[] | undefined): boolean {
+    const { maxKeyLength, keyCharset } = this.options;
+    try {
+      for (const key of keys) canonicalKey(key, this.name, maxKeyLength, keyCharset);
+      for (const tag of tags ?? []) canonicalKey(tag, this.name, MAX_TAG_LENGTH, keyCharset, 'tag');
+      return false;
+    } catch (error) {
+      if (!(error instanceof InvalidKeyError)) throw error;
+    }
+    this.access.check(operation);
+    this.invalidKeyBypasses++;
+    return true;
   }
 
   /** Whether hits can be answered synchronously (memory namespaces). */

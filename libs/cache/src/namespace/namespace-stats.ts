@@ -17,6 +17,12 @@ export interface NamespaceStats {
   tamperDetected?: number;
   /** getOrSet calls that joined a load already running for the same key (stampede protection at work). */
   coalesced?: number;
+  /**
+   * `@Cacheable`/`@CachePut`/`@CacheEvict` operations skipped because the key or a tag built from the
+   * call's arguments broke the key rules (too long, control or invisible characters): the method ran
+   * without the cache.
+   */
+  invalidKeyBypasses?: number;
   /** Reported by backends that know them (the memory backend does). */
   entries?: number;
   bytes?: number;
