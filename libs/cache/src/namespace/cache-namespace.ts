@@ -461,6 +461,11 @@ export class CacheNamespace<V = unknown> {
     this.access.check(operation);
   }
 
+  /** The TTL of entries written without one (ms, 0 = no expiry). */
+  get defaultTtlMs(): number {
+    return this.options.ttlMs;
+  }
+
   /** Whether hits can be answered synchronously (memory namespaces). */
   get synchronous(): boolean {
     return this.fast !== null;
