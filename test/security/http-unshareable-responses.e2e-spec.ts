@@ -7,7 +7,8 @@
  * concurrent requests are made to overlap for certain by holding the first handler on a gate
  * until the second request has joined it (`stats().coalesced`).
  */
-import { Controller, Get, HttpStatus, Res, ServiceUnavailableException, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, HttpStatus, INestApplication, Res, ServiceUnavailableException, UseInterceptors } from '@nestjs/common';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { CacheInterceptor, CacheModule, CacheRoute, CacheService } from 'nest-cachekit';
 import { createHttpApp, Gate, HTTP_ADAPTERS, HttpAnswer, HttpApp, until } from '../support/http-app';
 
@@ -139,5 +140,120 @@ describe.each(HTTP_ADAPTERS)('unshareable HTTP responses on %s', (adapter) => {
       // No strong ETag from the cache (Express adds its own weak one to every response).
       expect(answer.headers.etag ?? 'W/').toMatch(/^W\//);
     }
+  });
+});
+
+@Controller()
+@UseInterceptors(CacheInterceptor)
+class NewsController {
+  calls = 0;
+
+  @Get('news')
+  @CacheRoute({ ttl: '1m' })
+  news() {
+    return { headline: 'shared', call: ++this.calls };
+  }
+}
+
+/**
+ * Cookies set only as the headers go out, by code outside the handler: on Express the way
+ * `express-session` does (through `on-headers`, wrapping `writeHead`), on Fastify from an `onSend`
+ * hook (the way `@fastify/cookie` writes `reply.setCookie`'s cookies). The body is the shared one,
+ * but a response carrying a cookie must never reach shared caches as `public`.
+ */
+function setCookieAsHeadersGoOut(adapter: string, app: INestApplication): void {
+  if (adapter === 'fastify') {
+    (app as NestFastifyApplication).getHttpAdapter().getInstance().addHook('onSend', async (_req, reply, payload) => {
+      reply.header('set-cookie', 'sid=late-fastify; HttpOnly');
+      return payload;
+    });
+    return;
+  }
+  app.use((_req: unknown, res: { writeHead: (...args: unknown[]) => unknown; setHeader(n: string, v: string): void }, next: () => void) => {
+    const writeHead = res.writeHead;
+    res.writeHead = function (this: typeof res, ...args: unknown[]) {
+      this.setHeader('Set-Cookie', 'sid=late-express; HttpOnly');
+      return writeHead.apply(this, args);
+    };
+    next();
+  });
+}
+
+describe.each(HTTP_ADAPTERS)('cookies set as the headers go out, on %s', (adapter) => {
+  let http: HttpApp;
+  beforeEach(async () => {
+    http = await createHttpApp(adapter, { imports: [CacheModule.forRoot({ isGlobal: true })], controllers: [NewsController] },
+      (app) => setCookieAsHeadersGoOut(adapter, app));
+  });
+  afterEach(() => http.close());
+
+  it('never marks a response that carries a cookie public, on a miss or a hit', async () => {
+    const miss = await http.send('/news');
+    const hit = await http.send('/news');
+    expect(hit.headers['x-cache']).toBe('HIT');
+    for (const answer of [miss, hit]) {
+      expect(String(answer.headers['set-cookie'])).toContain('sid=late');
+      expect(answer.headers['cache-control']).toBe('private, no-store');
+    }
+  });
+});
+
+/**
+ * `@fastify/cookie`'s `reply.setCookie` keeps cookies on the reply (under a symbol described
+ * `fastify.reply.setCookies`) and writes the header only in its `onSend` hook, after the handler.
+ * The plugin is not a dependency here: this test registers the same mechanism by hand.
+ */
+describe('reply.setCookie on fastify (the @fastify/cookie mechanism)', () => {
+  const jar = Symbol('fastify.reply.setCookies');
+
+  @Controller()
+  @UseInterceptors(CacheInterceptor)
+  class LoginController {
+    gate = new Gate();
+    entered = 0;
+    tokens = 0;
+
+    @Get('login')
+    @CacheRoute({ ttl: '1m' })
+    async login(@Res({ passthrough: true }) reply: { setCookie(name: string, value: string): unknown }) {
+      this.entered++;
+      await this.gate.opened;
+      const token = `token-${++this.tokens}`;
+      reply.setCookie('session', token);
+      return { token };
+    }
+  }
+
+  let http: HttpApp;
+  beforeEach(async () => {
+    http = await createHttpApp('fastify', { imports: [CacheModule.forRoot({ isGlobal: true })], controllers: [LoginController] }, (app) => {
+      const fastify = (app as NestFastifyApplication).getHttpAdapter().getInstance();
+      fastify.decorateReply('setCookie', function (this: any, name: string, value: string) {
+        if (!(this[jar] instanceof Map)) this[jar] = new Map();
+        this[jar].set(name, value);
+        return this;
+      });
+      fastify.addHook('onSend', async (_req, reply: any, payload) => {
+        if (reply[jar] instanceof Map) reply.header('set-cookie', [...reply[jar]].map(([n, v]) => `${n}=${v}`));
+        return payload;
+      });
+    });
+  });
+  afterEach(() => http.close());
+
+  it('neither stores nor shares a response whose handler set a cookie with reply.setCookie', async () => {
+    const controller = http.app.get(LoginController);
+    const stats = () => http.app.get(CacheService).namespace('default').stats().coalesced ?? 0;
+    const first = http.send('/login');
+    await until(() => controller.entered === 1, 'the first handler to start');
+    const second = http.send('/login');
+    await until(() => stats() > 0 || controller.entered > 1, 'the second request to join the first');
+    controller.gate.open();
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.body.token).not.toBe(b.body.token);
+    expect(String(a.headers['set-cookie'])).toContain(a.body.token);
+    expect(String(b.headers['set-cookie'])).toContain(b.body.token);
+    const third = await http.send('/login');
+    expect(third.body.token).toBe('token-3');
   });
 });

@@ -1,4 +1,4 @@
-import { IncomingMessage } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
 
 /** A response header's value as Node and both adapters report it. */
 export type HeaderValue = string | number | readonly string[];
@@ -72,6 +72,45 @@ export class HttpExchange {
     return false;
   }
 }
+
+/**
+ * From now on, if `Set-Cookie` is set on the response before its headers go out (by anything:
+ * `express-session` and other `on-headers` users set cookies only then, Fastify `onSend` hooks
+ * pass them to `writeHead`), its `Cache-Control` becomes `private, no-store`, so that no shared
+ * cache downstream stores one client's cookie for everyone.
+ */
+export function keepCookiesPrivate(exchange: HttpExchange): void {
+  const res = (exchange.fastify ? exchange.response.raw : exchange.response) as ServerResponse;
+  const { setHeader, appendHeader, writeHead } = res;
+  if (typeof setHeader !== 'function' || typeof writeHead !== 'function') return;
+  if (exchange.setsCookie()) exchange.setResponseHeader('cache-control', PRIVATE);
+  const privatise = (): void => {
+    if (res.getHeader('cache-control') !== undefined) setHeader.call(res, 'cache-control', PRIVATE);
+  };
+  res.setHeader = function (this: ServerResponse, name: string, value: any) {
+    const result = setHeader.call(this, name, value);
+    if (name.toLowerCase() === 'set-cookie') privatise();
+    return result;
+  };
+  if (typeof appendHeader === 'function') {
+    res.appendHeader = function (this: ServerResponse, name: string, value: any) {
+      const result = appendHeader.call(this, name, value);
+      if (name.toLowerCase() === 'set-cookie') privatise();
+      return result;
+    };
+  }
+  res.writeHead = function (this: ServerResponse, statusCode: number, ...rest: any[]) {
+    // Fastify passes the reply's headers here (lower-case names); they win over the raw ones.
+    const given = rest.find((arg) => typeof arg === 'object' && arg !== null && !Array.isArray(arg)) as Record<string, unknown> | undefined;
+    if (res.getHeader('set-cookie') !== undefined || given?.['set-cookie'] !== undefined) {
+      privatise();
+      if (given?.['cache-control'] !== undefined) given['cache-control'] = PRIVATE;
+    }
+    return writeHead.call(this, statusCode, ...rest);
+  } as ServerResponse['writeHead'];
+}
+
+const PRIVATE = 'private, no-store';
 
 /** The description of the symbol under which `@fastify/cookie` keeps a reply's pending cookies. */
 const FASTIFY_COOKIE_JAR = 'fastify.reply.setCookies';

@@ -7,7 +7,7 @@ import {
   CachedResponse, isCachedResponse, isVaryIndex, sameNames, toCachedResponse, unshareableReason, VaryIndex, varyNames,
 } from './cached-response';
 import { ifNoneMatchMatches } from './conditional-get';
-import { HttpExchange } from './http-exchange';
+import { HttpExchange, keepCookiesPrivate } from './http-exchange';
 import { varyKey } from './route-variant';
 
 /** Where a route's responses are cached. */
@@ -192,6 +192,8 @@ export class ResponseCaching {
     const maxAge = Math.max(0, Math.floor(entry.ttlMs / 1000) - age);
     exchange.setResponseHeader('Cache-Control', entry.ttlMs > 0 ? `${scope}, max-age=${maxAge}` : `${scope}, no-cache`);
     exchange.setResponseHeader('ETag', entry.etag);
+    // A cookie of this request (a middleware's, on a hit) is never handed to shared caches.
+    if (!this.target.perUser) keepCookiesPrivate(exchange);
     if (ifNoneMatchMatches(exchange.requestHeader('if-none-match'), entry.etag)) {
       exchange.status = 304;
       return undefined;
