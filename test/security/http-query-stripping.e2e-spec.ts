@@ -4,7 +4,7 @@
  * request's URL), an attacker's `?x=<script>` would be cached and served to everyone asking for
  * the same key. The handler must see only what the key holds. Real apps on Express and Fastify.
  */
-import { Controller, Get, Req, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, Req, UseInterceptors } from '@nestjs/common';
 import { CacheInterceptor, CacheModule, CacheRoute } from 'nest-cachekit';
 import { createHttpApp, HTTP_ADAPTERS, HttpApp } from '../support/http-app';
 
@@ -57,5 +57,35 @@ describe.each(HTTP_ADAPTERS)('query parameters the key does not hold, on %s', (a
     const none = await http.send('/echo?x=1');
     expect(urls(none.body).length).toBeGreaterThanOrEqual(2);
     for (const url of urls(none.body)) expect(url).toBe('/echo');
+  });
+});
+
+/** The same threat through a request body, which Nest lets a GET handler read with `@Body()`. */
+@Controller()
+@UseInterceptors(CacheInterceptor)
+class SearchController {
+  calls = 0;
+
+  @Get('search')
+  @CacheRoute({ ttl: '1m' })
+  search(@Body() body: { q?: string } | undefined) {
+    return { results: [`about ${body?.q ?? 'everything'}`], call: ++this.calls };
+  }
+}
+
+describe.each(HTTP_ADAPTERS)('a GET request body the key does not hold, on %s', (adapter) => {
+  let http: HttpApp;
+  beforeEach(async () => {
+    http = await createHttpApp(adapter, { imports: [CacheModule.forRoot({ isGlobal: true })], controllers: [SearchController] });
+  });
+  afterEach(() => http.close());
+
+  it('answers a GET that carries a body uncached, so that the body cannot poison the entry', async () => {
+    const poisoned = await http.send({ url: '/search', headers: { 'content-type': 'application/json' }, body: '{"q":"<script>"}' });
+    expect(poisoned.status).toBe(200);
+    expect(poisoned.headers['x-cache']).toBeUndefined();
+    const victim = await http.send('/search');
+    expect(victim.text).not.toContain('script');
+    expect((await http.send('/search')).headers['x-cache']).toBe('HIT');
   });
 });

@@ -23,6 +23,8 @@ export interface HttpRequest {
   method?: 'GET' | 'HEAD' | 'POST';
   url: string;
   headers?: Record<string, string>;
+  /** Sent as is (set a content type in `headers`). */
+  body?: string;
 }
 
 export interface HttpApp {
@@ -59,12 +61,13 @@ export async function createHttpApp(
 async function send(adapter: HttpAdapterName, app: INestApplication, req: HttpRequest): Promise<HttpAnswer> {
   const method = req.method ?? 'GET';
   if (adapter === 'fastify') {
-    const res = await (app as NestFastifyApplication).inject({ method, url: req.url, headers: req.headers ?? {} });
+    const res = await (app as NestFastifyApplication).inject({ method, url: req.url, headers: req.headers ?? {}, ...(req.body !== undefined && { payload: req.body }) });
     return answer(res.statusCode, res.headers as HttpAnswer['headers'], res.body);
   }
   const agent = request(app.getHttpServer());
   let pending = method === 'HEAD' ? agent.head(req.url) : method === 'POST' ? agent.post(req.url) : agent.get(req.url);
   for (const [name, value] of Object.entries(req.headers ?? {})) pending = pending.set(name, value);
+  if (req.body !== undefined) pending = pending.send(req.body);
   // The raw text, whatever the content type (supertest parses only some).
   const res = await pending.buffer(true).parse((response, callback) => {
     let text = '';

@@ -48,6 +48,8 @@ export class CacheInterceptor implements NestInterceptor {
 
     const paths = requestPaths(exchange.request);
     const query = restrictQuery(exchange, options.query ?? []);
+    // A body is input the key does not hold (Nest lets a GET handler read it with @Body()).
+    if (exchange.hasBody()) return next.handle();
     let principal: string | undefined;
     if (options.perUser) {
       principal = options.principal ? options.principal(exchange.request) : this.principalId(exchange.request);

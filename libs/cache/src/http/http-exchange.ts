@@ -30,6 +30,12 @@ export class HttpExchange {
     return Array.isArray(value) ? value.join(', ') : value;
   }
 
+  /** Whether the request carries a body (a non-zero `Content-Length`, or `Transfer-Encoding`). */
+  hasBody(): boolean {
+    const length = this.raw.headers?.['content-length'];
+    return (length !== undefined && length !== '0') || this.raw.headers?.['transfer-encoding'] !== undefined;
+  }
+
   get status(): number {
     return this.response.statusCode ?? 200;
   }
