@@ -1,4 +1,4 @@
-import { Controller, Get, INestApplication, NotFoundException, Param, Post, Query, Res, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, INestApplication, NotFoundException, Param, Post, Query, Res, ServiceUnavailableException, UseInterceptors } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { CacheModule } from '../cache.module';
@@ -142,6 +142,15 @@ class FeedController {
     return { call: ++this.calls };
   }
 
+  failing = false;
+
+  @Get('resilient-feed')
+  @CacheRoute({ namespace: 'feed', ttl: 100 })
+  resilientFeed() {
+    if (this.failing) throw new ServiceUnavailableException();
+    return { call: ++this.calls };
+  }
+
   @Get('flaky-feed')
   @CacheRoute({ namespace: 'flaky' })
   flakyFeed() {
@@ -181,6 +190,16 @@ describe('CacheInterceptor on tiered and failing namespaces', () => {
     expect(hit.headers['x-cache']).toBe('HIT');
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(feed.calls).toBe(1);
+  });
+
+  it('answers a failing handler with the stale entry within grace (fail-safe of a tiered namespace)', async () => {
+    const fresh = await get('/resilient-feed').expect(200);
+    await new Promise((resolve) => setTimeout(resolve, 150)); // past the 100 ms TTL, within the grace
+    feed.failing = true;
+    const stale = await get('/resilient-feed').expect(200);
+    expect(stale.body).toEqual(fresh.body);
+    expect(stale.headers['x-cache']).toBe('HIT');
+    expect(stale.headers['cache-control']).toBe('public, max-age=0');
   });
 
   it('answers uncached, with the handler, while the cache is unavailable', async () => {
