@@ -1,7 +1,9 @@
-import { Controller, Get, INestApplication, NotFoundException, Param, Post, Query, Res, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, INestApplication, NotFoundException, Param, Post, Query, Res, ServiceUnavailableException, UseInterceptors } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { CacheModule } from '../cache.module';
+import { FaultInjectionBackendFactory } from '../resilience/fault-injection-backend';
+import { MapBackendFactory } from '../../test/map-backend.fixture';
 import { CacheRoute } from './cache-route.decorator';
 import { CacheInterceptor } from './cache.interceptor';
 
@@ -126,5 +128,88 @@ describe('CacheInterceptor with a custom PrincipalResolver', () => {
     expect((await get('/me/library').set('x-api-key', '1').expect(200)).headers['x-cache']).toBe('HIT');
     expect((await get('/me/library').set('x-user', 'ada').expect(200)).headers['x-cache']).toBeUndefined();
     await app.close();
+  });
+});
+
+@Controller()
+@UseInterceptors(CacheInterceptor)
+class FeedController {
+  calls = 0;
+
+  @Get('feed')
+  @CacheRoute({ namespace: 'feed', ttl: 300 })
+  feed() {
+    return { call: ++this.calls };
+  }
+
+  failing = false;
+
+  @Get('resilient-feed')
+  @CacheRoute({ namespace: 'feed', ttl: 100 })
+  resilientFeed() {
+    if (this.failing) throw new ServiceUnavailableException();
+    return { call: ++this.calls };
+  }
+
+  @Get('flaky-feed')
+  @CacheRoute({ namespace: 'flaky' })
+  flakyFeed() {
+    return { call: ++this.calls };
+  }
+}
+
+describe('CacheInterceptor on tiered and failing namespaces', () => {
+  let app: INestApplication;
+  let flaky: FaultInjectionBackendFactory;
+  let feed: FeedController;
+  const get = (path: string) => request(app.getHttpServer()).get(path);
+
+  beforeEach(async () => {
+    flaky = new FaultInjectionBackendFactory(new MapBackendFactory());
+    const moduleRef = await Test.createTestingModule({
+      imports: [CacheModule.forRoot({
+        isGlobal: true,
+        backends: { flaky, map: new MapBackendFactory() },
+        namespaces: {
+          feed: { backend: 'map', ttl: '1h', l1: { ttl: '1m' }, failSafe: { grace: '1h', earlyRefresh: 0.5 } },
+          flaky: { backend: 'flaky', ttl: '1m' },
+        },
+      })],
+      controllers: [FeedController],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    feed = app.get(FeedController);
+  });
+  afterEach(() => app.close());
+
+  it('never runs the handler of a request already answered from the cache (early refresh of a tiered namespace)', async () => {
+    await get('/feed').expect(200);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // past half of the 300 ms TTL: a hit is due for refresh
+    const hit = await get('/feed').expect(200);
+    expect(hit.headers['x-cache']).toBe('HIT');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(feed.calls).toBe(1);
+  });
+
+  it('answers a failing handler with the stale entry within grace (fail-safe of a tiered namespace)', async () => {
+    const fresh = await get('/resilient-feed').expect(200);
+    await new Promise((resolve) => setTimeout(resolve, 150)); // past the 100 ms TTL, within the grace
+    feed.failing = true;
+    const stale = await get('/resilient-feed').expect(200);
+    expect(stale.body).toEqual(fresh.body);
+    expect(stale.headers['x-cache']).toBe('HIT');
+    expect(stale.headers['cache-control']).toBe('public, max-age=0');
+  });
+
+  it('answers uncached, with the handler, while the cache is unavailable', async () => {
+    flaky.disconnect();
+    const first = await get('/flaky-feed').expect(200);
+    const second = await get('/flaky-feed').expect(200);
+    expect(second.body.call).toBe(first.body.call + 1);
+    expect(second.headers['x-cache']).not.toBe('HIT');
+    flaky.heal();
+    await get('/flaky-feed').expect(200);
+    expect((await get('/flaky-feed').expect(200)).headers['x-cache']).toBe('HIT');
   });
 });

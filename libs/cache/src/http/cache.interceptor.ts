@@ -1,28 +1,27 @@
 import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
-import { createHash } from 'node:crypto';
-import { from, lastValueFrom, Observable } from 'rxjs';
+import { HOST_METADATA, VERSION_METADATA } from '@nestjs/common/constants';
+import { ApplicationConfig, Reflector } from '@nestjs/core';
+import { from, Observable } from 'rxjs';
 import { CacheRegistry } from '../cache-registry';
-import { CacheError } from '../errors/cache-error';
-import { CacheNamespace } from '../namespace/cache-namespace';
 import { parseTtl } from '../ttl/parse-ttl';
 import { CACHE_ROUTE_METADATA, CacheRouteOptions } from './cache-route.decorator';
-import { describeError } from '../logging/error-fields';
-
-/** What the interceptor stores per response. */
-interface CachedResponse {
-  body: unknown;
-  storedAt: number;
-}
-
-const MAX_KEY_LENGTH = 512;
+import { HttpExchange } from './http-exchange';
+import { restrictQuery } from './query-allowlist';
+import { declaredVersions, requestedVersion, routeKey, RouteVariant, VERSION_UNKNOWN } from './route-variant';
+import { ResponseCaching } from './response-caching';
 
 /**
- * Caches GET responses of routes marked with `@CacheRoute`. The key is built only from the route
- * (its path template and parameters), the query parameters the route lists (others are removed from
- * the request before the handler runs), and the principal when the route is per-user; headers never
- * enter it. Only 2xx responses without `Set-Cookie` are stored. Sets `X-Cache` (HIT/MISS), `Age`
- * and `Cache-Control`. A cache failure never fails the request: the handler answers.
+ * Caches GET and HEAD responses of routes marked with `@CacheRoute`, on Express and Fastify.
+ *
+ * The key holds everything that selects the handler or shapes the response before it runs: the
+ * method, the handler Nest routed to, the route template and the path, its parameters, the listed
+ * query parameters (the others are removed from the request, its URLs included, before the handler
+ * runs), the version the request asks for (versioning on), the host of a host-bound controller,
+ * the principal of a per-user route; and, once a handler answered with `Vary`, the request headers
+ * it names (`ResponseCaching`). A response that may not be shared (an error, non-2xx, `Set-Cookie`,
+ * `Cache-Control: no-store`/`no-cache`/`private`, `Vary: *`) is neither stored nor handed to
+ * requests waiting for the same key. Sets `X-Cache` (HIT, MISS, BYPASS), `Age`, `Cache-Control`,
+ * `ETag`, and answers a matching `If-None-Match` with 304. A cache failure never fails the request.
  */
 @Injectable()
 export class CacheInterceptor implements NestInterceptor {
@@ -31,61 +30,69 @@ export class CacheInterceptor implements NestInterceptor {
   constructor(
     private readonly reflector: Reflector,
     private readonly registry: CacheRegistry,
+    /** The app's versioning options (`app.enableVersioning`): how the router picks a version. */
+    private readonly config: ApplicationConfig,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
     const options = this.reflector.getAllAndOverride<CacheRouteOptions | undefined>(CACHE_ROUTE_METADATA, [
       context.getHandler(),
       context.getClass(),
     ]);
-    if (context.getType() !== 'http' || options === undefined) return next.handle();
+    if (options === undefined) return next.handle();
     const http = context.switchToHttp();
-    const request = http.getRequest();
-    const response = http.getResponse();
-    if (request.method !== 'GET') return next.handle();
+    const exchange = new HttpExchange(http.getRequest(), http.getResponse());
+    const method = exchange.method;
+    if (method !== 'GET' && method !== 'HEAD') return next.handle();
 
-    const query = this.allowedQuery(request, options.query ?? []);
+    const paths = requestPaths(exchange.request);
+    const query = restrictQuery(exchange, options.query ?? []);
+    // A body is input the key does not hold (Nest lets a GET handler read it with @Body()).
+    if (exchange.hasBody()) return next.handle();
     let principal: string | undefined;
     if (options.perUser) {
-      principal = options.principal ? options.principal(request) : this.principalId(request);
+      principal = options.principal ? options.principal(exchange.request) : this.principalId(exchange.request);
       if (typeof principal !== 'string' || principal === '') return next.handle();
     }
+    const variant = this.variant(context, exchange, { method, paths, query, principal });
+    if (variant === undefined) return next.handle();
     const namespace = this.registry.namespace(options.namespace ?? this.registry.defaultNamespace);
-    const ttlMs = options.ttl === undefined ? undefined : parseTtl(options.ttl, 'CacheRoute ttl');
-    const key = routeKey(request, query, principal);
-    return from(this.respond(namespace, key, ttlMs, options, response, next));
+    const ttlMs = options.ttl === undefined ? namespace.defaultTtlMs : parseTtl(options.ttl, 'CacheRoute ttl');
+    const caching = new ResponseCaching(
+      { namespace, key: routeKey(variant), ttlMs, perUser: options.perUser === true, logger: this.logger },
+      exchange,
+      next,
+    );
+    return from(caching.respond());
   }
 
-  private async respond(
-    namespace: CacheNamespace, key: string, ttlMs: number | undefined, options: CacheRouteOptions, response: any, next: CallHandler,
-  ): Promise<unknown> {
-    let ran = false;
-    const now = Date.now();
-    let entry: CachedResponse;
-    try {
-      entry = await namespace.getOrSet<CachedResponse>(
-        key,
-        async () => {
-          ran = true;
-          return { body: await lastValueFrom(next.handle(), { defaultValue: undefined }), storedAt: Date.now() };
-        },
-        { ttl: ttlMs, cacheIf: () => isCacheable(response) },
-      );
-    } catch (error) {
-      // The handler's own errors pass through untouched; only cache failures fall back to it.
-      if (!(error instanceof CacheError) || ran) throw error;
-      this.logger.warn(`cache unavailable for a ${options.perUser ? 'per-user' : 'shared'} route, answering uncached: ${describeError(error)}`);
-      return lastValueFrom(next.handle(), { defaultValue: undefined });
+  /** What selected this handler, with the request values each selector read; undefined when that cannot be known. */
+  private variant(
+    context: ExecutionContext, exchange: HttpExchange,
+    known: Pick<RouteVariant, 'method' | 'paths' | 'query' | 'principal'>,
+  ): RouteVariant | undefined {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    const request = exchange.request;
+    const variant: RouteVariant = {
+      ...known,
+      handler: `${controller.name}.${handler.name}`,
+      route: request.route?.path ?? request.routeOptions?.url,
+      params: request.params ?? {},
+    };
+    // Nest's host filter sets `hosts` on requests of host-bound controllers, on both adapters.
+    if (Reflect.getMetadata(HOST_METADATA, controller) !== undefined || request.hosts !== undefined) {
+      variant.host = { name: request.hostname, params: request.hosts ?? {} };
     }
-    const age = ran ? 0 : Math.max(0, Math.floor((now - entry.storedAt) / 1000));
-    if (!response.headersSent) {
-      response.setHeader('X-Cache', ran ? 'MISS' : 'HIT');
-      response.setHeader('Age', String(age));
-      const ttl = ttlMs ?? 0;
-      const scope = options.perUser ? 'private' : 'public';
-      response.setHeader('Cache-Control', ttl > 0 ? `${scope}, max-age=${Math.max(0, Math.floor(ttl / 1000) - age)}` : `${scope}, no-cache`);
+    const versioning = this.config.getVersioning();
+    if (versioning !== undefined) {
+      const requested = requestedVersion(versioning, exchange);
+      if (requested === VERSION_UNKNOWN) return undefined;
+      const declared = declaredVersions(Reflect.getMetadata(VERSION_METADATA, handler), Reflect.getMetadata(VERSION_METADATA, controller), versioning);
+      variant.version = { declared, requested };
     }
-    return entry.body;
+    return variant;
   }
 
   /** The module's PrincipalResolver decides who a request is (by default `request.user.id`, then `sub`). */
@@ -93,35 +100,16 @@ export class CacheInterceptor implements NestInterceptor {
     const principal = this.registry.access.principalOf(request);
     return this.registry.access.isAnonymous(principal) ? undefined : principal.id;
   }
+}
 
-  /** Keeps only the listed query parameters, on the request itself, so that the handler sees no other. */
-  private allowedQuery(request: any, allowed: readonly string[]): Record<string, unknown> {
-    const original = (request.query ?? {}) as Record<string, unknown>;
-    const kept: Record<string, unknown> = {};
-    for (const name of [...allowed].sort()) if (Object.hasOwn(original, name)) kept[name] = original[name];
-    Object.defineProperty(request, 'query', { value: { ...kept }, configurable: true, writable: true, enumerable: true });
-    return kept;
+/** The path part of the URLs the handler can read (`originalUrl`, and `url` when it differs). */
+function requestPaths(request: any): string[] {
+  const paths: string[] = [];
+  for (const url of [request.originalUrl, request.url]) {
+    if (typeof url !== 'string') continue;
+    const mark = url.indexOf('?');
+    const path = mark === -1 ? url : url.slice(0, mark);
+    if (!paths.includes(path)) paths.push(path);
   }
+  return paths;
 }
-
-function isCacheable(response: any): boolean {
-  const status: number = response.statusCode ?? 200;
-  return status >= 200 && status < 300 && !response.getHeader?.('set-cookie');
-}
-
-function routeKey(request: any, query: Record<string, unknown>, principal: string | undefined): string {
-  const route: string = request.route?.path ?? request.routeOptions?.url ?? request.path ?? request.url;
-  const params = request.params ?? {};
-  const parts = [
-    `GET ${route}`,
-    JSON.stringify(Object.keys(params).sort().map((k) => [k, params[k]])),
-    JSON.stringify(Object.entries(query)),
-  ];
-  if (principal !== undefined) parts.push(`user=${JSON.stringify(principal)}`);
-  const key = `http:${parts.join('|')}`;
-  // Request input can make a key arbitrarily long (or hold characters keys may not): hash it then.
-  return key.length <= MAX_KEY_LENGTH && !/[\u0000-\u001f\u007f-\u009f\ud800-\udfff]/.test(key)
-    ? key
-    : `http:${createHash('sha256').update(key).digest('base64url')}`;
-}
-

@@ -487,6 +487,11 @@ export class CacheNamespace<V = unknown> {
     return true;
   }
 
+  /** The TTL of entries written without one (ms, 0 = no expiry). */
+  get defaultTtlMs(): number {
+    return this.options.ttlMs;
+  }
+
   /** Whether hits can be answered synchronously (memory namespaces). */
   get synchronous(): boolean {
     return this.fast !== null;
