@@ -165,7 +165,7 @@ describe('RBAC on cache operations', () => {
 
   it('checks direct calls as the runAs principal: a read-only role reads, but may not write or invalidate', async () => {
     const guest = { id: 'g1', roles: ['guest'] };
-    await cache.namespace('tracks').set('t', 1); // outside any request: the system principal
+    await access.runAsSystem(() => cache.namespace('tracks').set('t', 1));
     expect(await access.runAs(guest, () => cache.namespace('tracks').get('t'))).toBe(1);
     const write = access.runAs(guest, () => cache.namespace('tracks').set('t', 2));
     await expect(write).rejects.toBeInstanceOf(CacheAccessDeniedError);
@@ -200,7 +200,7 @@ describe('RBAC on cache operations', () => {
     const server = app.getHttpServer();
     await request(server).post('/drafts/1').expect(403); // anonymous guest: no write on drafts
     await request(server).post('/drafts/1').set('x-user', 'ann').set('x-roles', 'writer').expect(201);
-    expect(await cache.namespace('drafts').get('draft:1')).toEqual({ id: '1' });
+    expect(await access.runAsSystem(() => cache.namespace('drafts').get('draft:1'))).toEqual({ id: '1' });
     const denial = sink.records.find((r) => r.outcome === 'denied')!;
     expect(denial).toMatchObject({ actor: 'anonymous', action: 'set', namespace: 'drafts', keyHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
@@ -237,10 +237,10 @@ describe('RBAC on cache operations', () => {
   });
 
   it('never runs a cache call made during a request as the system principal, even before authentication', async () => {
-    await cache.namespace('drafts').set('draft:keep', 1);
+    await access.runAsSystem(() => cache.namespace('drafts').set('draft:keep', 1));
     await request(app.getHttpServer()).post('/drafts/2').set('x-early', 'clear').set('x-user', 'root').set('x-roles', 'ops').expect(403);
-    expect(await cache.namespace('drafts').get('draft:keep')).toBe(1);
-    expect(sink.records.at(-1)).toMatchObject({ actor: 'anonymous', action: 'clear', namespace: 'drafts', outcome: 'denied' });
+    expect(await access.runAsSystem(() => cache.namespace('drafts').get('draft:keep'))).toBe(1);
+    expect(sink.records.at(-1)).toMatchObject({ actor: 'anonymous', actorKind: 'anonymous', action: 'clear', namespace: 'drafts', outcome: 'denied' });
   });
 
   it('runs warm-ups as the system principal', async () => {
@@ -272,7 +272,7 @@ describe('@CacheRoles and CacheRolesGuard', () => {
     const res = await request(app.getHttpServer()).get('/guarded/writers').set('x-user', 'eve').set('x-roles', 'guest').expect(403);
     expect(res.body.message).toBe('Principal "eve" may not use GET /guarded/writers: needs one of the roles "writer".');
     expect(sink.records).toEqual([{
-      time: expect.any(String), actor: 'eve', action: 'route', namespace: '*', outcome: 'denied',
+      time: expect.any(String), actor: 'eve', actorKind: 'user', action: 'route', namespace: '*', outcome: 'denied',
       detail: { missing: 'needs one of the roles "writer"', route: 'GET /guarded/writers' },
     }]);
   });
@@ -295,7 +295,7 @@ describe('RBAC options', () => {
   it('restricts the system principal to the roles it is given', async () => {
     const { app, sink } = await start({ ...RBAC, rbac: { ...RBAC.rbac, system: { id: 'batch', roles: ['guest'] } } });
     const cache = app.get(CacheService);
-    await expect(cache.namespace('drafts').set('a', 1)).rejects.toThrow('Principal "batch" may not set in cache namespace "drafts"');
+    await expect(cache.runAsSystem(() => cache.namespace('drafts').set('a', 1))).rejects.toThrow('Principal "batch" may not set in cache namespace "drafts"');
     expect(sink.records.filter((r) => r.outcome === 'denied').map((r) => [r.actor, r.action, r.namespace])).toEqual([
       ['batch', 'mset', 'tracks'], // the bootstrap warm-up
       ['batch', 'set', 'drafts'],
@@ -363,12 +363,12 @@ describe('audit of failed invalidations', () => {
     const access = moduleRef.get(CacheAccessControl);
     await expect(access.runAs(ann, () => remote.invalidate('user:1'))).rejects.toThrow('failed during invalidate');
     await expect(access.runAs(ann, () => remote.invalidateTag('t'))).rejects.toThrow('failed during invalidateTag');
-    await expect(remote.clear()).rejects.toThrow('failed during clear');
+    await expect(access.runAsSystem(() => remote.clear())).rejects.toThrow('failed during clear');
     await expect(remote.get('k')).rejects.toThrow('failed during get'); // reads are not audited
-    expect(sink.records.map(({ actor, action, namespace, outcome, detail }) => ({ actor, action, namespace, outcome, detail }))).toEqual([
-      { actor: 'ann', action: 'invalidate', namespace: 'remote', outcome: 'failure', detail: { backend: 'down' } },
-      { actor: 'ann', action: 'invalidateTag', namespace: 'remote', outcome: 'failure', detail: { backend: 'down' } },
-      { actor: 'system', action: 'clear', namespace: 'remote', outcome: 'failure', detail: { backend: 'down' } },
+    expect(sink.records.map(({ actor, actorKind, action, namespace, outcome, detail }) => ({ actor, actorKind, action, namespace, outcome, detail }))).toEqual([
+      { actor: 'ann', actorKind: 'user', action: 'invalidate', namespace: 'remote', outcome: 'failure', detail: { backend: 'down' } },
+      { actor: 'ann', actorKind: 'user', action: 'invalidateTag', namespace: 'remote', outcome: 'failure', detail: { backend: 'down' } },
+      { actor: 'system', actorKind: 'system', action: 'clear', namespace: 'remote', outcome: 'failure', detail: { backend: 'down' } },
     ]);
     await moduleRef.close();
   });
