@@ -58,9 +58,10 @@ export function createCacheAdminController(path: string, roles: readonly string[
     /** Runs the `@Warmup` methods (of one namespace, or of every namespace the caller holds `admin` on). */
     @Post('warmup')
     @HttpCode(200)
-    async warmup(@Body() body: WarmupRequestDto): Promise<{ reports: WarmupReport[] }> {
-      if (body.namespace !== undefined) await run(async () => this.registry.namespace(body.namespace!));
-      const names = this.permitted(body.namespace !== undefined ? [body.namespace] : this.registry.names(), 'warmup');
+    async warmup(@Body() body: WarmupRequestDto | undefined): Promise<{ reports: WarmupReport[] }> {
+      const namespace = body?.namespace; // a POST without a body warms every namespace the caller administers
+      if (namespace !== undefined) await run(async () => this.registry.namespace(namespace));
+      const names = this.permitted(namespace !== undefined ? [namespace] : this.registry.names(), 'warmup');
       const tasks = this.warmups.tasks().filter((task) => names.includes(task.namespace));
       return { reports: await this.warmups.run(tasks) };
     }
