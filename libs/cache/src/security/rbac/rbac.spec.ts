@@ -1,5 +1,5 @@
 import {
-  CanActivate, Controller, ExecutionContext, ForbiddenException, Get, INestApplication, Injectable, Param, Post, UseGuards,
+  CanActivate, Controller, Delete, ExecutionContext, ForbiddenException, Get, INestApplication, Injectable, Param, Post, UseGuards,
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
@@ -108,6 +108,11 @@ class TracksController {
   async draft(@Param('id') id: string) {
     await this.cache.namespace('drafts').set(`draft:${id}`, { id });
     return { ok: true };
+  }
+
+  @Delete('drafts/:id')
+  async drop(@Param('id') id: string) {
+    return { removed: await this.cache.namespace('drafts').invalidate(`draft:${id}`) };
   }
 
   @Get('ops')
@@ -244,8 +249,36 @@ describe('RBAC on cache operations', () => {
   });
 
   it('runs warm-ups as the system principal', async () => {
-    expect(await cache.namespace('tracks').get('track:warm')).toEqual({ id: 'warm' });
-    expect(sink.records.find((r) => r.action === 'warmup')).toMatchObject({ actor: 'system', namespace: 'tracks', outcome: 'success' });
+    expect(await cache.namespace('tracks').get('track:warm')).toEqual({ id: 'warm' }); // a guest may read "tracks"
+    expect(sink.records.find((r) => r.action === 'warmup')).toMatchObject({ actor: 'system', actorKind: 'system', namespace: 'tracks', outcome: 'success' });
+  });
+
+  it('checks a call outside any request or runAs as the anonymous principal, saying why it was refused', async () => {
+    expect(await cache.namespace('tracks').get('track:warm')).toEqual({ id: 'warm' }); // anonymousRoles: guest reads tracks
+    const write = cache.namespace('tracks').set('t', 1);
+    await expect(write).rejects.toBeInstanceOf(CacheAccessDeniedError);
+    await expect(write).rejects.toThrow(
+      'Principal "anonymous" may not set in cache namespace "tracks": needs "write" (no principal: the call was made outside any request, runAs or runAsSystem).',
+    );
+    expect(sink.records.at(-1)).toMatchObject({ actor: 'anonymous', actorKind: 'anonymous', action: 'set', outcome: 'denied' });
+    await cache.runAsSystem(() => cache.namespace('tracks').set('t', 1));
+    expect(await cache.runAs({ id: 'w', roles: ['writer'] }, () => cache.namespace('tracks').get('t'))).toBe(1);
+  });
+
+  it('tells the system and anonymous principals from users who bear their ids, in rights and in audit records', async () => {
+    const impostor = { id: 'system', roles: [] };
+    await expect(access.runAs(impostor, () => cache.namespace('drafts').clear())).rejects.toThrow('Principal "system" may not clear');
+    await access.runAsSystem(() => cache.namespace('drafts').clear());
+    await expect(access.runAs({ id: 'anonymous', roles: ['guest'] }, () => cache.namespace('drafts').invalidate('x'))).rejects.toThrow('needs "invalidate"');
+    expect(sink.records.slice(-3).map((r) => [r.actor, r.actorKind, r.action, r.outcome])).toEqual([
+      ['system', 'user', 'clear', 'denied'],
+      ['system', 'system', 'clear', 'success'],
+      ['anonymous', 'user', 'invalidate', 'denied'],
+    ]);
+    expect([access.isSystem(impostor), access.isSystem(access.systemPrincipal), access.isAnonymous({ id: 'anonymous', roles: [] })]).toEqual([false, true, false]);
+    expect(access.runAsSystem(() => access.actor())).toEqual({ actor: 'system', actorKind: 'system' });
+    expect(access.actor()).toEqual({ actor: 'anonymous', actorKind: 'anonymous' });
+    expect(access.runInRequest({}, () => access.actor())).toEqual({ actor: 'anonymous', actorKind: 'anonymous' });
   });
 });
 
@@ -305,6 +338,26 @@ describe('RBAC options', () => {
     await app.close();
   });
 
+  it('runs calls outside any scope as the system principal only when rbac.unscopedPrincipal says so', async () => {
+    const { app, sink } = await start({ ...RBAC, rbac: { ...RBAC.rbac, unscopedPrincipal: 'system' } });
+    const cache = app.get(CacheService);
+    await cache.namespace('drafts').set('a', 1);
+    expect(await cache.namespace('drafts').clear()).toBe(1);
+    expect(sink.records.at(-1)).toMatchObject({ actor: 'system', actorKind: 'system', action: 'clear', outcome: 'success' });
+    // A request is still its own principal.
+    await request(app.getHttpServer()).post('/drafts/1').expect(403);
+    await app.close();
+  });
+
+  it('opens request scopes when only auditing is on, so that records name the user', async () => {
+    const { app, sink } = await start({ namespaces: { tracks: {}, drafts: {} }, audit: { keyHashSecret: 'unit-test-secret-0123' } });
+    sink.records.length = 0; // the bootstrap warm-up's
+    // A clear in a guard before authentication, then an invalidation by the handler after it.
+    await request(app.getHttpServer()).delete('/drafts/9').set('x-early', 'clear').set('x-user', 'ann').expect(200);
+    expect(sink.records.map((r) => [r.actor, r.actorKind, r.action])).toEqual([['anonymous', 'anonymous', 'clear'], ['ann', 'user', 'invalidate']]);
+    await app.close();
+  });
+
   it('takes a custom PrincipalResolver from the options', async () => {
     const resolver: PrincipalResolver = { resolve: (req) => (req.headers['x-key'] === 'k1' ? { id: 'svc', roles: ['ops'] } : undefined) };
     const { app } = await start({ ...RBAC, rbac: { ...RBAC.rbac, principalResolver: resolver } });
@@ -321,6 +374,7 @@ describe('RBAC options', () => {
           enabled: 'yes' as never,
           roles: { editor: { tracks: ['read', 'delete' as never], trcks: ['read'] }, bad: 'x' as never },
           system: { id: '' },
+          unscopedPrincipal: 'root' as never,
         },
         audit: { keyHashSecret: 'short', sink: {} as never },
       })],
@@ -331,6 +385,7 @@ describe('RBAC options', () => {
     await expect(start).rejects.toThrow(/rbac\.roles\.editor\.trcks: unknown namespace "trcks"/);
     await expect(start).rejects.toThrow(/rbac\.roles\.bad: must be an object/);
     await expect(start).rejects.toThrow(/rbac\.system\.id: should not be empty/);
+    await expect(start).rejects.toThrow(/rbac\.unscopedPrincipal: must be "anonymous" or "system"/);
     await expect(start).rejects.toThrow(/audit\.keyHashSecret: must be at least 16 characters/);
     await expect(start).rejects.toThrow(/audit\.sink: must be an object with write\(record\)/);
   });
@@ -385,6 +440,9 @@ describe('DefaultPrincipalResolver', () => {
     [{ user: 'token' }, undefined],
     [{}, undefined],
     [undefined, undefined],
+    // Fastify: middleware sees the raw request, guards and handlers the Fastify request (whose user wins).
+    [{ raw: { user: { id: 'set-by-middleware' } } }, { id: 'set-by-middleware', roles: [] }],
+    [{ user: { id: 'set-by-guard' }, raw: { user: { id: 'set-by-middleware' } } }, { id: 'set-by-guard', roles: [] }],
   ])('resolves %j to %j', (req, principal) => {
     expect(resolver.resolve(req)).toEqual(principal);
   });
