@@ -58,7 +58,7 @@ export function createCacheAdminController(path: string, roles: readonly string[
     /** Runs the `@Warmup` methods (of one namespace, or of every namespace the caller holds `admin` on). */
     @Post('warmup')
     @HttpCode(200)
-    async warmup(@Body() body: WarmupRequestDto | undefined): Promise<{ reports: WarmupReport[] }> {
+    async warmup(@Body() body: WarmupRequestDto): Promise<{ reports: WarmupReport[] }> {
       const namespace = body?.namespace; // a POST without a body warms every namespace the caller administers
       if (namespace !== undefined) await run(async () => this.registry.namespace(namespace));
       const names = this.permitted(namespace !== undefined ? [namespace] : this.registry.names(), 'warmup');
