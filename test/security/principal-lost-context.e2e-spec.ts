@@ -10,12 +10,13 @@
  * afterwards (its global interceptor), and must never fall back to the system principal.
  */
 import {
-  CanActivate, Controller, ExecutionContext, INestApplication, Injectable, MiddlewareConsumer, Module, NestMiddleware, NestModule, Param, Post,
-  UseGuards,
+  CallHandler, CanActivate, Controller, ExecutionContext, INestApplication, Injectable, MiddlewareConsumer, Module, NestInterceptor, NestMiddleware,
+  NestModule, Param, Post, UseGuards,
 } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
+import { Observable } from 'rxjs';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { CacheAccessControl, CacheModule, CacheService } from 'nest-cachekit';
+import { CacheAccessControl, CacheModule, CacheService, PrincipalContextInterceptor } from 'nest-cachekit';
 import { EventEmitter, once } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -58,6 +59,21 @@ class HeaderAuthGuard implements CanActivate {
   }
 }
 
+/**
+ * An app's own global interceptor that uses the cache (as a global CacheInterceptor would). Global
+ * interceptors of the root module run before the library's: listing PrincipalContextInterceptor first
+ * among them (as the README says) puts them in the request's scope too.
+ */
+@Injectable()
+class LastSeenInterceptor implements NestInterceptor {
+  static seen: string[] = [];
+  constructor(private readonly access: CacheAccessControl) {}
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    LastSeenInterceptor.seen.push(this.access.current().id);
+    return next.handle();
+  }
+}
+
 @Controller()
 @UseGuards(HeaderAuthGuard)
 class LibraryController {
@@ -83,7 +99,7 @@ class LibraryController {
 type Adapter = 'express' | 'fastify';
 type Loser = 'raw-body reader' | 'shared queue';
 
-async function start(adapter: Adapter, loser: Loser): Promise<INestApplication> {
+async function start(adapter: Adapter, loser: Loser, appInterceptor: boolean): Promise<INestApplication> {
   const middleware = loser === 'raw-body reader' ? RawBodyReader : SharedQueue;
   @Module({
     imports: [CacheModule.forRoot({
@@ -96,7 +112,12 @@ async function start(adapter: Adapter, loser: Loser): Promise<INestApplication> 
       audit: { enabled: false },
     })],
     controllers: [LibraryController],
-    providers: [HeaderAuthGuard],
+    providers: [
+      HeaderAuthGuard,
+      ...(appInterceptor
+        ? [{ provide: APP_INTERCEPTOR, useExisting: PrincipalContextInterceptor }, { provide: APP_INTERCEPTOR, useClass: LastSeenInterceptor }]
+        : []),
+    ],
   })
   class AppModule implements NestModule {
     configure(consumer: MiddlewareConsumer): void {
@@ -111,15 +132,17 @@ async function start(adapter: Adapter, loser: Loser): Promise<INestApplication> 
 }
 
 describe.each([
-  ['express', 'raw-body reader'],
-  ['express', 'shared queue'],
-  ['fastify', 'shared queue'],
-] as [Adapter, Loser][])('a request whose context a middleware loses (%s, %s)', (adapter, loser) => {
+  ['express', 'raw-body reader', false],
+  ['express', 'shared queue', false],
+  ['fastify', 'shared queue', false],
+  ['express', 'raw-body reader', true],
+  ['fastify', 'shared queue', true],
+] as [Adapter, Loser, boolean][])('a request whose context a middleware loses (%s, %s, an app-global interceptor: %s)', (adapter, loser, appInterceptor) => {
   let app: INestApplication;
   let port: number;
 
   beforeAll(async () => {
-    app = await start(adapter, loser);
+    app = await start(adapter, loser, appInterceptor);
     port = (app.getHttpServer().address() as AddressInfo).port;
   });
   afterAll(() => app.close());
@@ -155,8 +178,10 @@ describe.each([
   it('keeps user B out of user A\'s entry in a namespace scoped per user', async () => {
     expect((await post('/library/token/ann-secret', 'ann')).status).toBe(201);
     expect((await post('/library/token', 'ann')).body).toEqual({ value: 'ann-secret' });
+    LastSeenInterceptor.seen = [];
     const stolen = await post('/library/token', 'bob');
     expect(stolen).toEqual({ status: 201, body: { value: null } });
+    expect(LastSeenInterceptor.seen).toEqual(appInterceptor ? ['bob'] : []);
   });
 
   it('refuses an anonymous read of a namespace scoped per user', async () => {

@@ -53,7 +53,10 @@ const accessProviders: Provider[] = [
 @Module({
   imports: [DiscoveryModule],
   providers: [registryProvider, CacheService, CacheDecoratorsExplorer, WarmupService, CacheInterceptor, CacheHealthIndicator, ...accessProviders],
-  exports: [CacheService, WarmupService, CacheInterceptor, CacheRegistry, CacheHealthIndicator, CacheAccessControl, AuditTrail, AuditSink, PrincipalResolver, CacheRolesGuard],
+  exports: [
+    CacheService, WarmupService, CacheInterceptor, CacheRegistry, CacheHealthIndicator, CacheAccessControl, AuditTrail, AuditSink, PrincipalResolver, CacheRolesGuard,
+    PrincipalContextInterceptor,
+  ],
 })
 export class CacheModule extends ConfigurableCacheModule implements NestModule {
   /**

@@ -9,7 +9,9 @@ import { CacheAccessControl } from './cache-access-control';
  * context (one that calls `next()` from a stream or pool callback) cannot make the handler's cache
  * calls run as anyone else; and on Fastify the scope holds the Fastify request, where auth guards set
  * `request.user`. The principal is still resolved lazily, at each checked operation. Does nothing
- * while no check or audit record needs a principal.
+ * while no check or audit record needs a principal. Global interceptors of the app's root module run
+ * before this one: an app lists `{ provide: APP_INTERCEPTOR, useExisting: PrincipalContextInterceptor }`
+ * first among them to run those in the scope too (a second scope inside is harmless).
  */
 @Injectable()
 export class PrincipalContextInterceptor implements NestInterceptor {
