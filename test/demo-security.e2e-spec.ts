@@ -177,7 +177,7 @@ describe.each(['memory', 'redis'] as const)('demo security on the %s backend', (
       await as('ed').get('/tracks/t15').expect(200);
       await as('ed').post('/cache/admin/invalidate/key', { namespace: 'tracks', key: 'track:t15' }).expect(200);
       expect(sink.take()).toEqual([{
-        time: ISO, actor: 'ed', action: 'invalidate', namespace: 'tracks', keyHash: hash('tracks', 'track:t15'), outcome: 'success', detail: { existed: true },
+        time: ISO, actor: 'ed', actorKind: 'user', action: 'invalidate', namespace: 'tracks', keyHash: hash('tracks', 'track:t15'), outcome: 'success', detail: { existed: true },
       }]);
     });
 
@@ -187,9 +187,9 @@ describe.each(['memory', 'redis'] as const)('demo security on the %s backend', (
       await as('ada').post('/cache/admin/invalidate/namespace', { namespace: 'recommendations' }).expect(200);
       const [tag, clear] = sink.take();
       expect(tag).toEqual({
-        time: ISO, actor: 'ada', action: 'invalidateTag', namespace: 'tracks', tagHash: hash('tracks', 'artist:dj-kestrel'), outcome: 'success', detail: { removed: 1 },
+        time: ISO, actor: 'ada', actorKind: 'user', action: 'invalidateTag', namespace: 'tracks', tagHash: hash('tracks', 'artist:dj-kestrel'), outcome: 'success', detail: { removed: 1 },
       });
-      expect(clear).toEqual({ time: ISO, actor: 'ada', action: 'clear', namespace: 'recommendations', outcome: 'success', detail: { removed: expect.any(Number) } });
+      expect(clear).toEqual({ time: ISO, actor: 'ada', actorKind: 'user', action: 'clear', namespace: 'recommendations', outcome: 'success', detail: { removed: expect.any(Number) } });
     });
 
     it('records a denial at the admin gate and a denial by namespace permission', async () => {
@@ -197,10 +197,10 @@ describe.each(['memory', 'redis'] as const)('demo security on the %s backend', (
       await as('ed').post('/cache/admin/invalidate/namespace', { namespace: 'users' }).expect(403);
       expect(sink.take()).toEqual([
         {
-          time: ISO, actor: 'lee', action: 'route', namespace: '*', outcome: 'denied',
+          time: ISO, actor: 'lee', actorKind: 'user', action: 'route', namespace: '*', outcome: 'denied',
           detail: { missing: 'needs one of the roles "cache-admin", "editor"', route: 'POST /cache/admin/invalidate/namespace' },
         },
-        { time: ISO, actor: 'ed', action: 'clear', namespace: 'users', outcome: 'denied', detail: { missing: 'needs "admin"' } },
+        { time: ISO, actor: 'ed', actorKind: 'user', action: 'clear', namespace: 'users', outcome: 'denied', detail: { missing: 'needs "admin"' } },
       ]);
       expect(denied).toEqual([
         { namespace: '*', operation: 'POST /cache/admin/invalidate/namespace', principal: 'lee' },
@@ -211,14 +211,15 @@ describe.each(['memory', 'redis'] as const)('demo security on the %s backend', (
     it('records warm-ups with the admin who asked as actor', async () => {
       await as('ed').post('/cache/admin/warmup', { namespace: 'tracks' }).expect(200);
       expect(sink.take()).toEqual([
-        { time: ISO, actor: 'ed', action: 'warmup', namespace: 'tracks', outcome: 'success', detail: { task: 'TracksService.warmCharts', entries: 5 } },
+        { time: ISO, actor: 'ed', actorKind: 'user', action: 'warmup', namespace: 'tracks', outcome: 'success', detail: { task: 'TracksService.warmCharts', entries: 5 } },
       ]);
     });
 
     it('records tamper detections from the encryption layer (the agreed "tamper" event), hashing the key', () => {
+      // Emitted outside any request: the reader is unknown, so the record says anonymous, not system.
       cache.events.emit('tamper', { namespace: 'users', key: 'user:u1:top-tracks', reason: 'authentication tag mismatch' });
       expect(sink.take()).toEqual([{
-        time: ISO, actor: 'system', action: 'tamper', namespace: 'users', keyHash: hash('users', 'user:u1:top-tracks'), outcome: 'detected',
+        time: ISO, actor: 'anonymous', actorKind: 'anonymous', action: 'tamper', namespace: 'users', keyHash: hash('users', 'user:u1:top-tracks'), outcome: 'detected',
         detail: { reason: 'authentication tag mismatch' },
       }]);
     });

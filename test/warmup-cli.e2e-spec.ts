@@ -85,7 +85,7 @@ describe('warm-up CLI against the demo', () => {
       const { CacheModule, Warmup } = require(${JSON.stringify(join(root, 'libs/cache'))});
       class Jobs {
         async good() { return [{ key: 'good', value: 1 }]; }
-        async broken() { throw new Error('source down'); }
+        async broken() { throw Object.assign(new Error('source down at https://user:hunter2@source'), { code: 'ECONNREFUSED' }); }
       }
       for (const [name, priority] of [['good', 2], ['broken', 1]]) {
         Warmup({ priority })(Jobs.prototype, name, Object.getOwnPropertyDescriptor(Jobs.prototype, name));
@@ -97,7 +97,10 @@ describe('warm-up CLI against the demo', () => {
     `);
     const failed = cli('--module', fixture, '--export', 'FailingModule');
     expect(failed.status).toBe(1);
-    expect(failed.stdout).toMatch(/Jobs\.broken\s+default\s+FAILED: source down/);
+    // The report and the log line name the error by class and code, never by its message.
+    expect(failed.stdout).toMatch(/Jobs\.broken\s+default\s+FAILED: Error \(ECONNREFUSED\)/);
+    expect(failed.stderr).toMatch(/Jobs\.broken failed after \d+ ms: Error \(ECONNREFUSED\)/);
+    expect(failed.stdout + failed.stderr).not.toContain('hunter2');
     expect(failed.stdout).toContain('1 succeeded, 1 failed');
     expect(await admin.exists('cache:{default}:good')).toBe(1);
 
@@ -105,5 +108,26 @@ describe('warm-up CLI against the demo', () => {
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain('unknown argument --modul');
     expect(cli('--module', fixture).stderr).toContain('has no export "AppModule" (use --export)');
+  });
+
+  it('exits 2 with one line and no stack trace on every usage error', () => {
+    const broken = join(scratch, 'throws-on-load.module.js');
+    mkdirSync(scratch, { recursive: true });
+    writeFileSync(broken, 'throw new TypeError("cannot read config");\n');
+    const cases: [string[], RegExp][] = [
+      [['--module', join(scratch, 'no-such.module.js')], /^nest-cachekit warmup: --module .*no-such\.module\.js: no such file$/],
+      [['--module', broken], /^nest-cachekit warmup: --module .*throws-on-load\.module\.js could not be loaded: TypeError$/],
+      [['--module', demoModule, '--namespace', 'nowhere'], /^nest-cachekit warmup: unknown namespace "nowhere" \(known: .*\)$/],
+      [['--module', demoModule, '--from', join(scratch, 'no-such.ndjson')], /^nest-cachekit warmup: --from .*no-such\.ndjson could not be read: Error \(ENOENT\)$/],
+    ];
+    for (const [args, line] of cases) {
+      const run = cli(...args);
+      expect({ args, status: run.status }).toEqual({ args, status: 2 });
+      expect(run.stderr.trimEnd()).toMatch(line);
+      expect(run.stderr).not.toMatch(/^\s+at /m);
+    }
+    const noCommand = spawnSync(process.execPath, [bin], { cwd: root, encoding: 'utf8' });
+    expect(noCommand.status).toBe(2);
+    expect(noCommand.stderr).toContain('nest-cachekit: no command');
   });
 });

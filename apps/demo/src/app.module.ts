@@ -32,6 +32,6 @@ import { UsersService } from './users/users.service';
 })
 export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(DemoAuthMiddleware).forRoutes('*');
+    consumer.apply(DemoAuthMiddleware).forRoutes('{*splat}');
   }
 }

@@ -62,7 +62,7 @@ export class CacheRegistry implements OnApplicationShutdown {
     this.audit = new AuditTrail(sink ?? options.audit?.sink ?? new LoggerAuditSink(), audit.keyHashSecret, audit.enabled);
     const scoped = [...this.resolved.namespaces.values()].some((ns) => ns.scope !== 'none');
     this.access = new CacheAccessControl(rbac, resolver ?? options.rbac?.principalResolver ?? new DefaultPrincipalResolver(), this.audit, this.events, scoped);
-    if (audit.enabled) subscribeAudit(this.events, this.audit, () => this.access.current().id);
+    if (audit.enabled) subscribeAudit(this.events, this.audit, () => this.access.actor());
     if (audit.enabled && audit.generatedSecret) {
       new Logger('CacheAudit').warn('audit.keyHashSecret is not set: key hashes in audit records compare only within this process');
     }

@@ -1,5 +1,12 @@
-import { Global, Injectable, Logger, Module } from '@nestjs/common';
+import {
+  CanActivate, ConsoleLogger, Controller, Get, Global, INestApplication, Injectable, Logger, MiddlewareConsumer, Module, NestMiddleware,
+  NestModule, UseGuards,
+} from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { CacheAccessControl } from './security/rbac/cache-access-control';
 import { MapBackendFactory } from '../test/map-backend.fixture';
 import { CacheModule } from './cache.module';
 import { CacheService } from './cache.service';
@@ -173,5 +180,79 @@ describe('CacheModule', () => {
     expect(await cache.get('k')).toBe(1);
     expect(cache.stats()[0].backend).toBe('map');
     await moduleRef.close();
+  });
+});
+
+/** Keeps what Nest logs at warn and error level. */
+class CapturingLogger extends ConsoleLogger {
+  readonly lines: string[] = [];
+  override warn(message: unknown): void {
+    this.lines.push(`warn ${String(message)}`);
+  }
+  override error(message: unknown): void {
+    this.lines.push(`error ${String(message)}`);
+  }
+  override log(): void {}
+}
+
+/** The demo's kind of authentication: a middleware sets request.user (the raw request on Fastify). */
+@Injectable()
+class HeaderUserMiddleware implements NestMiddleware {
+  use(req: { headers: Record<string, unknown>; user?: unknown }, _res: unknown, next: () => void): void {
+    if (typeof req.headers['x-user'] === 'string') req.user = { id: req.headers['x-user'], roles: [] };
+    next();
+  }
+}
+
+/** Records who the cache sees in a guard: that is the middleware's scope (interceptors come later). */
+@Injectable()
+class SeenInGuard implements CanActivate {
+  static seen: string[] = [];
+  constructor(private readonly access: CacheAccessControl) {}
+  canActivate(): boolean {
+    SeenInGuard.seen.push(this.access.current().id);
+    return true;
+  }
+}
+
+@Controller('things')
+@UseGuards(SeenInGuard)
+class ThingsController {
+  @Get()
+  list(): string[] {
+    return [];
+  }
+}
+
+describe('CacheModule middleware route', () => {
+  it.each([
+    ['express', true], ['express', false], ['fastify', true], ['fastify', false],
+  ] as const)('opens the principal scope on every route without a route-syntax warning (%s, global prefix: %s)', async (adapter, prefixed) => {
+    @Module({ imports: [CacheModule.forRoot({ rbac: { enabled: true }, audit: { keyHashSecret: 'module-spec-secret-0123' } })], controllers: [ThingsController], providers: [SeenInGuard] })
+    class AppModule implements NestModule {
+      configure(consumer: MiddlewareConsumer): void {
+        consumer.apply(HeaderUserMiddleware).forRoutes('{*splat}');
+      }
+    }
+    const logger = new CapturingLogger();
+    const app: INestApplication = adapter === 'express'
+      ? await NestFactory.create(AppModule, { logger })
+      : await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), { logger });
+    if (prefixed) app.setGlobalPrefix('api');
+    await app.init();
+    SeenInGuard.seen = [];
+    const path = prefixed ? '/api/things' : '/things';
+    try {
+      if (adapter === 'express') {
+        await request(app.getHttpServer()).get(path).set('x-user', 'ann').expect(200);
+      } else {
+        await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+        expect((await (app as NestFastifyApplication).inject({ method: 'GET', url: path, headers: { 'x-user': 'ann' } })).statusCode).toBe(200);
+      }
+      expect(SeenInGuard.seen).toEqual(['ann']);
+      expect(logger.lines).toEqual([]);
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { DynamicModule, MiddlewareConsumer, Module, NestModule, Provider } from '@nestjs/common';
-import { DiscoveryModule, ModuleRef } from '@nestjs/core';
+import { APP_INTERCEPTOR, DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { WarmupService } from './warmup/warmup.service';
 import { CacheInterceptor } from './http/cache.interceptor';
 import { CACHE_ASYNC_OPTIONS_TYPE, CACHE_MODULE_OPTIONS, CACHE_OPTIONS_TYPE, ConfigurableCacheModule } from './cache.module-definition';
@@ -15,6 +15,7 @@ import { AuditTrail } from './audit/audit-trail';
 import { LoggerAuditSink } from './audit/logger-audit-sink';
 import { CacheAccessControl } from './security/rbac/cache-access-control';
 import { CacheRolesGuard } from './security/rbac/cache-roles.guard';
+import { PrincipalContextInterceptor } from './security/rbac/principal-context.interceptor';
 import { PrincipalContextMiddleware } from './security/rbac/principal-context.middleware';
 import { DefaultPrincipalResolver, PrincipalResolver } from './security/rbac/principal-resolver';
 
@@ -37,6 +38,9 @@ const accessProviders: Provider[] = [
   { provide: CacheAccessControl, useFactory: (registry: CacheRegistry) => registry.access, inject: [CacheRegistry] },
   { provide: AuditTrail, useFactory: (registry: CacheRegistry) => registry.audit, inject: [CacheRegistry] },
   PrincipalContextMiddleware,
+  PrincipalContextInterceptor,
+  // Around every handler, after all middleware: no middleware can make a handler's cache calls lose the request's principal.
+  { provide: APP_INTERCEPTOR, useExisting: PrincipalContextInterceptor },
   CacheRolesGuard,
 ];
 
@@ -49,12 +53,19 @@ const accessProviders: Provider[] = [
 @Module({
   imports: [DiscoveryModule],
   providers: [registryProvider, CacheService, CacheDecoratorsExplorer, WarmupService, CacheInterceptor, CacheHealthIndicator, ...accessProviders],
-  exports: [CacheService, WarmupService, CacheInterceptor, CacheRegistry, CacheHealthIndicator, CacheAccessControl, AuditTrail, AuditSink, PrincipalResolver, CacheRolesGuard],
+  exports: [
+    CacheService, WarmupService, CacheInterceptor, CacheRegistry, CacheHealthIndicator, CacheAccessControl, AuditTrail, AuditSink, PrincipalResolver, CacheRolesGuard,
+    PrincipalContextInterceptor,
+  ],
 })
 export class CacheModule extends ConfigurableCacheModule implements NestModule {
-  /** Every request gets a principal scope (a no-op while RBAC is off and no namespace is scoped). */
+  /**
+   * Every request gets a principal scope for its middleware and guards (a no-op while nothing needs a
+   * principal). `{*splat}` is path-to-regexp 8's "every path, the root included": Nest 11 takes it
+   * without a warning on Express and Fastify, with or without a global prefix (`'*'` warns there).
+   */
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(PrincipalContextMiddleware).forRoutes('*');
+    consumer.apply(PrincipalContextMiddleware).forRoutes('{*splat}');
   }
 
   static override forRoot(options: typeof CACHE_OPTIONS_TYPE): DynamicModule {

@@ -3,6 +3,7 @@ import { CacheRegistry } from './cache-registry';
 import { CacheEvents } from './events/cache-events';
 import { CacheEntryInput, CacheNamespace, GetOrSetOptions, SetOptions } from './namespace/cache-namespace';
 import { NamespaceStats } from './namespace/namespace-stats';
+import { CachePrincipal } from './security/rbac/cache-principal';
 
 /**
  * What apps inject. Key operations act on the default namespace; `namespace(name)` gives the cache of
@@ -62,6 +63,21 @@ export class CacheService {
   /** Removes every entry of a namespace (the default one when left out); resolves how many were removed. */
   async invalidateNamespace(name?: string): Promise<number> {
     return this.registry.namespace(name ?? this.registry.defaultNamespace).clear();
+  }
+
+  /**
+   * Runs `fn` (and everything it awaits, and the timers and callbacks it starts) as the system
+   * principal (`rbac.system`): for work the app does on its own behalf, such as an `onModuleInit` or
+   * `onApplicationBootstrap` hook that fills a cache, a scheduled job or a queue consumer. A cache call
+   * outside any request or `runAs` is anonymous (`rbac.unscopedPrincipal`), never the system.
+   */
+  runAsSystem<T>(fn: () => T): T {
+    return this.registry.access.runAsSystem(fn);
+  }
+
+  /** Runs `fn` (and everything it awaits) as `principal` (e.g. the user of a queued job). */
+  runAs<T>(principal: CachePrincipal, fn: () => T): T {
+    return this.registry.access.runAs(principal, fn);
   }
 
   namespaces(): string[] {

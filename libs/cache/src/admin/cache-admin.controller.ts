@@ -59,8 +59,9 @@ export function createCacheAdminController(path: string, roles: readonly string[
     @Post('warmup')
     @HttpCode(200)
     async warmup(@Body() body: WarmupRequestDto): Promise<{ reports: WarmupReport[] }> {
-      if (body.namespace !== undefined) await run(async () => this.registry.namespace(body.namespace!));
-      const names = this.permitted(body.namespace !== undefined ? [body.namespace] : this.registry.names(), 'warmup');
+      const namespace = body?.namespace; // a POST without a body warms every namespace the caller administers
+      if (namespace !== undefined) await run(async () => this.registry.namespace(namespace));
+      const names = this.permitted(namespace !== undefined ? [namespace] : this.registry.names(), 'warmup');
       const tasks = this.warmups.tasks().filter((task) => names.includes(task.namespace));
       return { reports: await this.warmups.run(tasks) };
     }

@@ -38,6 +38,7 @@ export class AuditTrail {
     const record: AuditRecord = {
       time: new Date(this.clock()).toISOString(),
       actor: input.actor,
+      actorKind: input.actorKind,
       action: input.action,
       namespace: input.namespace,
       ...(input.key !== undefined ? { keyHash: this.hash(input.namespace, input.key) } : {}),

@@ -1,11 +1,13 @@
 import { INestApplicationContext, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { CacheService } from '../cache.service';
 import { CacheError } from '../errors/cache-error';
+import { describeError } from '../logging/error-fields';
 import { CacheAccessDeniedError } from '../security/rbac/cache-access-denied.error';
 import { WarmupReport, WarmupService } from '../warmup/warmup.service';
-import { readEntryFile } from './entry-file';
+import { EntryLine, BadLine, readEntryFile } from './entry-file';
 
 export interface WarmupCliOptions {
   module: string;
@@ -29,7 +31,9 @@ Boots the app's context (bootstrap warm-ups skipped), then runs its @Warmup meth
 namespace with --namespace) with a progress bar and a summary, or, with --from, loads the entries of
 a JSON array or NDJSON file. --dry-run lists what would run, or checks the file's lines (shape and
 namespace; values are checked when written), and writes nothing.
-Exit status: 0 when everything succeeded, 1 when a warm-up failed or a line was bad, 2 on a usage error.`;
+Everything runs as the system principal (rbac.system).
+Exit status: 0 when everything succeeded, 1 when a warm-up failed or a line was bad, 2 on a usage error
+(a bad argument, a --module that cannot be loaded, an unknown --namespace, an unreadable --from file).`;
 
 export function parseWarmupArgs(argv: readonly string[]): WarmupCliOptions {
   const args = [...argv];
@@ -53,30 +57,78 @@ export function parseWarmupArgs(argv: readonly string[]): WarmupCliOptions {
   return options as WarmupCliOptions;
 }
 
-export class UsageError extends Error {}
+/** A mistake in how the CLI was called: one line on stderr, exit status 2, no stack trace. */
+export class UsageError extends Error {
+  constructor(message: string, readonly showUsage = false) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
 
 /** Runs the CLI; resolves the process exit status. */
 export async function runWarmupCli(argv: readonly string[], output: CliOutput): Promise<number> {
+  try {
+    return await run(argv, output);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    output.err(`nest-cachekit warmup: ${error.message}\n${error.showUsage ? `\n${USAGE}\n` : ''}`);
+    return 2;
+  }
+}
+
+async function run(argv: readonly string[], output: CliOutput): Promise<number> {
   let options: WarmupCliOptions;
   try {
     options = parseWarmupArgs(argv);
   } catch (error) {
-    output.err(`${(error as Error).message}\n\n${USAGE}\n`);
-    return 2;
+    throw new UsageError((error as Error).message, true);
   }
-  const loaded = (await import(isAbsolute(options.module) ? options.module : resolve(process.cwd(), options.module))) as Record<string, unknown>;
-  const appModule = loaded[options.exportName] as Type<unknown> | undefined;
-  if (typeof appModule !== 'function') {
-    output.err(`${options.module} has no export "${options.exportName}" (use --export)\n`);
-    return 2;
-  }
+  const appModule = await loadAppModule(options);
+  // Read before the app boots: an unreadable file is a usage error, not a failed run.
+  const file = options.from === undefined ? undefined : await readFrom(options.from);
   // Warm-ups are the CLI's job here, not the bootstrap's.
   process.env.NEST_CACHEKIT_SKIP_BOOTSTRAP_WARMUP = '1';
   const app = await NestFactory.createApplicationContext(appModule, { logger: ['error'] });
   try {
-    return options.from ? await loadFile(app, options, output) : await runWarmups(app, options, output);
+    const cache = app.get(CacheService);
+    if (options.namespace !== undefined && !cache.namespaces().includes(options.namespace)) {
+      throw new UsageError(`unknown namespace "${options.namespace}" (known: ${cache.namespaces().join(', ')})`);
+    }
+    // The CLI is the app's own bootstrap work: the system principal (a call outside any scope is anonymous).
+    return await cache.runAsSystem(() => (file ? loadFile(cache, file, options, output) : runWarmups(app, options, output)));
   } finally {
     await app.close();
+  }
+}
+
+/** Imports `--module` and picks `--export`; a missing or unloadable file is a usage error. */
+async function loadAppModule(options: WarmupCliOptions): Promise<Type<unknown>> {
+  const path = isAbsolute(options.module) ? options.module : resolve(process.cwd(), options.module);
+  if (!isFile(path)) throw new UsageError(`--module ${options.module}: no such file`);
+  let loaded: Record<string, unknown>;
+  try {
+    loaded = (await import(path)) as Record<string, unknown>;
+  } catch (error) {
+    throw new UsageError(`--module ${options.module} could not be loaded: ${describeError(error)}`);
+  }
+  const appModule = loaded?.[options.exportName];
+  if (typeof appModule !== 'function') throw new UsageError(`${options.module} has no export "${options.exportName}" (use --export)`);
+  return appModule as Type<unknown>;
+}
+
+async function readFrom(path: string): Promise<{ path: string; entries: EntryLine[]; bad: BadLine[]; format: 'json' | 'ndjson' }> {
+  try {
+    return { path, ...(await readEntryFile(path)) };
+  } catch (error) {
+    throw new UsageError(`--from ${path} could not be read: ${describeError(error)}`);
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
   }
 }
 
@@ -101,9 +153,10 @@ async function runWarmups(app: INestApplicationContext, options: WarmupCliOption
   return failed > 0 ? 1 : 0;
 }
 
-async function loadFile(app: INestApplicationContext, options: WarmupCliOptions, output: CliOutput): Promise<number> {
-  const cache = app.get(CacheService);
-  const { entries, bad, format } = await readEntryFile(options.from!);
+async function loadFile(
+  cache: CacheService, file: { path: string; entries: EntryLine[]; bad: BadLine[]; format: 'json' | 'ndjson' }, options: WarmupCliOptions, output: CliOutput,
+): Promise<number> {
+  const { entries, bad, format } = file;
   const unit = format === 'json' ? 'entry' : 'line';
   const problems = [...bad];
   let loaded = 0;
@@ -122,7 +175,7 @@ async function loadFile(app: INestApplicationContext, options: WarmupCliOptions,
     bar(i + 1, `${unit} ${entry.line}`);
   }
   for (const p of problems.sort((a, b) => a.line - b.line)) output.err(`${unit} ${p.line}: ${p.reason} (skipped)\n`);
-  output.out(`${options.dryRun ? 'dry run: would load' : 'loaded'} ${loaded} entries from ${options.from}, skipped ${problems.length} bad ${unit}(s)\n`);
+  output.out(`${options.dryRun ? 'dry run: would load' : 'loaded'} ${loaded} entries from ${file.path}, skipped ${problems.length} bad ${unit}(s)\n`);
   return problems.length > 0 ? 1 : 0;
 }
 

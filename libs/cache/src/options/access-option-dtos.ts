@@ -1,4 +1,4 @@
-import { ArrayMaxSize, IsArray, IsBoolean, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 
 /* class-validator shapes of the `rbac` and `audit` options (the role map is checked by hand). */
 
@@ -14,6 +14,9 @@ export class RbacOptionsDto {
 
   @IsOptional() @IsObject()
   system?: object;
+
+  @IsOptional() @IsIn(['anonymous', 'system'], { message: 'must be "anonymous" or "system"' })
+  unscopedPrincipal?: string;
 
   @IsOptional()
   principalResolver?: unknown;

@@ -63,12 +63,16 @@ export function resolveAccessOptions(
     problems.push({ path: 'audit.sink', reason: 'must be an object with write(record)' });
   }
   const secret = typeof audit.keyHashSecret === 'string' ? audit.keyHashSecret : undefined;
+  const anonymousRoles = Array.isArray(rbac.anonymousRoles) ? [...rbac.anonymousRoles] : [];
+  const systemPrincipal = { id: typeof system.id === 'string' ? system.id : 'system', roles: Array.isArray(system.roles) ? [...system.roles] : [] };
   return {
     rbac: {
       enabled: rbac.enabled === true,
       grants,
-      anonymous: { id: 'anonymous', roles: Array.isArray(rbac.anonymousRoles) ? [...rbac.anonymousRoles] : [] },
-      system: { id: typeof system.id === 'string' ? system.id : 'system', roles: Array.isArray(system.roles) ? [...system.roles] : [] },
+      anonymous: { id: 'anonymous', roles: anonymousRoles },
+      system: systemPrincipal,
+      // Its own object (not `anonymous`), so that a denial can say the call had no scope at all.
+      unscoped: rbac.unscopedPrincipal === 'system' ? systemPrincipal : { id: 'anonymous', roles: anonymousRoles },
       systemUnrestricted: !Array.isArray(system.roles),
     },
     audit: {

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { AuditRecord } from '../audit/audit-record';
 import { Test } from '@nestjs/testing';
 import { CacheModule } from '../cache.module';
 import { CacheService } from '../cache.service';
@@ -60,7 +61,7 @@ describe('@Warmup', () => {
     expect(warmups.results().map((r) => [r.name, r.ok, r.entries ?? null, r.error ?? null])).toEqual([
       ['CatalogWarmups.topTracks', true, 2, null],
       ['CatalogWarmups.counted', true, 7, null],
-      ['CatalogWarmups.failing', false, null, 'catalogue unreachable'],
+      ['CatalogWarmups.failing', false, null, 'Error'],
       ['CatalogWarmups.slowInBackground', true, 1, null],
     ]);
     await app.close();
@@ -74,7 +75,8 @@ describe('@Warmup', () => {
     const app = moduleRef.createNestApplication({ logger: false });
     const start = app.init();
     await expect(start).rejects.toThrow(WarmupFailedError);
-    await expect(start).rejects.toThrow('Cache warm-up CatalogWarmups.failing failed: catalogue unreachable');
+    await expect(start).rejects.toThrow('Cache warm-up CatalogWarmups.failing failed: Error');
+    await expect(start).rejects.toMatchObject({ code: 'CACHE_WARMUP_FAILED', cause: { message: 'catalogue unreachable' } });
     await app.close();
   });
 
@@ -102,5 +104,57 @@ describe('@Warmup', () => {
     }
     const moduleRef = await Test.createTestingModule({ imports: [CacheModule.forRoot({})], providers: [Lost] }).compile();
     await expect(moduleRef.createNestApplication({ logger: false }).init()).rejects.toThrow(UnknownNamespaceError);
+  });
+
+  it('logs, reports and audits a failed warm-up by error class and code, never by its message', async () => {
+    @Injectable()
+    class Leaky {
+      @Warmup()
+      async load(): Promise<never> {
+        throw Object.assign(new Error('GET https://api/users?token=s3cr3t failed'), { code: 'ECONNREFUSED' });
+      }
+    }
+    const errors: string[] = [];
+    const spy = jest.spyOn(Logger.prototype, 'error').mockImplementation((message: unknown) => void errors.push(String(message)));
+    const records: AuditRecord[] = [];
+    const moduleRef = await Test.createTestingModule({
+      imports: [CacheModule.forRoot({ audit: { sink: { write: (r: AuditRecord) => void records.push(r) }, keyHashSecret: 'warmup-spec-secret-0123' } })],
+      providers: [Leaky],
+    }).compile();
+    try {
+      await moduleRef.createNestApplication({ logger: false }).init();
+      expect(errors).toEqual([expect.stringMatching(/^Leaky\.load failed after \d+ ms: Error \(ECONNREFUSED\)$/)]);
+      expect(moduleRef.get(WarmupService).results()[0]).toMatchObject({ ok: false, error: 'Error (ECONNREFUSED)' });
+      expect(records).toEqual([expect.objectContaining({ action: 'warmup', outcome: 'failure', detail: { task: 'Leaky.load', error: 'Error (ECONNREFUSED)' } })]);
+      expect(JSON.stringify([errors, records])).not.toContain('s3cr3t');
+    } finally {
+      spy.mockRestore();
+      await moduleRef.close();
+    }
+  });
+
+  it('runs bootstrap warm-ups, blocking and in the background, as the system principal, audited as such', async () => {
+    const records: AuditRecord[] = [];
+    const moduleRef = await Test.createTestingModule({
+      imports: [CacheModule.forRoot({
+        namespaces: { tracks: {} },
+        rbac: { enabled: true }, // no role at all: only the system principal may write
+        audit: { sink: { write: (r: AuditRecord) => void records.push(r) }, keyHashSecret: 'warmup-spec-secret-0123' },
+      })],
+      providers: [CatalogWarmups],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    app.get(CatalogWarmups).release();
+    await app.get(WarmupService).settled();
+    expect(records.map((r) => [r.detail?.task, r.actor, r.actorKind, r.outcome])).toEqual([
+      ['CatalogWarmups.topTracks', 'system', 'system', 'success'],
+      ['CatalogWarmups.counted', 'system', 'system', 'success'],
+      ['CatalogWarmups.failing', 'system', 'system', 'failure'],
+      ['CatalogWarmups.slowInBackground', 'system', 'system', 'success'],
+    ]);
+    const cache = app.get(CacheService);
+    expect(await cache.runAsSystem(() => cache.namespace('tracks').mget(['track:1', 'track:3']))).toEqual([{ title: 'Blue' }, { title: 'Late' }]);
+    await app.close();
   });
 });

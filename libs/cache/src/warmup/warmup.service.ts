@@ -3,6 +3,7 @@ import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { CacheRegistry } from '../cache-registry';
 import { CACHE_MODULE_OPTIONS } from '../cache.module-definition';
 import { CacheEntryInput } from '../namespace/cache-namespace';
+import { CacheError } from '../errors/cache-error';
 import { CacheModuleOptions } from '../options/cache-module-options.interface';
 import { WARMUP_METADATA, WarmupOptions } from './warmup.decorator';
 import { describeError } from '../logging/error-fields';
@@ -26,13 +27,19 @@ export interface WarmupReport {
   /** Entries loaded, when the method returned entries or a count. */
   readonly entries?: number;
   readonly durationMs: number;
+  /**
+   * Why it failed, by class and code (`TypeError`, `BackendUnavailableError (CACHE_BACKEND_UNAVAILABLE/…)`):
+   * never the error's message, which may quote a key or a value.
+   */
   readonly error?: string;
 }
 
-export class WarmupFailedError extends Error {
-  constructor(readonly report: WarmupReport) {
-    super(`Cache warm-up ${report.name} failed: ${report.error}`);
-    this.name = 'WarmupFailedError';
+/** A blocking warm-up failed with `warmup: { failOnError: true }`: the start fails. The error itself is the `cause`. */
+export class WarmupFailedError extends CacheError {
+  readonly code = 'CACHE_WARMUP_FAILED';
+
+  constructor(readonly report: WarmupReport, cause?: unknown) {
+    super(`Cache warm-up ${report.name} failed: ${report.error}`, { cause });
   }
 }
 
@@ -61,11 +68,13 @@ export class WarmupService implements OnApplicationBootstrap {
     if (this.options.warmup?.onBootstrap === false || process.env.NEST_CACHEKIT_SKIP_BOOTSTRAP_WARMUP === '1') return;
     const tasks = this.tasks();
     const failOnError = this.options.warmup?.failOnError === true;
-    for (const report of await this.run(tasks.filter((t) => t.blocking))) {
-      if (!report.ok && failOnError) throw new WarmupFailedError(report);
+    // The library's own start-up work: the system principal, explicitly (outside any scope is anonymous).
+    const { access } = this.registry;
+    for (const { report, error } of await access.runAsSystem(() => this.execute(tasks.filter((t) => t.blocking)))) {
+      if (!report.ok && failOnError) throw new WarmupFailedError(report, error);
     }
     const later = tasks.filter((t) => !t.blocking);
-    if (later.length > 0) this.background = this.run(later).then(() => undefined);
+    if (later.length > 0) this.background = access.runAsSystem(() => this.run(later)).then(() => undefined);
   }
 
   /** Every `@Warmup` method, highest priority first (ties by name, for a stable order). */
@@ -97,32 +106,39 @@ export class WarmupService implements OnApplicationBootstrap {
   /**
    * Runs the tasks one after another; never throws for a failing task: its report says so. The tasks
    * run as the system principal (they are the app's own loaders); each report is audited with the
-   * caller (the system principal at bootstrap and in the CLI, the admin who asked otherwise) as actor.
+   * caller as actor: the system principal at bootstrap and in the CLI, the admin who asked through
+   * the admin API, whoever calls `run` otherwise.
    */
   async run(tasks: readonly WarmupTask[], onDone?: (report: WarmupReport) => void): Promise<WarmupReport[]> {
-    const reports: WarmupReport[] = [];
+    return (await this.execute(tasks, onDone)).map((outcome) => outcome.report);
+  }
+
+  private async execute(tasks: readonly WarmupTask[], onDone?: (report: WarmupReport) => void): Promise<{ report: WarmupReport; error?: unknown }[]> {
+    const outcomes: { report: WarmupReport; error?: unknown }[] = [];
     const { access, audit } = this.registry;
-    const actor = access.current().id;
+    const actor = access.actor();
     for (const task of tasks) {
       const started = performance.now();
       let report: WarmupReport;
+      let failure: unknown;
       try {
         const entries = await access.runAsSystem(async () => this.store(task, await task.run()));
         report = { ...describe(task), ok: true, entries, durationMs: performance.now() - started };
         this.logger.log(`${task.name}: ${entries ?? 'some'} entries into "${task.namespace}" in ${report.durationMs.toFixed(0)} ms`);
       } catch (error) {
-        report = { ...describe(task), ok: false, durationMs: performance.now() - started, error: (error as Error).message };
-        this.logger.error(`${task.name} failed after ${report.durationMs.toFixed(0)} ms: ${describeError(error)}`);
+        report = { ...describe(task), ok: false, durationMs: performance.now() - started, error: describeError(error) };
+        failure = error;
+        this.logger.error(`${task.name} failed after ${report.durationMs.toFixed(0)} ms: ${report.error}`);
       }
       audit.record({
-        actor, action: 'warmup', namespace: task.namespace, outcome: report.ok ? 'success' : 'failure',
-        detail: { task: task.name, ...(report.entries !== undefined ? { entries: report.entries } : {}) },
+        ...actor, action: 'warmup', namespace: task.namespace, outcome: report.ok ? 'success' : 'failure',
+        detail: { task: task.name, ...(report.entries !== undefined ? { entries: report.entries } : {}), ...(report.error !== undefined ? { error: report.error } : {}) },
       });
-      reports.push(report);
+      outcomes.push({ report, ...(report.ok ? {} : { error: failure }) });
       this.reports.push(report);
       onDone?.(report);
     }
-    return reports;
+    return outcomes;
   }
 
   /** Reports of every warm-up run so far in this process. */

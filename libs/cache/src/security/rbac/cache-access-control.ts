@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { AuditActor, AuditActorKind } from '../../audit/audit-record';
 import { AuditTrail } from '../../audit/audit-trail';
 import { CacheEvents } from '../../events/cache-events';
 import { CacheAccessDeniedError } from './cache-access-denied.error';
@@ -13,12 +14,19 @@ interface AccessScope {
   readonly request?: unknown;
 }
 
+/** Added to a denial of a call made outside any scope, so that the fix is obvious. */
+const NO_SCOPE = 'no principal: the call was made outside any request, runAs or runAsSystem';
+
 /**
  * Who is calling, and what they may do. The principal travels with the call in an
- * `AsyncLocalStorage`: the module's middleware opens a scope per HTTP request (resolved lazily from
- * the request, so a user set later by an auth guard is seen), `runAs` opens one explicitly (queue
- * consumers, other transports), and calls outside any scope run as the system principal. A denied
- * operation emits the `denied` event, is audited, and throws `CacheAccessDeniedError` (403).
+ * `AsyncLocalStorage` scope: `PrincipalContextInterceptor` opens one around every HTTP handler (and
+ * `PrincipalContextMiddleware` one around the rest of the middleware chain), resolved lazily from the
+ * request so that a user set later by an auth guard is seen; `runAs` opens one explicitly (queue
+ * consumers, other transports) and `runAsSystem` one for the system principal (the library's own
+ * warm-ups and CLI, and jobs an app declares as its own). A call outside any scope is the unscoped
+ * principal: anonymous by default (`rbac.unscopedPrincipal`), never the system principal by
+ * accident. A denied operation emits the `denied` event, is audited, and throws
+ * `CacheAccessDeniedError` (403).
  */
 export class CacheAccessControl {
   private readonly storage = new AsyncLocalStorage<AccessScope>();
@@ -39,9 +47,14 @@ export class CacheAccessControl {
     return this.options.enabled;
   }
 
-  /** Whether requests need a principal scope (RBAC on, or a scoped namespace). */
+  /** Whether a cache operation may be refused for its caller (RBAC on, or a scoped namespace). */
   get needsRequestScope(): boolean {
     return this.options.enabled || this.scoped;
+  }
+
+  /** Whether requests open a principal scope: checks need one, or audit records name the caller. */
+  get tracksCallers(): boolean {
+    return this.options.enabled || this.scoped || this.audit.enabled;
   }
 
   get systemPrincipal(): CachePrincipal {
@@ -53,6 +66,11 @@ export class CacheAccessControl {
     return this.storage.run({ principal }, fn);
   }
 
+  /**
+   * Runs `fn` (and everything it awaits, and the timers and callbacks it starts) as the system
+   * principal (`rbac.system`). For work the app does on its own behalf, never on a request's: start-up
+   * hooks that fill caches, scheduled jobs, queue consumers without a user.
+   */
   runAsSystem<T>(fn: () => T): T {
     return this.runAs(this.options.system, fn);
   }
@@ -62,10 +80,10 @@ export class CacheAccessControl {
     return this.storage.run({ request }, fn);
   }
 
-  /** The caller: the `runAs` principal, the current request's, anonymous, or the system principal outside any scope. */
+  /** The caller: the `runAs` principal, the current request's, or the unscoped principal (anonymous by default) outside any scope. */
   current(): CachePrincipal {
     const scope = this.storage.getStore();
-    if (scope === undefined) return this.options.system;
+    if (scope === undefined) return this.options.unscoped;
     if (scope.principal !== undefined) return scope.principal;
     return this.principalOf(scope.request);
   }
@@ -75,8 +93,23 @@ export class CacheAccessControl {
     return this.resolver.resolve(request) ?? this.options.anonymous;
   }
 
+  /** The anonymous principal: of a request without a user, or of a call outside any scope. Not a user whose id is "anonymous". */
   isAnonymous(principal: CachePrincipal): boolean {
-    return principal === this.options.anonymous;
+    return principal === this.options.anonymous || (principal === this.options.unscoped && principal !== this.options.system);
+  }
+
+  /** The system principal itself (`runAsSystem`, the library's own work). Not a user whose id is "system". */
+  isSystem(principal: CachePrincipal): boolean {
+    return principal === this.options.system;
+  }
+
+  kindOf(principal: CachePrincipal): AuditActorKind {
+    return this.isSystem(principal) ? 'system' : this.isAnonymous(principal) ? 'anonymous' : 'user';
+  }
+
+  /** How audit records name `principal` (the current caller by default). */
+  actor(principal: CachePrincipal = this.current()): AuditActor {
+    return { actor: principal.id, actorKind: this.kindOf(principal) };
   }
 
   /** Whether `principal` may run `operation` in `namespace` (always, with RBAC off). */
@@ -100,14 +133,15 @@ export class CacheAccessControl {
 
   /** Audits an operation the backend failed (the key stays out: the record says who tried what, where). */
   recordFailure(namespace: string, operation: CacheOperation, backend: string): void {
-    this.audit.record({ actor: this.current().id, action: operation, namespace, outcome: 'failure', detail: { backend } });
+    this.audit.record({ ...this.actor(), action: operation, namespace, outcome: 'failure', detail: { backend } });
   }
 
   /** Records a denial (event + audit) and returns the error to throw. */
   deny(principal: CachePrincipal, namespace: string, operation: string, missing: string, key?: unknown, detail: Record<string, string> = {}): CacheAccessDeniedError {
+    if (principal === this.options.unscoped && principal !== this.options.system) missing = `${missing} (${NO_SCOPE})`;
     this.events.emit('denied', { namespace, operation, principal: principal.id });
     this.audit.record({
-      actor: principal.id,
+      ...this.actor(principal),
       action: (this.required.has(operation as CacheOperation) ? operation : 'route') as CacheOperation | 'route',
       namespace,
       ...(typeof key === 'string' ? { key } : {}),

@@ -61,9 +61,10 @@ export class NamespaceAccess {
 
   /**
    * Checks an operation without a key: the permission and, in a scoped namespace, the principal
-   * rules (no anonymous caller; per tenant, a principal with a tenant). `clear` is the exception to
-   * the tenant rule: it is namespace-wide, removing every owner's entries (so it needs `admin`), and
-   * picks no owner, so any principal but the anonymous one may run it (system jobs have no tenant).
+   * rules (no anonymous caller; not the system principal, which owns no entries there; per tenant, a
+   * principal with a tenant). `clear` is the exception to the owner rules: it is namespace-wide,
+   * removing every owner's entries (so it needs `admin`), and picks no owner, so any principal but the
+   * anonymous one may run it (the system principal and ops jobs without a tenant included).
    */
   check(operation: CacheOperation): void {
     if (this.open) return;
@@ -90,10 +91,16 @@ export class NamespaceAccess {
     return principal;
   }
 
-  /** Checks the permission; in a scoped namespace, returns the owner the key belongs to. */
+  /**
+   * Checks the permission; in a scoped namespace, returns the owner the key belongs to. The system
+   * principal is no owner: were it one, its entries would be those of a user whose id is its id.
+   */
   private owner(operation: CacheOperation, key: unknown): string | undefined {
     const principal = this.principal(operation, key);
     if (this.scope === 'none') return undefined;
+    if (this.control!.isSystem(principal)) {
+      throw this.control!.deny(principal, this.namespace, operation, `namespace is scoped per ${this.scope} and the system principal owns no entries in it (run the call as the owner: runAs)`, key);
+    }
     if (this.scope === 'user') return principal.id;
     if (principal.tenant === undefined || principal.tenant === '') {
       throw this.control!.deny(principal, this.namespace, operation, 'namespace is scoped per tenant and the principal has no tenant', key);

@@ -14,11 +14,13 @@ export const PrincipalResolver = Symbol('PrincipalResolver');
 
 /**
  * Reads `request.user`: `id` (or `sub`) as the id, `roles` (an array of strings, or a single string)
- * and `tenant` (or `tenantId`).
+ * and `tenant` (or `tenantId`). On Fastify, guards and interceptors see the Fastify request and
+ * middleware the raw Node request (`request.raw`): a user set on the Fastify request (an auth guard,
+ * a Fastify plugin) wins, one set on the raw request (a middleware) is found through `request.raw`.
  */
 export class DefaultPrincipalResolver implements PrincipalResolver {
   resolve(request: any): CachePrincipal | undefined {
-    const user = request?.user;
+    const user = request?.user ?? request?.raw?.user;
     if (user === null || typeof user !== 'object') return undefined;
     const id = user.id ?? user.sub;
     if ((typeof id !== 'string' && typeof id !== 'number') || id === '') return undefined;

@@ -1,5 +1,5 @@
 import {
-  CanActivate, Controller, ExecutionContext, ForbiddenException, Get, INestApplication, Injectable, Param, Post, UseGuards,
+  CanActivate, Controller, Delete, ExecutionContext, ForbiddenException, Get, INestApplication, Injectable, Param, Post, UseGuards,
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
@@ -110,6 +110,11 @@ class TracksController {
     return { ok: true };
   }
 
+  @Delete('drafts/:id')
+  async drop(@Param('id') id: string) {
+    return { removed: await this.cache.namespace('drafts').invalidate(`draft:${id}`) };
+  }
+
   @Get('ops')
   @CacheRoles('ops')
   ops() {
@@ -165,7 +170,7 @@ describe('RBAC on cache operations', () => {
 
   it('checks direct calls as the runAs principal: a read-only role reads, but may not write or invalidate', async () => {
     const guest = { id: 'g1', roles: ['guest'] };
-    await cache.namespace('tracks').set('t', 1); // outside any request: the system principal
+    await access.runAsSystem(() => cache.namespace('tracks').set('t', 1));
     expect(await access.runAs(guest, () => cache.namespace('tracks').get('t'))).toBe(1);
     const write = access.runAs(guest, () => cache.namespace('tracks').set('t', 2));
     await expect(write).rejects.toBeInstanceOf(CacheAccessDeniedError);
@@ -200,7 +205,7 @@ describe('RBAC on cache operations', () => {
     const server = app.getHttpServer();
     await request(server).post('/drafts/1').expect(403); // anonymous guest: no write on drafts
     await request(server).post('/drafts/1').set('x-user', 'ann').set('x-roles', 'writer').expect(201);
-    expect(await cache.namespace('drafts').get('draft:1')).toEqual({ id: '1' });
+    expect(await access.runAsSystem(() => cache.namespace('drafts').get('draft:1'))).toEqual({ id: '1' });
     const denial = sink.records.find((r) => r.outcome === 'denied')!;
     expect(denial).toMatchObject({ actor: 'anonymous', action: 'set', namespace: 'drafts', keyHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
@@ -237,15 +242,43 @@ describe('RBAC on cache operations', () => {
   });
 
   it('never runs a cache call made during a request as the system principal, even before authentication', async () => {
-    await cache.namespace('drafts').set('draft:keep', 1);
+    await access.runAsSystem(() => cache.namespace('drafts').set('draft:keep', 1));
     await request(app.getHttpServer()).post('/drafts/2').set('x-early', 'clear').set('x-user', 'root').set('x-roles', 'ops').expect(403);
-    expect(await cache.namespace('drafts').get('draft:keep')).toBe(1);
-    expect(sink.records.at(-1)).toMatchObject({ actor: 'anonymous', action: 'clear', namespace: 'drafts', outcome: 'denied' });
+    expect(await access.runAsSystem(() => cache.namespace('drafts').get('draft:keep'))).toBe(1);
+    expect(sink.records.at(-1)).toMatchObject({ actor: 'anonymous', actorKind: 'anonymous', action: 'clear', namespace: 'drafts', outcome: 'denied' });
   });
 
   it('runs warm-ups as the system principal', async () => {
-    expect(await cache.namespace('tracks').get('track:warm')).toEqual({ id: 'warm' });
-    expect(sink.records.find((r) => r.action === 'warmup')).toMatchObject({ actor: 'system', namespace: 'tracks', outcome: 'success' });
+    expect(await cache.namespace('tracks').get('track:warm')).toEqual({ id: 'warm' }); // a guest may read "tracks"
+    expect(sink.records.find((r) => r.action === 'warmup')).toMatchObject({ actor: 'system', actorKind: 'system', namespace: 'tracks', outcome: 'success' });
+  });
+
+  it('checks a call outside any request or runAs as the anonymous principal, saying why it was refused', async () => {
+    expect(await cache.namespace('tracks').get('track:warm')).toEqual({ id: 'warm' }); // anonymousRoles: guest reads tracks
+    const write = cache.namespace('tracks').set('t', 1);
+    await expect(write).rejects.toBeInstanceOf(CacheAccessDeniedError);
+    await expect(write).rejects.toThrow(
+      'Principal "anonymous" may not set in cache namespace "tracks": needs "write" (no principal: the call was made outside any request, runAs or runAsSystem).',
+    );
+    expect(sink.records.at(-1)).toMatchObject({ actor: 'anonymous', actorKind: 'anonymous', action: 'set', outcome: 'denied' });
+    await cache.runAsSystem(() => cache.namespace('tracks').set('t', 1));
+    expect(await cache.runAs({ id: 'w', roles: ['writer'] }, () => cache.namespace('tracks').get('t'))).toBe(1);
+  });
+
+  it('tells the system and anonymous principals from users who bear their ids, in rights and in audit records', async () => {
+    const impostor = { id: 'system', roles: [] };
+    await expect(access.runAs(impostor, () => cache.namespace('drafts').clear())).rejects.toThrow('Principal "system" may not clear');
+    await access.runAsSystem(() => cache.namespace('drafts').clear());
+    await expect(access.runAs({ id: 'anonymous', roles: ['guest'] }, () => cache.namespace('drafts').invalidate('x'))).rejects.toThrow('needs "invalidate"');
+    expect(sink.records.slice(-3).map((r) => [r.actor, r.actorKind, r.action, r.outcome])).toEqual([
+      ['system', 'user', 'clear', 'denied'],
+      ['system', 'system', 'clear', 'success'],
+      ['anonymous', 'user', 'invalidate', 'denied'],
+    ]);
+    expect([access.isSystem(impostor), access.isSystem(access.systemPrincipal), access.isAnonymous({ id: 'anonymous', roles: [] })]).toEqual([false, true, false]);
+    expect(access.runAsSystem(() => access.actor())).toEqual({ actor: 'system', actorKind: 'system' });
+    expect(access.actor()).toEqual({ actor: 'anonymous', actorKind: 'anonymous' });
+    expect(access.runInRequest({}, () => access.actor())).toEqual({ actor: 'anonymous', actorKind: 'anonymous' });
   });
 });
 
@@ -272,7 +305,7 @@ describe('@CacheRoles and CacheRolesGuard', () => {
     const res = await request(app.getHttpServer()).get('/guarded/writers').set('x-user', 'eve').set('x-roles', 'guest').expect(403);
     expect(res.body.message).toBe('Principal "eve" may not use GET /guarded/writers: needs one of the roles "writer".');
     expect(sink.records).toEqual([{
-      time: expect.any(String), actor: 'eve', action: 'route', namespace: '*', outcome: 'denied',
+      time: expect.any(String), actor: 'eve', actorKind: 'user', action: 'route', namespace: '*', outcome: 'denied',
       detail: { missing: 'needs one of the roles "writer"', route: 'GET /guarded/writers' },
     }]);
   });
@@ -295,13 +328,33 @@ describe('RBAC options', () => {
   it('restricts the system principal to the roles it is given', async () => {
     const { app, sink } = await start({ ...RBAC, rbac: { ...RBAC.rbac, system: { id: 'batch', roles: ['guest'] } } });
     const cache = app.get(CacheService);
-    await expect(cache.namespace('drafts').set('a', 1)).rejects.toThrow('Principal "batch" may not set in cache namespace "drafts"');
+    await expect(cache.runAsSystem(() => cache.namespace('drafts').set('a', 1))).rejects.toThrow('Principal "batch" may not set in cache namespace "drafts"');
     expect(sink.records.filter((r) => r.outcome === 'denied').map((r) => [r.actor, r.action, r.namespace])).toEqual([
       ['batch', 'mset', 'tracks'], // the bootstrap warm-up
       ['batch', 'set', 'drafts'],
     ]);
     // Its warm-up could not write either: reported as a failure, not a crash.
     expect(sink.records.find((r) => r.action === 'warmup')).toMatchObject({ actor: 'batch', outcome: 'failure' });
+    await app.close();
+  });
+
+  it('runs calls outside any scope as the system principal only when rbac.unscopedPrincipal says so', async () => {
+    const { app, sink } = await start({ ...RBAC, rbac: { ...RBAC.rbac, unscopedPrincipal: 'system' } });
+    const cache = app.get(CacheService);
+    await cache.namespace('drafts').set('a', 1);
+    expect(await cache.namespace('drafts').clear()).toBe(1);
+    expect(sink.records.at(-1)).toMatchObject({ actor: 'system', actorKind: 'system', action: 'clear', outcome: 'success' });
+    // A request is still its own principal.
+    await request(app.getHttpServer()).post('/drafts/1').expect(403);
+    await app.close();
+  });
+
+  it('opens request scopes when only auditing is on, so that records name the user', async () => {
+    const { app, sink } = await start({ namespaces: { tracks: {}, drafts: {} }, audit: { keyHashSecret: 'unit-test-secret-0123' } });
+    sink.records.length = 0; // the bootstrap warm-up's
+    // A clear in a guard before authentication, then an invalidation by the handler after it.
+    await request(app.getHttpServer()).delete('/drafts/9').set('x-early', 'clear').set('x-user', 'ann').expect(200);
+    expect(sink.records.map((r) => [r.actor, r.actorKind, r.action])).toEqual([['anonymous', 'anonymous', 'clear'], ['ann', 'user', 'invalidate']]);
     await app.close();
   });
 
@@ -321,6 +374,7 @@ describe('RBAC options', () => {
           enabled: 'yes' as never,
           roles: { editor: { tracks: ['read', 'delete' as never], trcks: ['read'] }, bad: 'x' as never },
           system: { id: '' },
+          unscopedPrincipal: 'root' as never,
         },
         audit: { keyHashSecret: 'short', sink: {} as never },
       })],
@@ -331,6 +385,7 @@ describe('RBAC options', () => {
     await expect(start).rejects.toThrow(/rbac\.roles\.editor\.trcks: unknown namespace "trcks"/);
     await expect(start).rejects.toThrow(/rbac\.roles\.bad: must be an object/);
     await expect(start).rejects.toThrow(/rbac\.system\.id: should not be empty/);
+    await expect(start).rejects.toThrow(/rbac\.unscopedPrincipal: must be "anonymous" or "system"/);
     await expect(start).rejects.toThrow(/audit\.keyHashSecret: must be at least 16 characters/);
     await expect(start).rejects.toThrow(/audit\.sink: must be an object with write\(record\)/);
   });
@@ -363,12 +418,12 @@ describe('audit of failed invalidations', () => {
     const access = moduleRef.get(CacheAccessControl);
     await expect(access.runAs(ann, () => remote.invalidate('user:1'))).rejects.toThrow('failed during invalidate');
     await expect(access.runAs(ann, () => remote.invalidateTag('t'))).rejects.toThrow('failed during invalidateTag');
-    await expect(remote.clear()).rejects.toThrow('failed during clear');
+    await expect(access.runAsSystem(() => remote.clear())).rejects.toThrow('failed during clear');
     await expect(remote.get('k')).rejects.toThrow('failed during get'); // reads are not audited
-    expect(sink.records.map(({ actor, action, namespace, outcome, detail }) => ({ actor, action, namespace, outcome, detail }))).toEqual([
-      { actor: 'ann', action: 'invalidate', namespace: 'remote', outcome: 'failure', detail: { backend: 'down' } },
-      { actor: 'ann', action: 'invalidateTag', namespace: 'remote', outcome: 'failure', detail: { backend: 'down' } },
-      { actor: 'system', action: 'clear', namespace: 'remote', outcome: 'failure', detail: { backend: 'down' } },
+    expect(sink.records.map(({ actor, actorKind, action, namespace, outcome, detail }) => ({ actor, actorKind, action, namespace, outcome, detail }))).toEqual([
+      { actor: 'ann', actorKind: 'user', action: 'invalidate', namespace: 'remote', outcome: 'failure', detail: { backend: 'down' } },
+      { actor: 'ann', actorKind: 'user', action: 'invalidateTag', namespace: 'remote', outcome: 'failure', detail: { backend: 'down' } },
+      { actor: 'system', actorKind: 'system', action: 'clear', namespace: 'remote', outcome: 'failure', detail: { backend: 'down' } },
     ]);
     await moduleRef.close();
   });
@@ -385,6 +440,9 @@ describe('DefaultPrincipalResolver', () => {
     [{ user: 'token' }, undefined],
     [{}, undefined],
     [undefined, undefined],
+    // Fastify: middleware sees the raw request, guards and handlers the Fastify request (whose user wins).
+    [{ raw: { user: { id: 'set-by-middleware' } } }, { id: 'set-by-middleware', roles: [] }],
+    [{ user: { id: 'set-by-guard' }, raw: { user: { id: 'set-by-middleware' } } }, { id: 'set-by-guard', roles: [] }],
   ])('resolves %j to %j', (req, principal) => {
     expect(resolver.resolve(req)).toEqual(principal);
   });
