@@ -20,7 +20,7 @@ import { ResponseCaching } from './response-caching';
  * the principal of a per-user route; and, once a handler answered with `Vary`, the request headers
  * it names (`ResponseCaching`). A response that may not be shared (an error, non-2xx, `Set-Cookie`,
  * `Cache-Control: no-store`/`no-cache`/`private`, `Vary: *`) is neither stored nor handed to
- * requests waiting for the same key. Sets `X-Cache` (HIT, MISS, BYPASS), `Age`, `Cache-Control`,
+ * requests waiting for the same key. Sets `X-Cache` (HIT, MISS, BYPASS), `Cache-Control` (`max-age` = the TTL left),
  * `ETag`, and answers a matching `If-None-Match` with 304. A cache failure never fails the request.
  */
 @Injectable()
@@ -64,7 +64,10 @@ export class CacheInterceptor implements NestInterceptor {
       exchange,
       next,
     );
-    return from(caching.respond());
+    // The cache work runs in the request's principal scope even when this interceptor runs before
+    // the module's PrincipalContextInterceptor (an app-global one) after a context-losing middleware.
+    const access = this.registry.access;
+    return from(access.tracksCallers ? access.runInRequest(exchange.request, () => caching.respond()) : caching.respond());
   }
 
   /** What selected this handler, with the request values each selector read; undefined when that cannot be known. */

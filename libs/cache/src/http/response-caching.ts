@@ -179,8 +179,8 @@ export class ResponseCaching {
 
   /**
    * The cache's headers, then the body or a 304. `max-age` is the TTL the entry has left, so that
-   * no client keeps it longer than this cache does (a cache that also subtracts `Age`, as RFC 9111
-   * 4.2.3 has it, revalidates earlier: cheap, with the ETag).
+   * no client keeps it longer than this cache does. No `Age` goes with it: a cache downstream
+   * subtracts `Age` from `max-age` (RFC 9111 4.2.3), which would count the elapsed time twice.
    */
   private answer(entry: CachedResponse, label: 'HIT' | 'MISS', body: unknown): unknown {
     const exchange = this.exchange;
@@ -188,7 +188,6 @@ export class ResponseCaching {
     const age = label === 'MISS' ? 0 : Math.max(0, Math.floor((Date.now() - entry.storedAt) / 1000));
     const scope = this.target.perUser ? 'private' : 'public';
     exchange.setResponseHeader('X-Cache', label);
-    exchange.setResponseHeader('Age', String(age));
     const maxAge = Math.max(0, Math.floor(entry.ttlMs / 1000) - age);
     exchange.setResponseHeader('Cache-Control', entry.ttlMs > 0 ? `${scope}, max-age=${maxAge}` : `${scope}, no-cache`);
     exchange.setResponseHeader('ETag', entry.etag);
