@@ -67,7 +67,7 @@ describe('a memory namespace holds no more than maxBytes, whatever the keys', ()
       // Each entry holds a key of 1,000 characters: at most 262 of them fit in 256 KiB.
       expect(stats.bytes).toBeLessThanOrEqual(MAX_BYTES);
       expect(stats.entries).toBeLessThan(MAX_BYTES / 1_000);
-      expect(stats.entries + stats.evictions).toBe(requests);
+      expect(stats.entries! + stats.evictions!).toBe(requests);
     });
   });
 
