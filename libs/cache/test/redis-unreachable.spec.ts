@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 /**
  * Redis that is not there: calls fail with `BackendUnavailableError` instead of waiting, and
  * shutdown completes, on standalone (with tiers and their bus subscriber) and on Cluster (whose
  * offline queue has no timer). Also the lock script's answer to a command resent after a lost reply.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Test } from '@nestjs/testing';
 import Redis from 'ioredis';
