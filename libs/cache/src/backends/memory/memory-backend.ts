@@ -181,7 +181,7 @@ export class MemoryBackend implements CacheBackend {
   /**
    * The bytes an entry holds in this backend: `sizeBytes` (its value, as measured by the caller),
    * its key, its tags and the structure kept for it per slot. Distinct tags' index entries are
-   * counted separately, when a tag first appears (`tagIndexBytes`).
+   * counted separately, when a tag first appears (`TAG_INDEX_BYTES` each).
    */
   entryBytes(key: string, ttlMs: number, sizeBytes: number, tags?: readonly string[]): number {
     let bytes = sizeBytes + stringBytes(key) + this.slotBytes;
