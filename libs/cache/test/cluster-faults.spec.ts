@@ -10,6 +10,7 @@
  *    writes reach Redis again after the replica's promotion by themselves.
  * Both print their gaps and counts.
  */
+import { randomBytes } from 'node:crypto';
 import { Test, TestingModule } from '@nestjs/testing';
 import Redis from 'ioredis';
 import { KindReport, LoadReport, LoadWorker, startLoad } from '../../../test/support/fault-load';
@@ -22,7 +23,8 @@ import { CacheService } from '../src/cache.service';
 import { CacheModuleOptions } from '../src/options/cache-module-options.interface';
 import { CacheNamespace } from '../src/namespace/cache-namespace';
 
-const SECRET = 'cluster-bus-secret-0123456789abcdef-01234567';
+/** The bus secret every instance shares: a random key, as the module requires. */
+const SECRET = randomBytes(32).toString('base64');
 const CACHED_KEYS = 2_000;
 const SLOT = keySlot('cache:{users}:any');
 

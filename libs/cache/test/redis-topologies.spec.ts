@@ -7,6 +7,7 @@
  * clear across slots and masters, and the connection pool. Tiers (L1 + the invalidation bus on the
  * pool's subscriber connection), the lock and every Lua script also run on all three.
  */
+import { randomBytes } from 'node:crypto';
 import { Test, TestingModule } from '@nestjs/testing';
 import Redis, { Cluster } from 'ioredis';
 import { RedisClusterHandle, startRedisCluster } from '../../../test/support/redis-cluster';
@@ -228,7 +229,8 @@ describe('connection pool', () => {
 });
 
 describe.each(['standalone', 'sentinel', 'cluster'] as const)('tiers, invalidation bus, lock and every Lua script on %s', (name) => {
-  const SECRET = 'topology-bus-secret-0123456789abcdef-012345';
+  /** The bus secret every instance shares: a random key, as the module requires. */
+  const SECRET = randomBytes(32).toString('base64');
   const redisOptions = (): RedisConnectionOptions => (name === 'standalone' ? { url: standalone.url } : name === 'sentinel' ? sentinelOptions() : clusterOptions());
   let instances: TestingModule[];
   const users = (i: number): ReturnType<CacheService['namespace']> => instances[i].get(CacheService).namespace('users');

@@ -3,6 +3,7 @@
  * shutdown completes, on standalone (with tiers and their bus subscriber) and on Cluster (whose
  * offline queue has no timer). Also the lock script's answer to a command resent after a lost reply.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Test } from '@nestjs/testing';
 import Redis from 'ioredis';
@@ -34,7 +35,7 @@ describe('a Redis that is not there', () => {
     const port = await closedPort();
     const moduleRef = await start({
       redis: { url: `redis://127.0.0.1:${port}` },
-      bus: { secret: 'unreachable-bus-secret-0123456789abcdef-01' },
+      bus: { secret: randomBytes(32).toString('base64') },
       namespaces: { users: { backend: 'redis', l1: {} }, plain: { backend: 'redis' } },
     });
     const cache = moduleRef.get(CacheService);

@@ -7,6 +7,7 @@
  * write fails; writes reach Redis again after the promotion by themselves; the bus reconnects (an
  * invalidation from instance A reaches B afterwards). Printed: promotion time and longest gaps.
  */
+import { randomBytes } from 'node:crypto';
 import { Test, TestingModule } from '@nestjs/testing';
 import { KindReport, LoadWorker, startLoad } from '../../../test/support/fault-load';
 import { askNode, RedisSentinelGroup, startRedisSentinelGroup, waitUntil } from '../../../test/support/redis-sentinel';
@@ -14,7 +15,8 @@ import { CacheModule } from '../src/cache.module';
 import { CacheService } from '../src/cache.service';
 import { CacheNamespace } from '../src/namespace/cache-namespace';
 
-const SECRET = 'sentinel-bus-secret-0123456789abcdef-0123456';
+/** The bus secret every instance shares: a random key, as the module requires. */
+const SECRET = randomBytes(32).toString('base64');
 const CACHED_KEYS = 200;
 const INSTANCES = 3;
 

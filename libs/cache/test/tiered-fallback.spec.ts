@@ -10,6 +10,7 @@ import { LoaderTimeoutError } from '../src/errors/loader-timeout.error';
 import { FaultInjectionBackendFactory } from '../src/resilience/fault-injection-backend';
 import { MapBackendFactory } from './map-backend.fixture';
 import { estimateValueSize } from '../src/serialization/estimate-value-size';
+import { MemoryBackend } from '../src/backends/memory/memory-backend';
 
 async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -66,8 +67,9 @@ describe('tiered namespace on a flaky byte backend', () => {
       l1: { hits: 2, misses: 1, sets: 2, errors: 0, hitRatio: 2 / 3 },
       l2: { hits: 1, misses: 0, sets: 1, errors: 0, hitRatio: 1 },
     });
-    // An entry filled from L2 counts in L1's bytes like one written here (the live value's estimate).
-    expect(users().stats()).toMatchObject({ entries: 1, bytes: estimateValueSize({ n: 2 }) });
+    // An entry filled from L2 counts in L1's bytes like one written here (the live value's estimate,
+    // plus its key and the L1's per-entry structure, with a TTL).
+    expect(users().stats()).toMatchObject({ entries: 1, bytes: new MemoryBackend({ maxEntries: 1 }).entryBytes('b', 60_000, estimateValueSize({ n: 2 })) });
   });
 
   it('degrades to L1 while L2 is down, opens the breaker, and recovers by itself without resurrecting old L2 values', async () => {

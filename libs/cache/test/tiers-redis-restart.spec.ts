@@ -3,13 +3,15 @@
  * tiered instances: reads of cached keys never fail (they fall back to L1), writes never throw, the
  * instances recover by themselves, and afterwards no L1 copy older than the last invalidation is served.
  */
+import { randomBytes } from 'node:crypto';
 import { Test, TestingModule } from '@nestjs/testing';
 import { RedisServer, sleep, startRedisServer } from '../../../test/support/redis-server';
 import { BreakerState } from '../src/backends/tiered/circuit-breaker';
 import { CacheModule } from '../src/cache.module';
 import { CacheService } from '../src/cache.service';
 
-const SECRET = 'test-bus-secret-0123456789abcdef-0123456789';
+/** The bus secret every instance shares: a random key, as the module requires. */
+const SECRET = randomBytes(32).toString('base64');
 const KEYS = 50;
 
 async function until(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {

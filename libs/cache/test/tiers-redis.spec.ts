@@ -5,7 +5,7 @@
  */
 import { Injectable } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { sleep, useRedisServer } from '../../../test/support/redis-server';
 import { RedisBackend } from '../src/backends/redis/redis-backend';
@@ -16,7 +16,8 @@ import { Cacheable } from '../src/decorators/cacheable.decorator';
 import { CacheService } from '../src/cache.service';
 import { CacheModuleOptions } from '../src/options/cache-module-options.interface';
 
-const SECRET = 'test-bus-secret-0123456789abcdef-0123456789';
+/** The bus secret every instance shares: a random key, as the module requires. */
+const SECRET = randomBytes(32).toString('base64');
 
 async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -15,7 +15,8 @@ import { CacheModuleOptions } from '../src/options/cache-module-options.interfac
 import { CacheAccessControl } from '../src/security/rbac/cache-access-control';
 import { CacheAccessDeniedError } from '../src/security/rbac/cache-access-denied.error';
 
-const BUS_SECRET = 'test-bus-secret-0123456789abcdef-0123456789';
+/** The bus secret every instance shares: a random key, as the module requires. */
+const BUS_SECRET = randomBytes(32).toString('base64');
 const KEY = randomBytes(32).toString('base64');
 
 class ProfileDto {

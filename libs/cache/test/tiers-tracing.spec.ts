@@ -2,6 +2,7 @@
  * Observability of tiered namespaces on a real redis-server: `cache.tier` on spans says which tier
  * answered (an L1 hit, or L2 after an L1 miss on another instance); latency is sampled like memory.
  */
+import { randomBytes } from 'node:crypto';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -13,7 +14,8 @@ import { Registry } from 'prom-client';
 import { parsePrometheusText, sampleValue } from '../../../test/support/prometheus-text';
 import { CacheModuleOptions } from '../src/options/cache-module-options.interface';
 
-const SECRET = 'test-bus-secret-0123456789abcdef-0123456789';
+/** The bus secret every instance shares: a random key, as the module requires. */
+const SECRET = randomBytes(32).toString('base64');
 const exporter = new InMemorySpanExporter();
 
 async function startInstance(url: string, observability: CacheModuleOptions['observability'] = { metrics: false }): Promise<{ moduleRef: TestingModule; cache: CacheService }> {

@@ -4,7 +4,7 @@ export type AuditAction =
   | 'invalidate' | 'invalidateTag' | 'clear' | 'stats' | 'warmup' | 'route'
   /** A stored entry failed its integrity check (emitted as the `tamper` event by the encryption layer). */
   | 'tamper'
-  /** An encryption key rotation (recorded by the encryption layer). */
+  /** An entry re-sealed with the newest encryption key on read (the `keyRotated` event of the encryption layer). */
   | 'keyRotation';
 
 export type AuditOutcome = 'success' | 'failure' | 'denied' | 'detected';

@@ -28,6 +28,11 @@ export interface CacheEventMap {
    * `authentication-failed`, `expired`).
    */
   tamper: { namespace: string; key: string; reason: string };
+  /**
+   * An entry sealed with an older key was read and sealed again with the newest one, in place
+   * (`reencryptOnRead`). Key ids where the provider names its keys (never key material).
+   */
+  keyRotated: { namespace: string; key: string; fromKeyId?: string; toKeyId?: string };
   /** RBAC refused an operation (`namespace` is `'*'` for a route guarded by `@CacheRoles`). */
   denied: { namespace: string; operation: string; principal: string };
 }

@@ -7,6 +7,11 @@
 export interface EvictionStrategy {
   /** Shown in stats and errors. */
   readonly name: string;
+  /**
+   * Heap bytes the strategy keeps per slot (its typed arrays): the memory backend counts them in
+   * each entry's size against `maxBytes`. Absent: counted as 16.
+   */
+  readonly bytesPerSlot?: number;
   /** Called before first use and whenever the backend grows; existing slots keep their numbers. */
   resize(capacity: number): void;
   /** A new entry now lives in `slot`. */

@@ -20,6 +20,8 @@ interface FrequencyBucket {
  */
 export class LfuStrategy implements EvictionStrategy {
   readonly name = 'lfu';
+  /** `prev`, `next` and the `bucketOf` pointer (buckets are shared: one per distinct frequency). */
+  readonly bytesPerSlot = 16;
   private prev = new Int32Array(0);
   private next = new Int32Array(0);
   private bucketOf: (FrequencyBucket | null)[] = [];

@@ -6,6 +6,8 @@ const NONE = -1;
 /** Least recently used: a doubly linked list over slots in two typed arrays; every operation is O(1). */
 export class LruStrategy implements EvictionStrategy {
   readonly name = 'lru';
+  /** `prev` and `next`. */
+  readonly bytesPerSlot = 8;
   private prev = new Int32Array(0);
   private next = new Int32Array(0);
   /** Most recently used. */

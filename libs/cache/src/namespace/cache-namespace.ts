@@ -112,7 +112,7 @@ export class CacheNamespace<V = unknown> {
     this.openFast = access.open ? this.fast : null;
     this.openTier = access.open ? this.tier : null;
     // Tiered namespaces hold live values in L1 but bytes in L2: those bytes are sealed too.
-    this.cipher = this.live && this.tier === null ? null : createNamespaceCipher(options);
+    this.cipher = this.live && this.tier === null ? null : createNamespaceCipher(options, this.events);
     // L2 bytes go through this namespace's own pipeline, exactly as for a byte backend.
     this.tier?.attachCodec({
       encode: (key, value, envelope) => this.encodeForTier(key, value, envelope),

@@ -22,7 +22,7 @@ export interface NamespaceOptions {
   ttl?: Ttl;
   /** Memory backend: entries kept before evicting. Default 10 000. */
   maxEntries?: number;
-  /** Memory backend: bound on the summed estimated size of the values. Default: none. */
+  /** Memory backend: bound on what the namespace holds in the heap (values, keys, tags, per-entry structure). Default: none. */
   maxBytes?: number;
   /** Largest single value accepted by `set` (serialized bytes, or estimated size in memory). Default 1 MiB. */
   maxValueBytes?: number;

@@ -43,6 +43,39 @@ describe('Redis topology options', () => {
   });
 });
 
+describe('redis.url and redis.host', () => {
+  it.each([
+    ['redis://ada:S3cret-pw@cache-7.internal:99999', /has a port that is not a number from 1 to 65535/],
+    ['redis://ada:S3cret-pw@cache-7.internal:0', /has a port that is not a number from 1 to 65535/],
+    ['redis://ada:S3cret-pw@cache-7.internal:abc', /has a port that is not a number from 1 to 65535/],
+    ['redis://ada:S3cret-pw@[::1:6379', /has a port that is not a number from 1 to 65535/],
+    ['redis://ada:S3cret-pw@cache 7.internal:6379', /cannot be parsed as a URL/],
+    ['redis://ada:S3cret-pw@:6379', /cannot be parsed as a URL/],
+    ['redis://ada:S3cret-pw@cache%207.internal:6379', /has a host with spaces/],
+    ['redis://ada:S3cret%ZZpw@cache-7.internal:6379', /not valid percent-encoding/],
+    ['redis://:S3cret#pw@cache-7.internal:6379', /has "\/", "\?" or "#" in its user name or password/],
+    ['redis://:S3cret-pw@cache-7.internal:6379/zero', /has a path that is not a database number/],
+    ['http://ada:S3cret-pw@cache-7.internal:6379', /must start with redis:\/\/ or rediss:\/\//],
+  ])('refuses %s under redis.url, without quoting any of it', (url, reason) => {
+    const found = problems({ redis: { url } });
+    expect(found).toEqual([expect.stringMatching(/^redis\.url: /)]);
+    expect(found[0]).toMatch(reason);
+    expect(found[0]).not.toMatch(/S3cret|ada|cache-7/);
+  });
+
+  it.each([
+    'redis://localhost', 'redis://127.0.0.1:6379/', 'rediss://cache:p%40ss@[::1]:6380/3?family=6', 'redis://user:p@ss@redis_primary:6379/2', 'REDIS://h:1',
+  ])('accepts %s', (url) => {
+    expect(problems({ redis: { url } })).toEqual([]);
+  });
+
+  it('refuses a URL or credentials in redis.host', () => {
+    expect(problems({ redis: { host: 'redis://ada:S3cret-pw@h' } })).toEqual([expect.stringMatching(/^redis\.host: must be a host name or an IP address/)]);
+    expect(problems({ redis: { host: 'ada:S3cret-pw@h' } }).join('\n')).not.toContain('S3cret');
+    expect(problems({ redis: { host: '::1' } })).toEqual([]);
+  });
+});
+
 describe('redisOptionsFromEnv', () => {
   it('reads each topology from its variables, and nothing when none is set', () => {
     expect(redisOptionsFromEnv({})).toBeUndefined();
@@ -57,5 +90,17 @@ describe('redisOptionsFromEnv', () => {
   it('fails with the variable name when REDIS_SENTINEL_NAME is missing or topologies are mixed', () => {
     expect(() => redisOptionsFromEnv({ REDIS_SENTINELS: '127.0.0.1:26379' })).toThrow(/REDIS_SENTINEL_NAME/);
     expect(() => redisOptionsFromEnv({ REDIS_SENTINELS: 'h:1', REDIS_SENTINEL_NAME: 'm', REDIS_CLUSTER_NODES: 'h:2' })).toThrow(/REDIS_CLUSTER_NODES/);
+  });
+
+  it('checks REDIS_URL, naming the variable and never quoting it', () => {
+    let error: unknown;
+    try {
+      redisOptionsFromEnv({ REDIS_URL: 'redis://user:S3cret-pw@redis.internal:99999' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidOptionsError);
+    expect((error as InvalidOptionsError).problems).toEqual([{ path: 'REDIS_URL', reason: 'has a port that is not a number from 1 to 65535' }]);
+    expect((error as Error).message).not.toContain('S3cret');
   });
 });

@@ -1,5 +1,6 @@
 import type { OptionProblem } from '../errors/invalid-options.error';
 import type { RedisConnectionOptions } from '../backends/redis/redis-connection-options';
+import { redisUrlProblem } from '../backends/redis/topology/check-redis-url';
 import { parseNodeAddress } from '../backends/redis/topology/parse-node-address';
 import { RedisClusterOptionsDto, RedisPoolOptionsDto, RedisSentinelOptionsDto, RedisTlsOptionsDto } from './option-dtos';
 
@@ -8,11 +9,19 @@ type CheckDto = (dto: new () => object, value: object, path: string, problems: O
 const ADDRESS_REASON = 'must be "host:port", "redis://host:port" or { host, port } with a port from 1 to 65535';
 
 /**
- * The Sentinel / Cluster / pool parts of `redis` (the DTO checks of the plain fields are done by the
- * caller): one topology at a time, and every node address parseable, each problem under its path.
+ * The URL, host and Sentinel / Cluster / pool parts of `redis` (the DTO checks of the plain fields
+ * are done by the caller): a URL a client can parse, one topology at a time, and every node address
+ * parseable, each problem under its path. Nothing that may carry credentials is quoted.
  */
 export function checkRedisTopology(redis: RedisConnectionOptions, problems: OptionProblem[], check: CheckDto): void {
   const { sentinel, cluster, pool } = redis;
+  if (redis.url !== undefined) {
+    const problem = redisUrlProblem(redis.url);
+    if (problem !== undefined) problems.push({ path: 'redis.url', reason: problem });
+  }
+  if (typeof redis.host === 'string' && /[@/\s]/.test(redis.host)) {
+    problems.push({ path: 'redis.host', reason: 'must be a host name or an IP address (a URL goes in redis.url; credentials in redis.username / redis.password)' });
+  }
   if (isObject(pool)) check(RedisPoolOptionsDto, pool, 'redis.pool.', problems);
   if (sentinel !== undefined && cluster !== undefined) {
     problems.push({ path: 'redis.cluster', reason: 'cannot be combined with redis.sentinel; pick one topology' });

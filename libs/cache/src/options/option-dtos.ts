@@ -65,7 +65,8 @@ export class NamespaceOptionsDto {
 }
 
 export class RedisOptionsDto {
-  @IsOptional() @IsString() @Matches(/^rediss?:\/\//, { message: 'must start with redis:// or rediss://' })
+  /** Checked by `redisUrlProblem` (without echoing it). */
+  @IsOptional()
   url?: string;
 
   @IsOptional() @IsString() @IsNotEmpty()

@@ -65,6 +65,7 @@ describe('resolveCacheOptions', () => {
     [{ defaultNamespace: 'a:b' }, /^defaultNamespace: must be 1-64 letters/],
     [{ redis: { port: 70000 } }, /^redis\.port: must not be greater than 65535 \(got 70000\)/],
     [{ redis: { url: 'http://x' } }, /^redis\.url: must start with redis:\/\/ or rediss:\/\//],
+    [{ redis: { url: 42 } }, /^redis\.url: must be a string/],
     [{ redis: { tls: 'yes' } }, /^redis\.tls: must be a boolean or an object/],
     [{ redis: { tls: { rejectUnauthorized: 'no' } } }, /^redis\.tls\.rejectUnauthorized: must be a boolean value/],
     [{ backends: { memory: { create: () => null } } }, /^backends\.memory: "memory" is a built-in backend name/],

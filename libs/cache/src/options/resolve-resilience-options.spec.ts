@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { InvalidOptionsError } from '../errors/invalid-options.error';
 import { CacheModuleOptions } from './cache-module-options.interface';
 import { resolveCacheOptions } from './resolve-cache-options';
 
-const SECRET = 's'.repeat(32);
+const SECRET = randomBytes(32).toString('base64');
 
 function problemsOf(options: unknown): string[] {
   try {
@@ -45,8 +46,11 @@ describe('tier and resilience options', () => {
     [{ redis, bus: { secret: SECRET }, namespaces: { users: { backend: 'redis', l1: {}, lock: 'yes' } } }, /^namespaces\.users\.lock: must be true or an object/],
     [{ backends: { mine: { create: () => null } }, namespaces: { users: { backend: 'mine', l1: {} } } }, /^namespaces\.users\.l1\.ttl: is required on the "mine" backend/],
     [{ backends: { mine: { create: () => null } }, namespaces: { users: { backend: 'mine', l1: { ttl: '1m' }, lock: true } } }, /^namespaces\.users\.lock: needs the "redis" backend/],
-    [{ bus: { secret: 'short' } }, /^bus\.secret: must be a string of at least 32 characters/],
-    [{ bus: { secret: [] } }, /^bus\.secret: must be a string of at least 32 characters/],
+    [{ bus: { secret: 'short' } }, /^bus\.secret: must be a random key written as base64 or hex \(this is neither: a passphrase\?\)/],
+    [{ bus: { secret: randomBytes(16).toString('base64') } }, /^bus\.secret: must be a random key of at least 32 bytes \(it decodes to 16\)/],
+    [{ bus: { secret: [] } }, /^bus\.secret: must be a random key \(or a non-empty array of them/],
+    [{ bus: { secret: 42 } }, /^bus\.secret: must be a string/],
+    [{ bus: { secret: [SECRET, 'correct horse battery staple 123'] } }, /^bus\.secret\[1\]: must be a random key written as base64 or hex \(this is neither/],
     [{ bus: { secret: SECRET, heartbeat: '5ms' } }, /^bus\.heartbeat: must be from 10 to 60000 ms/],
     [{ bus: { secret: SECRET, channel: 'a b' } }, /^bus\.channel: must not be empty or contain whitespace/],
     [{ bus: { secret: SECRET, topic: 'x' } }, /^bus\.topic: is not a known option/],

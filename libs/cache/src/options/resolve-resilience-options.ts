@@ -2,6 +2,7 @@ import { IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min } f
 import { ResolvedResilienceOptions } from '../backends/tiered/tier-options';
 import { OptionProblem } from '../errors/invalid-options.error';
 import { BUILT_IN_EVICTION_POLICIES, EvictionPolicy, evictionStrategyFactory } from '../eviction/create-eviction-strategy';
+import { secretKeyProblem } from '../security/encryption-keys';
 import { parseTtl } from '../ttl/parse-ttl';
 import { CacheModuleOptions, NamespaceOptions } from './cache-module-options.interface';
 import { check } from './check-option-dto';
@@ -11,7 +12,8 @@ import { check } from './check-option-dto';
  * `bus` and `breaker`. Checked once at start-up like every other option; problems name the field path.
  */
 
-export const MIN_BUS_SECRET_LENGTH = 32;
+/** A bus secret is a random key of at least this many bytes (base64 or hex). */
+export const MIN_BUS_SECRET_BYTES = 32;
 const DEFAULT_L1_MAX_ENTRIES = 10_000;
 const DEFAULT_LOCK_TTL_MS = 10_000;
 const DEFAULT_LOCK_POLL_MS = 25;
@@ -87,9 +89,14 @@ export function checkModuleResilience(raw: CacheModuleOptions, problems: OptionP
   const bus = raw.bus as unknown;
   if (isObject(bus)) {
     check(BusOptionsDto, bus, 'bus.', problems);
-    const secrets = Array.isArray(bus.secret) ? bus.secret : [bus.secret];
-    if (secrets.length === 0 || !secrets.every((s) => typeof s === 'string' && s.length >= MIN_BUS_SECRET_LENGTH)) {
-      problems.push({ path: 'bus.secret', reason: `must be a string of at least ${MIN_BUS_SECRET_LENGTH} characters (or a non-empty array of them), shared by every instance` });
+    if (Array.isArray(bus.secret) && bus.secret.length === 0) {
+      problems.push({ path: 'bus.secret', reason: 'must be a random key (or a non-empty array of them, the first signing), shared by every instance' });
+    } else {
+      const secrets: unknown[] = Array.isArray(bus.secret) ? bus.secret : [bus.secret];
+      secrets.forEach((secret, i) => {
+        const problem = secretKeyProblem(secret, MIN_BUS_SECRET_BYTES);
+        if (problem !== undefined) problems.push({ path: Array.isArray(bus.secret) ? `bus.secret[${i}]` : 'bus.secret', reason: problem });
+      });
     }
     duration(bus.heartbeat, 'bus.heartbeat', problems, { min: 10, max: 60_000 });
   }

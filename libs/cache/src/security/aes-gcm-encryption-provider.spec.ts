@@ -29,7 +29,7 @@ describe('AesGcmEncryptionProvider', () => {
     expect(bytes.toString('latin1', 2, 2 + bytes[1])).toBe('k1');
     expect(bytes.length).toBe(2 + 2 + 12 + Buffer.byteLength(text) + 16);
     expect(bytes.includes(Buffer.from('history'))).toBe(false);
-    expect(provider.decrypt(payload, ctx)).toEqual({ plaintext: text, stale: false });
+    expect(provider.decrypt(payload, ctx)).toEqual({ plaintext: text, stale: false, keyId: 'k1' });
   });
 
   it('binds the namespace and the cache key: the payload of one entry does not open as another', () => {
@@ -101,10 +101,11 @@ describe('AesGcmEncryptionProvider', () => {
     const k2 = key();
     const rotated = new AesGcmEncryptionProvider({ keys: [{ id: 'k2', key: k2 }, { id: 'k1', key: k1 }] });
     const old = provider.encrypt('"old"', ctx);
-    expect(rotated.decrypt(old, ctx)).toEqual({ plaintext: '"old"', stale: true });
+    expect(rotated.decrypt(old, ctx)).toEqual({ plaintext: '"old"', stale: true, keyId: 'k1' });
+    expect(rotated.currentKeyId).toBe('k2');
     const fresh = rotated.encrypt('"new"', ctx);
     expect(Buffer.from(fresh, 'base64url').toString('latin1', 2, 4)).toBe('k2');
-    expect(rotated.decrypt(fresh, ctx)).toEqual({ plaintext: '"new"', stale: false });
+    expect(rotated.decrypt(fresh, ctx)).toEqual({ plaintext: '"new"', stale: false, keyId: 'k2' });
     expect(rotated.currentKeyId).toBe('k2');
     const retired = new AesGcmEncryptionProvider({ keys: [{ id: 'k2', key: k2 }] });
     expect(reason(() => retired.decrypt(old, ctx))).toBe('unknown-key');

@@ -97,7 +97,7 @@ export class AesGcmEncryptionProvider implements EncryptionProvider {
       // A Buffer, decoded once after final(): an output encoding here would go through a StringDecoder.
       const plaintext = decipher.update(bytes.subarray(ivAt + IV_BYTES, tagAt));
       decipher.final(); // throws unless the tag matches: nothing is returned before this line
-      return { plaintext: plaintext.toString('utf8'), stale: sealedWith !== this.sealing };
+      return { plaintext: plaintext.toString('utf8'), stale: sealedWith !== this.sealing, keyId: sealedWith.id };
     } catch {
       throw this.refused('authentication-failed');
     }

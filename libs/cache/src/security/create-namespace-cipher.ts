@@ -1,16 +1,17 @@
 import { CacheBackend } from '../backends/cache-backend.interface';
 import { DecryptionFailedError } from './decryption-failed.error';
 import { isProvider, ResolvedEncryption } from './encryption-options';
-import { NamespaceCipher } from './namespace-cipher';
+import { DecryptedPayload } from './encryption-provider.interface';
+import { KeyRotationListener, NamespaceCipher } from './namespace-cipher';
 
-/** The namespace's cipher, or null when encryption is off. */
-export function createNamespaceCipher(options: { name: string; encryption?: ResolvedEncryption }): NamespaceCipher | null {
+/** The namespace's cipher, or null when encryption is off. Re-sealed entries are reported to `events` (`keyRotated`). */
+export function createNamespaceCipher(options: { name: string; encryption?: ResolvedEncryption }, events?: KeyRotationListener): NamespaceCipher | null {
   const encryption = options.encryption;
   if (encryption === undefined) return null;
   const { provider } = encryption;
   // Never fall back to plaintext: a provider the registry has not instantiated is a wiring bug.
   if (!isProvider(provider)) throw new TypeError(`namespace "${options.name}": encryption provider "${(provider as { registered?: string }).registered}" was not instantiated`);
-  return new NamespaceCipher(options.name, { provider, reencryptOnRead: encryption.reencryptOnRead });
+  return new NamespaceCipher(options.name, { provider, reencryptOnRead: encryption.reencryptOnRead }, events);
 }
 
 /**
@@ -18,7 +19,8 @@ export function createNamespaceCipher(options: { name: string; encryption?: Reso
  * never returned: it is deleted, reported through `onTamper`, and read as a miss (undefined). A
  * payload sealed with an older key is sealed again with the newest, in place and keeping its TTL,
  * when `reencryptOnRead` is on and the backend can replace a value only if it is unchanged (so a
- * newer write in between is never overwritten). The common case (authentic, current key) returns
+ * newer write in between is never overwritten), and reported as a `keyRotated` event once it is
+ * replaced. The common case (authentic, current key) returns
  * the text synchronously, sparing the read path a promise.
  */
 export function readSealed(
@@ -34,7 +36,7 @@ export function readSealed(
     return dropTampered(backend, key, payload, (error as DecryptionFailedError).reason, onTamper);
   }
   if (opened.stale && cipher.reencryptOnRead && typeof backend.replaceIfUnchanged === 'function') {
-    return reseal(cipher, backend, key, payload, opened.plaintext, sealedFor);
+    return reseal(cipher, backend, key, payload, opened, sealedFor);
   }
   return opened.plaintext;
 }
@@ -49,13 +51,16 @@ async function dropTampered(backend: CacheBackend, key: string, payload: string,
   return undefined;
 }
 
-async function reseal(cipher: NamespaceCipher, backend: CacheBackend, key: string, payload: string, plaintext: string, sealedFor: string): Promise<string> {
+async function reseal(cipher: NamespaceCipher, backend: CacheBackend, key: string, payload: string, opened: DecryptedPayload, sealedFor: string): Promise<string> {
+  let replaced = false;
   try {
-    await backend.replaceIfUnchanged!(key, payload, cipher.seal(plaintext, sealedFor));
+    replaced = await backend.replaceIfUnchanged!(key, payload, cipher.seal(opened.plaintext, sealedFor));
   } catch {
     // The read itself succeeded; the next read tries again.
   }
-  return plaintext;
+  // Not replaced: a newer write (sealed with the newest key) or a delete got there first.
+  if (replaced) cipher.rotated(key, opened);
+  return opened.plaintext;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { assertStrongKey, decodeKeyMaterial, readEncryptionKeys } from './encryption-keys';
+import { assertStrongKey, decodeKeyMaterial, readEncryptionKeys, secretKeyProblem } from './encryption-keys';
 import { InvalidEncryptionKeyError } from './invalid-encryption-key.error';
 
 function failure(fn: () => unknown): InvalidEncryptionKeyError {
@@ -31,6 +31,40 @@ describe('decodeKeyMaterial', () => {
     expect(failure(() => decodeKeyMaterial('   ', 32)).reason).toMatch(/is empty/);
     expect(failure(() => decodeKeyMaterial(short, 32)).message).not.toContain(short);
   });
+
+  it('refuses base64 that no encoder writes: the unused bits of the last character set (typed by hand)', () => {
+    const text = key.toString('base64url'); // 43 characters: the last holds 2 unused bits, always 0
+    const lastBitsSet = text.slice(0, 42) + 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.indexOf(text[42]) | 1];
+    expect(Buffer.from(lastBitsSet, 'base64url').equals(key)).toBe(true); // Node reads it as the same key...
+    expect(failure(() => decodeKeyMaterial(lastBitsSet, 32)).reason).toMatch(/not base64 as an encoder writes it/); // ...we do not
+    expect(failure(() => decodeKeyMaterial(`${text}==`, 32)).reason).toMatch(/not base64 as an encoder writes it/); // wrong padding
+  });
+});
+
+describe('secretKeyProblem (text secrets such as the bus secret)', () => {
+  it('accepts random keys of at least the minimum, as base64 (either alphabet, padded or not) or hex', () => {
+    for (let i = 0; i < 50; i++) {
+      const bytes = randomBytes(32 + (i % 33));
+      for (const text of [bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('hex'), `${bytes.toString('base64')}\n`]) {
+        expect(secretKeyProblem(text, 32)).toBeUndefined();
+      }
+    }
+  });
+
+  it.each([
+    ['a passphrase', 'correct horse battery staple and more', /written as base64 or hex \(this is neither: a passphrase\?\)/],
+    ['base64 of a passphrase', Buffer.from('correct horse battery staple 123').toString('base64'), /decodes to text/],
+    ['`echo … | base64` of one', Buffer.from('correct horse battery staple 12\n').toString('base64'), /decodes to text/],
+    ['hex of one', Buffer.from('correct horse battery staple 123').toString('hex'), /decodes to text/],
+    ['a short random key', randomBytes(16).toString('base64'), /at least 32 bytes \(it decodes to 16\)/],
+    ['a repeated pattern', Buffer.alloc(32, 7).toString('base64'), /every byte is 0x07/],
+    ['not a string', 42, /must be a string/],
+  ])('refuses %s, with how to make a key, never quoting it', (_name, secret, reason) => {
+    const problem = secretKeyProblem(secret, 32);
+    expect(problem).toMatch(reason);
+    expect(problem).toMatch(/openssl rand -base64 32/);
+    if (typeof secret === 'string') expect(problem).not.toContain(secret);
+  });
 });
 
 describe('assertStrongKey', () => {
@@ -43,7 +77,9 @@ describe('assertStrongKey', () => {
     ['one repeated byte', Buffer.alloc(32, 0xab), /every byte is 0xab/],
     ['a 16-byte half twice', Buffer.concat([randomBytes(16)]).toString('hex').repeat(2), /repeats a 16-byte pattern/],
     ['a 3-byte pattern', Buffer.from('a1b2c3'.repeat(11), 'hex').subarray(0, 32), /repeats a 3-byte pattern/],
-    ['printable text', Buffer.from('Tr0ub4dor&3-horse-battery-stapl!'), /printable text/],
+    ['printable text', Buffer.from('Tr0ub4dor&3-horse-battery-stapl!'), /decodes to text/],
+    ['text ending with a newline (`echo … | base64`)', Buffer.from('correct horse battery staple 12\n'), /decodes to text/],
+    ['UTF-8 text with accents', Buffer.from('contraseña del caché: ¡segura!', 'utf8'), /decodes to text/],
     ['few distinct bytes', Buffer.from([...randomBytes(32)].map((b) => [1, 2, 3, 200, 201][b % 5])), /too few distinct/],
   ])('refuses %s', (_name, key, reason) => {
     const bytes = typeof key === 'string' ? Buffer.from(key, 'hex') : key;

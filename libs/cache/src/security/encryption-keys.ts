@@ -23,7 +23,12 @@ export interface EncryptionKey {
 const KEY_ID = /^[A-Za-z0-9_.-]{1,32}$/;
 const HEX = /^[0-9a-fA-F]+$/;
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
-const GENERATE_HINT = 'generate one with `openssl rand -base64 32`';
+const GENERATE_HINT =
+  'generate one with `openssl rand -base64 32` or `node -e "console.log(require(\'crypto\').randomBytes(32).toString(\'base64\'))"`';
+/** Strict UTF-8: a byte sequence that is not valid UTF-8 throws. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+/** A control character other than tab, line feed and carriage return. */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 
 /**
  * Decodes key text (hex, or base64 in either alphabet) or takes raw bytes, and checks the length.
@@ -41,16 +46,20 @@ export function decodeKeyMaterial(input: unknown, length: number): Buffer {
   if (text.length === length * 2 && HEX.test(text)) return Buffer.from(text, 'hex');
   if (BASE64.test(text)) {
     const bytes = Buffer.from(text.replace(/=+$/, ''), 'base64url');
-    if (bytes.length === length) return bytes;
-    throw new InvalidEncryptionKeyError(`must decode to ${length} bytes (it decodes to ${bytes.length}); ${GENERATE_HINT}`);
+    if (bytes.length !== length) throw new InvalidEncryptionKeyError(`must decode to ${length} bytes (it decodes to ${bytes.length}); ${GENERATE_HINT}`);
+    if (!isCanonicalBase64(text, bytes)) throw new InvalidEncryptionKeyError(`is not base64 as an encoder writes it (typed by hand: a passphrase?); ${GENERATE_HINT}`);
+    return bytes;
   }
   throw new InvalidEncryptionKeyError(`must be ${length} bytes written as base64 (standard or url-safe) or as ${length * 2} hex digits; ${GENERATE_HINT}`);
 }
 
 /**
  * Refuses keys that are obviously not random: one repeated byte (all zero…), a short pattern
- * repeated, few distinct byte values, or printable text (a password where a key belongs). A random
- * 32-byte key fails one of these with a probability below 1e-13.
+ * repeated, few distinct byte values, or text (a passphrase where a key belongs: `echo pass | base64`
+ * gives one, trailing newline and all). A random 32-byte key fails one of these with a probability
+ * of about 2e-11 (mostly the text test: strict UTF-8 without control characters other than tab and
+ * line breaks; printable ASCII alone would be 2e-14, but would let passphrases with an accent or a
+ * newline through).
  */
 export function assertStrongKey(bytes: Buffer): void {
   const weak = (why: string): never => {
@@ -63,7 +72,55 @@ export function assertStrongKey(bytes: Buffer): void {
     }
   }
   if (new Set(bytes).size < Math.min(12, bytes.length / 2)) weak('it has too few distinct byte values to be random');
-  if (bytes.every((b) => b >= 0x20 && b <= 0x7e)) weak('it is printable text, not random bytes');
+  if (isText(bytes)) weak('it decodes to text (a passphrase?), not random bytes');
+}
+
+/**
+ * Whether `text` is what an encoder writes for `bytes` (standard or url-safe alphabet, padded or
+ * not). The unused low bits of a last partial group are zero in every encoder's output; text typed
+ * by a person has them set three times in four (when its length leaves a partial group).
+ */
+function isCanonicalBase64(text: string, bytes: Buffer): boolean {
+  const unpadded = text.replace(/=+$/, '');
+  const padding = text.length - unpadded.length;
+  if (padding !== 0 && padding !== (4 - (unpadded.length % 4)) % 4) return false;
+  return unpadded === bytes.toString('base64url') || unpadded === bytes.toString('base64').replace(/=+$/, '');
+}
+
+/** Whether `bytes` are UTF-8 text: valid, and without control characters other than tab and line breaks. */
+function isText(bytes: Buffer): boolean {
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    return false;
+  }
+  return !CONTROL.test(text);
+}
+
+/**
+ * The problem with a secret given as text (an HMAC key such as the invalidation bus's), or
+ * undefined when it is a random key: base64 (either alphabet) or hex of at least `minBytes` bytes
+ * that `assertStrongKey` accepts. A passphrase is refused: its strength is a person's memory, and
+ * whoever sees one signed message can guess it offline. Reasons never quote the secret.
+ */
+export function secretKeyProblem(secret: unknown, minBytes: number): string | undefined {
+  if (typeof secret !== 'string') return `must be a string: a random key of at least ${minBytes} bytes written as base64 or hex; ${GENERATE_HINT}`;
+  const text = secret.trim();
+  const unpadded = text.replace(/=+$/, '');
+  const hex = text.length % 2 === 0 && HEX.test(text);
+  if (!hex && !(BASE64.test(text) && unpadded.length % 4 !== 1)) {
+    return `must be a random key written as base64 or hex (this is neither: a passphrase?); ${GENERATE_HINT}`;
+  }
+  const bytes = hex ? Buffer.from(text, 'hex') : Buffer.from(unpadded, 'base64url');
+  if (bytes.length < minBytes) return `must be a random key of at least ${minBytes} bytes (it decodes to ${bytes.length}); ${GENERATE_HINT}`;
+  if (!hex && !isCanonicalBase64(text, bytes)) return `is not base64 as an encoder writes it (typed by hand: a passphrase?); ${GENERATE_HINT}`;
+  try {
+    assertStrongKey(bytes);
+  } catch (error) {
+    return (error as InvalidEncryptionKeyError).reason;
+  }
+  return undefined;
 }
 
 /**

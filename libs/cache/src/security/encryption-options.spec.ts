@@ -33,7 +33,7 @@ describe('encryption options', () => {
 
   it('reports a bad inherited key once, under defaults', () => {
     expect(problemsOf({ defaults: { encryption: { keys: [{ id: 'k1', key: 'c2hvcnQ=' }] } }, namespaces: { a: {}, b: {} } }))
-      .toEqual(['defaults.encryption.keys[0].key: must decode to 32 bytes (it decodes to 5); generate one with `openssl rand -base64 32`']);
+      .toEqual(['defaults.encryption.keys[0].key: must decode to 32 bytes (it decodes to 5); generate one with `openssl rand -base64 32` or `node -e "console.log(require(\'crypto\').randomBytes(32).toString(\'base64\'))"`']);
   });
 
   it.each([

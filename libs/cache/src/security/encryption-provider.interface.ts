@@ -12,6 +12,8 @@ export interface DecryptedPayload {
   readonly plaintext: string;
   /** Sealed with a key that is no longer the newest: `reencryptOnRead` seals it again. */
   readonly stale: boolean;
+  /** The id of the key that opened it, where the provider names its keys (shown in the `keyRotated` event). */
+  readonly keyId?: string;
 }
 
 /**
@@ -28,6 +30,8 @@ export interface DecryptedPayload {
 export interface EncryptionProvider {
   /** Shown in logs and stats, e.g. `aes-256-gcm`. */
   readonly name: string;
+  /** The id of the key that seals, where the provider names its keys (shown in the `keyRotated` event). */
+  readonly currentKeyId?: string;
   encrypt(plaintext: string, context: EncryptionContext): string;
   decrypt(payload: string, context: EncryptionContext): DecryptedPayload;
 }

@@ -22,13 +22,14 @@ describe('FernetEncryptionProvider', () => {
     const provider = new FernetEncryptionProvider({ keys: [{ key: current }] });
     const token = provider.encrypt('{"plays":["t1"]}', ctx);
     expect(new Fernet(current).decrypt(token).toString()).toBe('{"plays":["t1"]}');
-    expect(provider.decrypt(token, ctx)).toEqual({ plaintext: '{"plays":["t1"]}', stale: false });
+    expect(provider.decrypt(token, ctx)).toEqual({ plaintext: '{"plays":["t1"]}', stale: false, keyId: '#0' });
   });
 
   it('behaves as MultiFernet: the first key encrypts, later ones decrypt and are reported stale', () => {
     const provider = new FernetEncryptionProvider({ keys: [{ key: current }, { key: previous }] });
     const old = new Fernet(previous).encrypt('"old"');
-    expect(provider.decrypt(old, ctx)).toEqual({ plaintext: '"old"', stale: true });
+    expect(provider.decrypt(old, ctx)).toEqual({ plaintext: '"old"', stale: true, keyId: '#1' }); // keys without an id are named by position
+    expect(provider.currentKeyId).toBe('#0');
     expect(new Fernet(current).decrypt(provider.encrypt('"new"', ctx)).toString()).toBe('"new"');
     expect(reason(() => new FernetEncryptionProvider({ keys: [{ key: current }] }).decrypt(old, ctx))).toBe('authentication-failed');
   });

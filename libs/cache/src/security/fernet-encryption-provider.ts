@@ -28,14 +28,22 @@ const NAME = 'fernet';
 export class FernetEncryptionProvider implements EncryptionProvider {
   readonly name = NAME;
   private readonly fernets: Fernet[];
+  /** Each key's `id`, or its position (`#1`) when it has none: Fernet tokens carry no key id. */
+  private readonly keyIds: string[];
   private readonly ttlSeconds: number | undefined;
   private readonly bindContext: boolean;
 
   constructor(options: FernetEncryptionProviderOptions) {
-    this.fernets = readEncryptionKeys(options?.keys, { length: 32, requireId: false })
-      .map(({ bytes }) => new Fernet(bytes.toString('base64url')));
+    const keys = readEncryptionKeys(options?.keys, { length: 32, requireId: false });
+    this.fernets = keys.map(({ bytes }) => new Fernet(bytes.toString('base64url')));
+    this.keyIds = keys.map(({ id }) => id);
     this.ttlSeconds = options.ttlSeconds;
     this.bindContext = options.bindContext ?? false;
+  }
+
+  /** The id of the key that seals (`keys[0]`). */
+  get currentKeyId(): string {
+    return this.keyIds[0];
   }
 
   encrypt(plaintext: string, context: EncryptionContext): string {
@@ -59,7 +67,7 @@ export class FernetEncryptionProvider implements EncryptionProvider {
       } catch {
         continue;
       }
-      return { plaintext: this.unframe(opened.toString('utf8'), context), stale: i > 0 };
+      return { plaintext: this.unframe(opened.toString('utf8'), context), stale: i > 0, keyId: this.keyIds[i] };
     }
     // No key id in a Fernet token: an unknown key and a forged token look the same.
     throw new DecryptionFailedError(NAME, 'authentication-failed');

@@ -1,6 +1,22 @@
 import { DecryptionFailedError } from './decryption-failed.error';
 import { DecryptedPayload, EncryptionProvider } from './encryption-provider.interface';
 
+/** An entry sealed again with the newest key (the `keyRotated` cache event). */
+export interface KeyRotation {
+  readonly namespace: string;
+  /** The stored key (owner-scoped in scoped namespaces). */
+  readonly key: string;
+  /** The key ids, where the provider names its keys. */
+  readonly fromKeyId?: string;
+  readonly toKeyId?: string;
+}
+
+/** Where re-sealed entries are reported: the namespace's `CacheEvents`. */
+export interface KeyRotationListener {
+  has(event: 'keyRotated'): boolean;
+  emit(event: 'keyRotated', payload: KeyRotation): void;
+}
+
 /** A namespace's encryption settings, resolved at start-up. */
 export interface NamespaceEncryption {
   readonly provider: EncryptionProvider;
@@ -17,7 +33,7 @@ export class NamespaceCipher {
   readonly reencryptOnRead: boolean;
   private readonly provider: EncryptionProvider;
 
-  constructor(private readonly namespace: string, encryption: NamespaceEncryption) {
+  constructor(private readonly namespace: string, encryption: NamespaceEncryption, private readonly events?: KeyRotationListener) {
     this.provider = encryption.provider;
     this.reencryptOnRead = encryption.reencryptOnRead;
   }
@@ -30,6 +46,12 @@ export class NamespaceCipher {
     const sealed = this.provider.encrypt(text, { namespace: this.namespace, key });
     if (typeof sealed !== 'string') throw new TypeError(`encryption provider "${this.provider.name}" returned a ${typeof sealed}, not a string`);
     return sealed;
+  }
+
+  /** Reports that the entry under `key`, opened as `opened`, now holds a payload sealed with the newest key. */
+  rotated(key: string, opened: DecryptedPayload): void {
+    if (this.events === undefined || !this.events.has('keyRotated')) return;
+    this.events.emit('keyRotated', { namespace: this.namespace, key, fromKeyId: opened.keyId, toKeyId: this.provider.currentKeyId });
   }
 
   /** Throws `DecryptionFailedError` for a payload that does not authenticate as this entry's. */

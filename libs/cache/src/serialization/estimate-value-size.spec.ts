@@ -95,15 +95,34 @@ describe('estimateValueSize', () => {
       const withLongValue = estimateValueSize(new Map([['k', 'v'.repeat(1000)]]));
       const withLongKey = estimateValueSize(new Map([['k'.repeat(1000), 'v']]));
       expect(withShortValue).toBeGreaterThan(empty);
-      expect(withLongValue).toBeGreaterThan(withShortValue + 1000);
-      expect(withLongKey).toBeGreaterThan(withShortValue + 1000);
+      // 999 more characters, one byte each (less the string's rounding to 8 bytes)
+      expect(withLongValue).toBeGreaterThanOrEqual(withShortValue + 992);
+      expect(withLongKey).toBeGreaterThanOrEqual(withShortValue + 992);
     });
 
     it('counts the entries of a Set', () => {
       const one = estimateValueSize(new Set(['a']));
       expect(one).toBeGreaterThan(estimateValueSize(new Set()));
       expect(estimateValueSize(new Set(['a', 'b', 'c']))).toBeGreaterThan(one);
-      expect(estimateValueSize(new Set(['a'.repeat(1000)]))).toBeGreaterThan(one + 1000);
+      expect(estimateValueSize(new Set(['a'.repeat(1000)]))).toBeGreaterThanOrEqual(one + 992);
+    });
+
+    it('counts a string as V8 holds it: one byte per character, two when one is above U+00FF', () => {
+      expect(estimateValueSize('x'.repeat(1000))).toBe(1016);
+      expect(estimateValueSize('é'.repeat(1000))).toBe(1016);
+      expect(estimateValueSize('я'.repeat(1000))).toBe(2016);
+      expect(estimateValueSize('x'.repeat(999) + 'я')).toBe(2016);
+    });
+
+    it('counts property slots, not names, in an ordinary object; names too in a dictionary-sized one', () => {
+      expect(estimateValueSize({ a: 1 })).toBe(estimateValueSize({ ['a'.repeat(100)]: 1 }));
+      const many = (name: (i: number) => string) => Object.fromEntries(Array.from({ length: 200 }, (_, i) => [name(i), i]));
+      expect(estimateValueSize(many((i) => `${'k'.repeat(100)}${i}`))).toBeGreaterThan(estimateValueSize(many((i) => `k${i}`)) + 200 * 90);
+    });
+
+    it('boxes numbers that are not 32-bit integers', () => {
+      expect(estimateValueSize({ n: 1.5 })).toBeGreaterThan(estimateValueSize({ n: 1 }));
+      expect(estimateValueSize({ n: 2 ** 40 })).toBeGreaterThan(estimateValueSize({ n: 2 ** 30 }));
     });
   });
 

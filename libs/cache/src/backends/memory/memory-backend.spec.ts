@@ -25,6 +25,13 @@ describe('MemoryBackend', () => {
     });
   }
 
+  /** What an entry holds beyond its value's size: its key, tags and the backend's structure. */
+  function overhead(key: string, options: { ttlMs?: number; tags?: string[]; strategy?: EvictionStrategy } = {}): number {
+    return new MemoryBackend({ maxEntries: 1, strategy: options.strategy }).entryBytes(key, options.ttlMs ?? 0, 0, options.tags);
+  }
+  /** Of an entry with a one-character key, no TTL and no tags, with the default strategy. */
+  const O = overhead('a');
+
   function tooLarge(action: () => void): ValueTooLargeError {
     try {
       action();
@@ -60,7 +67,7 @@ describe('MemoryBackend', () => {
       expect(store.get('a')).toEqual({ n: 1 });
       expect(store.get('b')).toBe('text');
       expect(store.has('a')).toBe(true);
-      expect(store.stats()).toEqual({ entries: 2, bytes: 20, evictions: 0, expirations: 0 });
+      expect(store.stats()).toEqual({ entries: 2, bytes: 2 * O + 20, evictions: 0, expirations: 0 });
     });
 
     it('stores falsy values', () => {
@@ -138,9 +145,9 @@ describe('MemoryBackend', () => {
       store.set('b', 'other', 0, 5);
       store.set('a', 'new', 0, 10);
       expect(store.get('a')).toBe('new');
-      expect(store.stats()).toMatchObject({ entries: 2, bytes: 15 });
+      expect(store.stats()).toMatchObject({ entries: 2, bytes: 2 * O + 15 });
       store.delete('a');
-      expect(store.stats()).toMatchObject({ entries: 1, bytes: 5 });
+      expect(store.stats()).toMatchObject({ entries: 1, bytes: O + 5 });
     });
 
     it('restarts the TTL', () => {
@@ -216,7 +223,7 @@ describe('MemoryBackend', () => {
       clock += 100;
       expect(store.get('a')).toBeUndefined();
       expect(removals).toEqual([['a', 'expired']]);
-      expect(store.stats()).toEqual({ entries: 1, bytes: 20, evictions: 0, expirations: 1 });
+      expect(store.stats()).toEqual({ entries: 1, bytes: O + 20, evictions: 0, expirations: 1 });
     });
 
     it('reports each expired entry once', () => {
@@ -323,7 +330,9 @@ describe('MemoryBackend', () => {
       const store = backend({ maxEntries: 5000 });
       for (let i = 0; i < 10; i++) store.set(`key-${i}`, i, 1_000, 1); // TTLs set before the first growth
       for (let i = 10; i < 5000; i++) store.set(`key-${i}`, i, 0, 1);
-      expect(store.stats()).toEqual({ entries: 5000, bytes: 5000, evictions: 0, expirations: 0 });
+      let bytes = 0;
+      for (let i = 0; i < 5000; i++) bytes += 1 + overhead(`key-${i}`, { ttlMs: i < 10 ? 1_000 : 0 });
+      expect(store.stats()).toEqual({ entries: 5000, bytes, evictions: 0, expirations: 0 });
       for (let i = 0; i < 5000; i++) {
         if (store.get(`key-${i}`) !== i) throw new Error(`key-${i} lost after growth`);
       }
@@ -350,60 +359,62 @@ describe('MemoryBackend', () => {
 
   describe('byte bound', () => {
     it('evicts the oldest entry to make room', () => {
-      const store = backend({ maxBytes: 100 });
+      const store = backend({ maxBytes: 2 * O + 100 });
       store.set('a', 'A', 0, 40);
       store.set('b', 'B', 0, 40);
       store.set('c', 'C', 0, 40);
       expect(removals).toEqual([['a', 'capacity']]);
       expect(store.mget(['a', 'b', 'c'])).toEqual([undefined, 'B', 'C']);
-      expect(store.stats()).toEqual({ entries: 2, bytes: 80, evictions: 1, expirations: 0 });
+      expect(store.stats()).toEqual({ entries: 2, bytes: 2 * O + 80, evictions: 1, expirations: 0 });
     });
 
     it('evicts as many entries as needed', () => {
-      const store = backend({ maxBytes: 100 });
+      const big = overhead('big');
+      const store = backend({ maxBytes: 4 * O + 100 });
       for (const key of ['a', 'b', 'c', 'd']) store.set(key, key, 0, 25);
-      store.set('big', 'B', 0, 70);
+      store.set('big', 'B', 0, 3 * O + 70 - big);
       expect(removals.map(([key]) => key)).toEqual(['a', 'b', 'c']);
-      expect(store.stats()).toMatchObject({ entries: 2, bytes: 95 });
+      expect(store.stats()).toMatchObject({ entries: 2, bytes: 4 * O + 95 });
     });
 
-    it('accepts a value of exactly maxBytes, evicting everything else', () => {
-      const store = backend({ maxBytes: 100 });
+    it('accepts an entry of exactly maxBytes, evicting everything else', () => {
+      const store = backend({ maxBytes: O + 100 });
       store.set('a', 'A', 0, 1);
       store.set('b', 'B', 0, 100);
       expect(store.get('b')).toBe('B');
-      expect(store.stats()).toMatchObject({ entries: 1, bytes: 100 });
+      expect(store.stats()).toMatchObject({ entries: 1, bytes: O + 100 });
     });
 
-    it('throws ValueTooLargeError for a value over maxBytes and leaves the store unchanged', () => {
-      const store = backend({ maxBytes: 100 });
+    it('throws ValueTooLargeError for an entry over maxBytes and leaves the store unchanged', () => {
+      const maxBytes = 2 * O + 100;
+      const store = backend({ maxBytes });
       store.set('a', 'A', 0, 60);
       store.set('b', 'B', 0, 30);
       const before = store.stats();
 
-      const error = tooLarge(() => store.set('c', 'C', 0, 101));
-      expect(error).toMatchObject({ namespace: 'things', sizeBytes: 101, limitBytes: 100, limitName: 'maxBytes' });
+      const error = tooLarge(() => store.set('c', 'C', 0, maxBytes - O + 1));
+      expect(error).toMatchObject({ namespace: 'things', sizeBytes: maxBytes + 1, limitBytes: maxBytes, limitName: 'maxBytes' });
       expect(store.stats()).toEqual(before);
       expect(store.mget(['a', 'b', 'c'])).toEqual(['A', 'B', undefined]);
       expect(removals).toEqual([]);
     });
 
     it('keeps the old value when an overwrite is over maxBytes', () => {
-      const store = backend({ maxBytes: 100 });
+      const store = backend({ maxBytes: O + 100 });
       store.set('a', 'old', 0, 60);
       tooLarge(() => store.set('a', 'new', 0, 101));
       expect(store.get('a')).toBe('old');
-      expect(store.stats()).toMatchObject({ entries: 1, bytes: 60 });
+      expect(store.stats()).toMatchObject({ entries: 1, bytes: O + 60 });
     });
 
     it('evicts other entries when an overwrite grows past maxBytes', () => {
-      const store = backend({ maxBytes: 100 });
+      const store = backend({ maxBytes: 2 * O + 100 });
       store.set('a', 'A', 0, 40);
       store.set('b', 'B', 0, 40);
-      store.set('a', 'A2', 0, 70); // the overwrite counts as a use of a, so b is the LRU victim
+      store.set('a', 'A2', 0, O + 70); // the overwrite counts as a use of a, so b is the LRU victim
       expect(removals).toEqual([['b', 'capacity']]);
       expect(store.get('a')).toBe('A2');
-      expect(store.stats()).toMatchObject({ entries: 1, bytes: 70 });
+      expect(store.stats()).toMatchObject({ entries: 1, bytes: 2 * O + 70 });
     });
 
     it.each([
@@ -411,7 +422,8 @@ describe('MemoryBackend', () => {
       ['LFU', (): EvictionStrategy => new LfuStrategy()],
     ])('never exceeds maxBytes and keeps exact byte accounting over random sets, overwrites and deletes (%s)', (_name, strategy) => {
       const random = mulberry32(0xb17e5);
-      const maxBytes = 1_000;
+      const entry = overhead('k10', { strategy: strategy() }); // keys 'k0'…'k79' hold the same bytes
+      const maxBytes = 1_000 + 10 * entry;
       const store = backend({ maxEntries: 40, maxBytes, strategy: strategy() });
       const sizeOf = new Map<string, number>();
       const keys = Array.from({ length: 80 }, (_, i) => `k${i}`);
@@ -422,10 +434,10 @@ describe('MemoryBackend', () => {
         const roll = random();
         if (roll < 0.7) {
           // Mostly small, sometimes up to the whole budget.
-          const size = roll < 0.05 ? maxBytes : Math.floor(random() ** 2 * maxBytes);
+          const size = roll < 0.05 ? maxBytes - entry : Math.floor(random() ** 2 * (maxBytes - entry));
           if (store.has(key)) overwrites++;
           store.set(key, op, 0, size);
-          sizeOf.set(key, size);
+          sizeOf.set(key, entry + size);
         } else if (roll < 0.85) {
           store.delete(key);
         } else {
@@ -451,10 +463,77 @@ describe('MemoryBackend', () => {
         expect(() => store.mset([{ key: 'ok', value: 1, ttlMs: 0, sizeBytes: 1 }, { key: 'huge', value: 'H', ttlMs: 0, sizeBytes: size }])).toThrow(RangeError);
       }
       expect(store.stats()).toMatchObject({ entries: 0, bytes: 0 });
-      store.set('max', 'M', 0, 2 ** 32 - 1);
+      const entry = overhead('max');
+      expect(() => store.set('max', 'M', 0, 2 ** 32 - entry)).toThrow(RangeError); // with its key, over 2^32-1
+      expect(store.stats()).toMatchObject({ entries: 0, bytes: 0 });
+      store.set('max', 'M', 0, 2 ** 32 - 1 - entry);
       expect(store.stats().bytes).toBe(2 ** 32 - 1);
       store.delete('max');
       expect(store.stats().bytes).toBe(0);
+    });
+  });
+
+  describe('what an entry counts against maxBytes', () => {
+    it('counts its key: one byte per character, two when the key holds a character above U+00FF', () => {
+      expect(overhead('k'.repeat(1001)) - overhead('k')).toBe(1000);
+      expect(overhead('я'.repeat(1001)) - overhead('я')).toBe(2000);
+      expect(overhead('é'.repeat(1001)) - overhead('é')).toBe(1000); // Latin-1: still one byte
+    });
+
+    it('counts a fixed structure per entry, more with a TTL and with a strategy that keeps more per slot', () => {
+      expect(O).toBeGreaterThanOrEqual(48 + 24); // a Map entry and three slots, and the key's string
+      expect(overhead('a', { ttlMs: 1 })).toBeGreaterThan(O);
+      expect(overhead('a', { strategy: new LfuStrategy() })).toBeGreaterThan(O);
+    });
+
+    it('counts tags: each tag of an entry, and each distinct tag once in the index until its last entry goes', () => {
+      const store = backend();
+      store.set('a', 1, 0, 0, ['t'.repeat(500), 'shared']);
+      const first = store.stats().bytes!;
+      expect(first).toBeGreaterThan(O + 500);
+      store.set('b', 1, 0, 0, ['shared']);
+      const second = store.stats().bytes! - first;
+      expect(second).toBeGreaterThan(O); // b's tag, without a new index entry...
+      store.set('c', 1, 0, 0, ['new']);
+      expect(store.stats().bytes! - first - second).toBeGreaterThan(second); // ...c's needed one
+      store.delete('a');
+      store.invalidateTag('new');
+      store.delete('b');
+      expect(store.stats()).toMatchObject({ entries: 0, bytes: 0 });
+    });
+
+    it('keeps exact accounting, down to 0, over random tagged writes, overwrites, evictions and invalidations', () => {
+      const random = mulberry32(0x7a65);
+      const store = backend({ maxEntries: 30, maxBytes: 12_000 });
+      const tags = Array.from({ length: 12 }, (_, i) => `tag-${i}`);
+      for (let op = 0; op < 3_000; op++) {
+        const key = `key-${Math.floor(random() * 60)}`;
+        const roll = random();
+        if (roll < 0.6) {
+          const entryTags = tags.filter(() => random() < 0.2);
+          store.set(key, op, 0, Math.floor(random() * 300), entryTags);
+        } else if (roll < 0.8) {
+          store.delete(key);
+        } else if (roll < 0.95) {
+          store.invalidateTag(tags[Math.floor(random() * tags.length)]);
+        } else {
+          store.clear();
+        }
+        const bytes = store.stats().bytes!;
+        if (bytes > 12_000) throw new Error(`op ${op}: ${bytes} bytes, over maxBytes`);
+        if (store.stats().entries === 0 && bytes !== 0) throw new Error(`op ${op}: empty, yet ${bytes} bytes`);
+      }
+      store.clear();
+      expect(store.stats()).toMatchObject({ entries: 0, bytes: 0 });
+    });
+
+    it('bounds the entries by their keys too: 1,000-character keys with tiny values fill maxBytes', () => {
+      const store = backend({ maxEntries: 100_000, maxBytes: 100_000 });
+      for (let i = 0; i < 1_000; i++) store.set(`${i}:`.padEnd(1_000, 'k'), i, 0, 8);
+      const { entries, bytes, evictions } = store.stats();
+      expect(bytes).toBeLessThanOrEqual(100_000);
+      expect(entries).toBeLessThan(100); // each holds over 1,000 bytes
+      expect(evictions).toBe(1_000 - entries!);
     });
   });
 
@@ -472,24 +551,27 @@ describe('MemoryBackend', () => {
     });
 
     it('frees bytes held by expired entries before evicting live ones', () => {
-      const store = backend({ maxEntries: 100, maxBytes: 100 });
+      const live = overhead('live');
+      const tmp = overhead('tmp0', { ttlMs: 10 });
+      const store = backend({ maxEntries: 100, maxBytes: live + 6 * tmp + 100 }); // full after these writes
       store.set('live', 'L', 0, 40);
       for (let i = 0; i < 6; i++) store.set(`tmp${i}`, 'T', 10, 10);
       clock += 1_000;
       store.set('new', 'N', 0, 50);
       expect(store.get('live')).toBe('L');
-      expect(store.stats()).toMatchObject({ bytes: 90, evictions: 0 });
+      expect(store.stats()).toMatchObject({ bytes: live + overhead('new') + 90, evictions: 0 });
     });
 
     it('never evicts the entry being overwritten to make room for its own growth (LFU)', () => {
-      const store = backend({ maxBytes: 100, strategy: new LfuStrategy() });
+      const entry = overhead('b', { strategy: new LfuStrategy() });
+      const store = backend({ maxBytes: overhead('hot', { strategy: new LfuStrategy() }) + entry + 100, strategy: new LfuStrategy() });
       store.set('hot', 'H', 0, 40);
       for (let i = 0; i < 5; i++) store.get('hot');
       store.set('b', 'small', 0, 40);
       store.set('b', 'bigger', 0, 70);
       expect(store.get('b')).toBe('bigger');
       expect(store.get('hot')).toBeUndefined();
-      expect(store.stats().bytes).toBe(70);
+      expect(store.stats().bytes).toBe(entry + 70);
     });
 
     it('stops with a clear error when a custom strategy names an empty slot', () => {
@@ -535,13 +617,13 @@ describe('MemoryBackend', () => {
         { key: 'b', value: 'B', ttlMs: 100, sizeBytes: 20 },
       ]);
       expect(store.mget(['a', 'b'])).toEqual(['A', 'B']);
-      expect(store.stats()).toMatchObject({ entries: 2, bytes: 30 });
+      expect(store.stats()).toMatchObject({ entries: 2, bytes: overhead('a') + overhead('b', { ttlMs: 100 }) + 30 });
       clock += 100;
       expect(store.mget(['a', 'b'])).toEqual(['A', undefined]);
     });
 
     it('writes nothing when one entry is over maxBytes', () => {
-      const store = backend({ maxBytes: 100 });
+      const store = backend({ maxBytes: overhead('huge') + 100 });
       store.set('existing', 'old', 0, 50);
       const before = store.stats();
 
@@ -553,7 +635,7 @@ describe('MemoryBackend', () => {
           { key: 'b', value: 'B', ttlMs: 0, sizeBytes: 10 },
         ]),
       );
-      expect(error.sizeBytes).toBe(101);
+      expect(error.sizeBytes).toBe(overhead('huge') + 101);
       expect(store.mget(['a', 'existing', 'huge', 'b'])).toEqual([undefined, 'old', undefined, undefined]);
       expect(store.stats()).toEqual(before);
       expect(removals).toEqual([]);

@@ -1,12 +1,16 @@
 import { ValueTooLargeError } from '../../errors/value-too-large.error';
 import { EvictionStrategy } from '../../eviction/eviction-strategy.interface';
 import { LruStrategy } from '../../eviction/lru-strategy';
+import { stringBytes } from '../../serialization/estimate-value-size';
 import { BackendEntry, BackendStats, CacheBackend, RemovalReason } from '../cache-backend.interface';
 
 export interface MemoryBackendOptions {
   /** Upper bound on entries; the backend evicts through `strategy` to stay within it. */
   maxEntries: number;
-  /** Upper bound on the summed sizes passed to `set`; 0 or absent = none. */
+  /**
+   * Upper bound on the bytes of all entries, each counted as `entryBytes` (its value's size as passed
+   * to `set`, plus its key, tags and the backend's own structure); 0 or absent = none.
+   */
   maxBytes?: number;
   strategy?: EvictionStrategy;
   /** Used in error messages. */
@@ -17,6 +21,32 @@ export interface MemoryBackendOptions {
 }
 
 const INITIAL_CAPACITY = 1024;
+const MAX_UINT32 = 0xffffffff;
+
+/*
+ * What an entry costs beyond its value, on 64-bit V8 (Node's builds have no pointer compression),
+ * checked with `bench:memory-accounting` (heap growth after GC against `stats().bytes`).
+ */
+/**
+ * Per slot in tables that are full: the key Map's entry (3 words, plus its share of the buckets) and
+ * the key, value and size slots of the arrays.
+ */
+const TABLE_BYTES = 48;
+/** The expiry slot (`Float64Array`). */
+const TTL_BYTES = 8;
+/**
+ * The key Map and the slot arrays (ours and the strategy's) double when they fill up, so they are
+ * between half full and full: counted at the average, 2/3 full.
+ */
+const TABLE_FILL = 1.5;
+/** A strategy that does not say what it keeps per slot. */
+const DEFAULT_STRATEGY_SLOT_BYTES = 16;
+/** A tagged entry: its `slotTags` pointer and the tag array it holds (array object + elements header). */
+const TAGGED_ENTRY_BYTES = 56;
+/** Per tag of an entry: the array element and the key's membership in the tag's Set (amortised). */
+const TAG_MEMBER_BYTES = 36;
+/** A tag in the index: its Map entry, the Set object and the Set's smallest table (the tag string is counted by the entries). */
+const TAG_INDEX_BYTES = 160;
 /** Slots checked for expiry each time room must be made, so that expired entries go before live ones. */
 const EXPIRY_PROBES = 8;
 
@@ -28,6 +58,10 @@ const EXPIRY_PROBES = 8;
  * footprint (no object per entry) and makes a hit one Map lookup, one optional clock read (only for
  * entries with a TTL) and one strategy call, with no allocation. Values are stored by reference:
  * mutating an object after `set` changes the cached copy.
+ *
+ * `stats().bytes` and `maxBytes` count what an entry holds in the heap: the size of its value
+ * (as given to `set`), its key, its tags and the structure kept for it (`entryBytes`), plus each
+ * distinct tag's index entry. All of it is computed on writes; a read does no accounting.
  */
 export class MemoryBackend implements CacheBackend {
   readonly name = 'memory';
@@ -56,6 +90,9 @@ export class MemoryBackend implements CacheBackend {
 
   private readonly maxEntries: number;
   private readonly maxBytes: number;
+  /** The tables' bytes per entry: ours and the strategy's, at their average fill. */
+  private readonly slotBytes: number;
+  private readonly ttlSlotBytes: number;
   private readonly strategy: EvictionStrategy;
   private readonly namespace: string;
   private readonly onRemove?: (key: string, reason: RemovalReason) => void;
@@ -68,6 +105,8 @@ export class MemoryBackend implements CacheBackend {
     this.maxEntries = options.maxEntries;
     this.maxBytes = options.maxBytes ?? 0;
     this.strategy = options.strategy ?? new LruStrategy();
+    this.slotBytes = Math.round(TABLE_FILL * (TABLE_BYTES + (this.strategy.bytesPerSlot ?? DEFAULT_STRATEGY_SLOT_BYTES)));
+    this.ttlSlotBytes = Math.round(TABLE_FILL * TTL_BYTES);
     this.namespace = options.namespace ?? 'memory';
     this.onRemove = options.onRemove;
     this.now = options.now ?? Date.now;
@@ -99,37 +138,32 @@ export class MemoryBackend implements CacheBackend {
   }
 
   set(key: string, value: unknown, ttlMs: number, sizeBytes: number, tags?: readonly string[]): void {
-    if (sizeBytes >>> 0 !== sizeBytes) {
-      throw new RangeError(`MemoryBackend: sizeBytes must be an integer from 0 to 2^32-1 (got ${sizeBytes})`);
-    }
-    if (this.maxBytes > 0 && sizeBytes > this.maxBytes) {
-      throw new ValueTooLargeError(this.namespace, sizeBytes, this.maxBytes, 'maxBytes');
-    }
+    const entryBytes = this.checkedEntryBytes(key, ttlMs, sizeBytes, tags);
     const expiry = ttlMs > 0 ? this.now() + ttlMs : 0;
     let slot = this.index.get(key);
     if (slot !== undefined) {
-      const growth = sizeBytes - this.sizes[slot];
-      if (this.maxBytes > 0 && this.bytes + growth > this.maxBytes) {
+      const growth = entryBytes - this.sizes[slot];
+      if (this.maxBytes > 0 && !this.fits(growth, tags)) {
         // Make room among the other entries: take this one out of the strategy while evicting, so
         // that it is never its own victim (a rare path; an LFU count restarts from 1 here).
         this.strategy.remove(slot);
         this.sweepExpired();
-        while (this.bytes + growth > this.maxBytes && this.evictOne());
+        while (!this.fits(growth, tags) && this.evictOne());
         this.strategy.insert(slot, key);
       } else {
         this.strategy.access(slot);
       }
       this.bytes += growth;
       this.values[slot] = value;
-      this.sizes[slot] = sizeBytes;
+      this.sizes[slot] = entryBytes;
       this.setExpiry(slot, expiry);
       this.setTags(slot, key, tags);
       return;
     }
     // Make room first, so that a new entry is never its own victim; expired entries go first.
-    if (this.index.size >= this.maxEntries || (this.maxBytes > 0 && this.bytes + sizeBytes > this.maxBytes)) {
+    if (this.index.size >= this.maxEntries || (this.maxBytes > 0 && !this.fits(entryBytes, tags))) {
       this.sweepExpired();
-      while (this.index.size >= this.maxEntries || (this.maxBytes > 0 && this.bytes + sizeBytes > this.maxBytes)) {
+      while (this.index.size >= this.maxEntries || (this.maxBytes > 0 && !this.fits(entryBytes, tags))) {
         if (!this.evictOne()) break;
       }
     }
@@ -137,11 +171,26 @@ export class MemoryBackend implements CacheBackend {
     this.index.set(key, slot);
     this.keys[slot] = key;
     this.values[slot] = value;
-    this.sizes[slot] = sizeBytes;
-    this.bytes += sizeBytes;
+    this.sizes[slot] = entryBytes;
+    this.bytes += entryBytes;
     this.setExpiry(slot, expiry);
     this.setTags(slot, key, tags);
     this.strategy.insert(slot, key);
+  }
+
+  /**
+   * The bytes an entry holds in this backend: `sizeBytes` (its value, as measured by the caller),
+   * its key, its tags and the structure kept for it per slot. Distinct tags' index entries are
+   * counted separately, when a tag first appears (`TAG_INDEX_BYTES` each).
+   */
+  entryBytes(key: string, ttlMs: number, sizeBytes: number, tags?: readonly string[]): number {
+    let bytes = sizeBytes + stringBytes(key) + this.slotBytes;
+    if (ttlMs > 0) bytes += this.ttlSlotBytes;
+    if (tags !== undefined && tags.length > 0) {
+      bytes += TAGGED_ENTRY_BYTES;
+      for (const tag of tags) bytes += TAG_MEMBER_BYTES + stringBytes(tag);
+    }
+    return bytes;
   }
 
   delete(key: string): boolean {
@@ -160,14 +209,7 @@ export class MemoryBackend implements CacheBackend {
 
   mset(entries: readonly BackendEntry[]): void {
     // Check every size before writing anything, so a bad entry leaves the cache untouched.
-    for (const e of entries) {
-      if (e.sizeBytes >>> 0 !== e.sizeBytes) {
-        throw new RangeError(`MemoryBackend: sizeBytes must be an integer from 0 to 2^32-1 (got ${e.sizeBytes})`);
-      }
-      if (this.maxBytes > 0 && e.sizeBytes > this.maxBytes) {
-        throw new ValueTooLargeError(this.namespace, e.sizeBytes, this.maxBytes, 'maxBytes');
-      }
-    }
+    for (const e of entries) this.checkedEntryBytes(e.key, e.ttlMs, e.sizeBytes, e.tags);
     for (const e of entries) this.set(e.key, e.value, e.ttlMs, e.sizeBytes, e.tags);
   }
 
@@ -182,7 +224,7 @@ export class MemoryBackend implements CacheBackend {
       this.removeSlot(slot, expired ? 'expired' : null);
       if (!expired) removed++;
     }
-    this.tagIndex!.delete(tag);
+    if (this.tagIndex!.delete(tag)) this.bytes -= TAG_INDEX_BYTES;
     return removed;
   }
 
@@ -199,6 +241,37 @@ export class MemoryBackend implements CacheBackend {
   /** Learned or internal state of the eviction strategy. */
   strategyState(): Record<string, number | string> {
     return { strategy: this.strategy.name, ...this.strategy.state?.() };
+  }
+
+  /** `entryBytes`, after checking that it can be stored at all (RangeError, ValueTooLargeError). */
+  private checkedEntryBytes(key: string, ttlMs: number, sizeBytes: number, tags: readonly string[] | undefined): number {
+    if (sizeBytes >>> 0 !== sizeBytes) {
+      throw new RangeError(`MemoryBackend: sizeBytes must be an integer from 0 to 2^32-1 (got ${sizeBytes})`);
+    }
+    const entryBytes = this.entryBytes(key, ttlMs, sizeBytes, tags);
+    if (entryBytes > MAX_UINT32) {
+      throw new RangeError(`MemoryBackend: an entry of ${entryBytes} bytes (value, key and tags) is over 2^32-1`);
+    }
+    if (this.maxBytes > 0) {
+      const total = entryBytes + this.newTagBytes(tags);
+      if (total > this.maxBytes) throw new ValueTooLargeError(this.namespace, total, this.maxBytes, 'maxBytes');
+    }
+    return entryBytes;
+  }
+
+  /** Whether `extra` bytes, plus the index entries of those of `tags` not yet indexed, fit in `maxBytes`. */
+  private fits(extra: number, tags: readonly string[] | undefined): boolean {
+    return this.bytes + extra + this.newTagBytes(tags) <= this.maxBytes;
+  }
+
+  /** Index bytes that `tags` would add (tags seen for the first time). */
+  private newTagBytes(tags: readonly string[] | undefined): number {
+    if (tags === undefined || tags.length === 0) return 0;
+    let bytes = 0;
+    for (const tag of tags) {
+      if (this.tagIndex === null || !this.tagIndex.has(tag)) bytes += TAG_INDEX_BYTES;
+    }
+    return bytes;
   }
 
   private isExpired(slot: number): boolean {
@@ -228,14 +301,20 @@ export class MemoryBackend implements CacheBackend {
     if (previous !== undefined) {
       for (const tag of previous) {
         const keys = index.get(tag);
-        if (keys !== undefined && keys.delete(key) && keys.size === 0) index.delete(tag);
+        if (keys !== undefined && keys.delete(key) && keys.size === 0) {
+          index.delete(tag);
+          this.bytes -= TAG_INDEX_BYTES;
+        }
       }
     }
     this.slotTags[slot] = hasTags ? tags : undefined;
     if (!hasTags) return;
     for (const tag of tags) {
       let keys = index.get(tag);
-      if (keys === undefined) index.set(tag, (keys = new Set()));
+      if (keys === undefined) {
+        index.set(tag, (keys = new Set()));
+        this.bytes += TAG_INDEX_BYTES;
+      }
       keys.add(key);
     }
   }

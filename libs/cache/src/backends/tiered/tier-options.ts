@@ -41,7 +41,7 @@ export interface LockOptions {
 
 /** Module option `bus`: the authenticated L1 invalidation bus. */
 export interface BusOptions {
-  /** HMAC-SHA256 key shared by every instance (at least 32 characters), or several for rotation (the first signs). */
+  /** HMAC-SHA256 key shared by every instance: a random key, base64 or hex of at least 32 bytes (`openssl rand -base64 32`), or several for rotation (the first signs). */
   secret: string | string[];
   /** Pub/sub channel. Default `<keyPrefix>__bus`. */
   channel?: string;

@@ -72,6 +72,8 @@ const RANDOM_ADMISSION_MASK = 127;
  */
 export class AdaptiveStrategy implements EvictionStrategy {
   readonly name = 'adaptive';
+  /** 16 in `slots`, 8 of sketch counters and 8 of ghosts (both sized to the capacity's power of two). */
+  readonly bytesPerSlot = 32;
 
   /**
    * Per slot, side by side so that a hit touches one cache line: [PREV] and [NEXT] links within

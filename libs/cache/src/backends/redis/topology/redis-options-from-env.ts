@@ -1,5 +1,6 @@
 import { InvalidOptionsError, OptionProblem } from '../../../errors/invalid-options.error';
 import type { RedisConnectionOptions } from '../redis-connection-options';
+import { redisUrlProblem } from './check-redis-url';
 import { splitNodeList } from './parse-node-address';
 
 /**
@@ -10,7 +11,8 @@ import { splitNodeList } from './parse-node-address';
  *   `REDIS_SENTINEL_PASSWORD` if the sentinels have one) → Sentinel;
  * - `REDIS_URL=redis://user:pw@host:6379/0` (or `rediss://`) → standalone.
  * `REDIS_USERNAME`, `REDIS_PASSWORD` and `REDIS_TLS=true` apply to the data nodes of every topology.
- * Addresses are checked with the other options at start-up, with these names in the message.
+ * `REDIS_URL` is checked here (a problem names the variable, never its value); addresses are checked
+ * with the other options at start-up.
  */
 export function redisOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): RedisConnectionOptions | undefined {
   const clusterNodes = nonEmpty(env.REDIS_CLUSTER_NODES);
@@ -20,6 +22,8 @@ export function redisOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Redis
   if (clusterNodes && sentinels) problems.push({ path: 'REDIS_CLUSTER_NODES', reason: 'cannot be combined with REDIS_SENTINELS; set one' });
   const name = nonEmpty(env.REDIS_SENTINEL_NAME);
   if (sentinels && !name) problems.push({ path: 'REDIS_SENTINEL_NAME', reason: 'must name the master (as in `sentinel monitor <name> ...`) when REDIS_SENTINELS is set' });
+  const urlProblem = url && !clusterNodes && !sentinels ? redisUrlProblem(url) : undefined;
+  if (urlProblem !== undefined) problems.push({ path: 'REDIS_URL', reason: urlProblem });
   if (problems.length > 0) throw new InvalidOptionsError(problems);
 
   let options: RedisConnectionOptions;
