@@ -12,6 +12,7 @@ import Redis, { Cluster } from 'ioredis';
 import { RedisClusterHandle, startRedisCluster } from '../../../test/support/redis-cluster';
 import { askNode, RedisSentinelGroup, startRedisSentinelGroup, waitUntil } from '../../../test/support/redis-sentinel';
 import { RedisServer, startRedisServer } from '../../../test/support/redis-server';
+import { OversizedPayload } from '../src/backends/cache-backend.interface';
 import { RedisBackend } from '../src/backends/redis/redis-backend';
 import { RedisBackendFactory } from '../src/backends/redis/redis-backend.factory';
 import { RedisConnectionOptions } from '../src/backends/redis/redis-connection-options';
@@ -52,14 +53,15 @@ async function flushTopology(name: 'standalone' | 'sentinel' | 'cluster'): Promi
   }
 }
 
-/** GET and MGET calls served so far by the data nodes of a topology (INFO commandstats). */
-async function commandCalls(name: 'standalone' | 'sentinel' | 'cluster'): Promise<{ get: number; mget: number }> {
+/** GET, MGET and EVALSHA calls served so far by the data nodes of a topology (INFO commandstats). */
+async function commandCalls(name: 'standalone' | 'sentinel' | 'cluster'): Promise<{ get: number; mget: number; evalsha: number }> {
   const ports = name === 'standalone' ? [standalone.port] : name === 'sentinel' ? [await sentinel.currentMasterPort()] : cluster.nodes.map((n) => n.port);
-  const totals = { get: 0, mget: 0 };
+  const totals = { get: 0, mget: 0, evalsha: 0 };
   for (const port of ports) {
     const info = await askNode(port, (r) => r.info('commandstats'));
     totals.get += Number(/^cmdstat_get:calls=(\d+)/m.exec(info)?.[1] ?? 0);
     totals.mget += Number(/^cmdstat_mget:calls=(\d+)/m.exec(info)?.[1] ?? 0);
+    totals.evalsha += Number(/^cmdstat_evalsha:calls=(\d+)/m.exec(info)?.[1] ?? 0);
   }
   return totals;
 }
@@ -308,6 +310,48 @@ describe.each(['standalone', 'sentinel', 'cluster'] as const)('tiers, invalidati
       expect(await Promise.all(keys.map((k) => backend.get(k)))).toEqual(keys.map((_, i) => String(i)));
       const after = await commandCalls(name);
       expect([after.mget - before.mget, after.get - before.get]).toEqual([1, 0]);
+    } finally {
+      await factory.close();
+    }
+  });
+
+  it('bounded reads (maxPayloadBytes): an entry over the limit is answered by its size, unread, in get, batched gets, mget and get-and-refresh-TTL, and dropped only while still oversized', async () => {
+    const factory = new RedisBackendFactory(redisOptions());
+    await factory.connect();
+    try {
+      const backend = factory.create({ namespace: 'users', keyPrefix: 'cache:{users}:', maxEntries: 1, maxBytes: 0, maxPayloadBytes: 100, eviction: () => { throw new Error('unused'); } }) as RedisBackend;
+      const loose = factory.create({ namespace: 'loose', keyPrefix: 'loose:', maxEntries: 1, maxBytes: 0, maxPayloadBytes: 100, eviction: () => { throw new Error('unused'); } }) as RedisBackend;
+      const MB = 1024 * 1024;
+      const big = 'x'.repeat(MB);
+      await backend.mset([{ key: 'big', value: big, ttlMs: 0, sizeBytes: MB }, { key: 'ok', value: 'y'.repeat(100), ttlMs: 0, sizeBytes: 100 }]);
+      await loose.mset(['a', 'b', 'c', 'd', 'e', 'f'].map((key) => ({ key, value: key === 'c' ? big : key, ttlMs: 0, sizeBytes: 1 })));
+      // Bytes the data nodes sent (replication and the tiers' bus included: a few kB here).
+      const sent = async (): Promise<number> => {
+        const ports = name === 'standalone' ? [standalone.port] : name === 'sentinel' ? [await sentinel.currentMasterPort()] : cluster.nodes.map((n) => n.port);
+        let total = 0;
+        for (const port of ports) total += Number(/^total_net_output_bytes:(\d+)/m.exec(await askNode(port, (r) => r.info('stats')))![1]);
+        return total;
+      };
+      const before = await sent();
+      const oversized = new OversizedPayload(MB);
+      expect(await backend.get('big')).toEqual(oversized);
+      const calls = await commandCalls(name);
+      expect(await Promise.all(['big', 'ok', 'none'].map((k) => backend.get(k)))).toEqual([oversized, 'y'.repeat(100), undefined]);
+      const batched = await commandCalls(name);
+      // One tick's gets: one script call (EVALSHA: the first use on the connection, an EVAL, was the get above).
+      expect(batched.evalsha - calls.evalsha).toBe(1);
+      expect(await backend.mget(['ok', 'big'])).toEqual(['y'.repeat(100), oversized]);
+      // Keys in several slots on the cluster: one bounded read per slot.
+      expect(await loose.mget(['a', 'b', 'c', 'd', 'e', 'f'])).toEqual(['a', 'b', oversized, 'd', 'e', 'f']);
+      expect(await backend.getAndRefreshTtl('big', 60_000)).toEqual(oversized);
+      // The five oversized answers would have been 5 MB.
+      expect(await sent() - before).toBeLessThan(MB / 2);
+      // A value rewritten within the limit since the read stays; one still over it goes.
+      await backend.set('ok', 'fits', 0, 4);
+      expect(await backend.deleteIfUnchanged('ok', oversized)).toBe(false);
+      expect(await backend.get('ok')).toBe('fits');
+      expect(await backend.deleteIfUnchanged('big', oversized)).toBe(true);
+      expect(await backend.get('big')).toBeUndefined();
     } finally {
       await factory.close();
     }

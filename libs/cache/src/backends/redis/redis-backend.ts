@@ -1,8 +1,8 @@
 import { BackendUnavailableError } from '../../errors/backend-unavailable.error';
 import { TagsUnsupportedError } from '../../errors/tags-unsupported.error';
-import { BackendEntry, CacheBackend } from '../cache-backend.interface';
+import { BackendEntry, CacheBackend, OversizedPayload } from '../cache-backend.interface';
 import { ScriptedClient, ScriptedPipeline } from './redis-scripts';
-import { isCluster, mgetAcrossSlots, readyClient, scanEveryMaster, unlinkAcrossSlots } from './topology/cluster-commands';
+import { isCluster, mgetAcrossSlots, readAcrossSlots, readyClient, scanEveryMaster, unlinkAcrossSlots } from './topology/cluster-commands';
 import { groupBySlot, prefixPinsSlot } from './topology/key-slot';
 import { asConnectionSource, CommandConnectionSource } from './topology/redis-connection-pool';
 
@@ -25,6 +25,9 @@ const GLOB_SPECIAL = /[*?[\]\\]/g;
  * Cluster: the default prefix `{namespace}:` is a hash tag, so a namespace's entries and tag sets
  * share one slot and every script and MULTI stays in it; bulk commands are split by slot anyway (a
  * custom prefix without braces), `clear` scans every master.
+ * Bounded reads: with `maxPayloadBytes` (the namespace's limit on a stored payload), reads are one
+ * Lua script that checks each value's size (STRLEN, O(1)) and answers one over the limit as an
+ * `OversizedPayload`, so a huge value planted under a namespace key is never read, copied or sent.
  */
 export class RedisBackend implements CacheBackend {
   readonly name = 'redis';
@@ -39,6 +42,8 @@ export class RedisBackend implements CacheBackend {
     connection: ScriptedClient | CommandConnectionSource,
     private readonly keyPrefix: string,
     private readonly namespace: string,
+    /** The largest payload a read returns, in bytes (`BackendContext.maxPayloadBytes`); 0 = any (plain GET/MGET). */
+    private readonly maxPayloadBytes = 0,
   ) {
     this.connections = asConnectionSource(connection);
     this.batchable = prefixPinsSlot(keyPrefix);
@@ -62,7 +67,7 @@ export class RedisBackend implements CacheBackend {
    * Concurrent gets of one tick (e.g. 64 requests in flight) are coalesced into one MGET round trip:
    * at high concurrency a Node Redis client is bound by its own per-command CPU, not by Redis.
    */
-  get(key: string): Promise<string | undefined> {
+  get(key: string): Promise<string | OversizedPayload | undefined> {
     if (!this.batchable) return this.getOne(this.keyPrefix + key);
     let batch = this.batch;
     if (batch === null) {
@@ -73,15 +78,20 @@ export class RedisBackend implements CacheBackend {
   }
 
   /** Atomically reads an entry and resets its TTL to `ttlMs` (sliding expiry), in one Lua script. */
-  async getAndRefreshTtl(key: string, ttlMs: number): Promise<string | undefined> {
-    const value = await this.run('get', () => this.client.cachekitGetAndRefreshTtl(1, this.keyPrefix + key, ttlMs));
-    return value ?? undefined;
+  async getAndRefreshTtl(key: string, ttlMs: number): Promise<string | OversizedPayload | undefined> {
+    const value = await this.run('get', () => this.client.cachekitGetAndRefreshTtl(1, this.keyPrefix + key, ttlMs, this.maxPayloadBytes));
+    return payloadOf(value);
   }
 
-  private async getOne(redisKey: string): Promise<string | undefined> {
-    const value = await this.run('get', () => this.client.get(redisKey));
-    return value ?? undefined;
+  private async getOne(redisKey: string): Promise<string | OversizedPayload | undefined> {
+    if (this.maxPayloadBytes === 0) return (await this.run('get', () => this.client.get(redisKey))) ?? undefined;
+    const [value] = await this.run('get', () => this.client.cachekitGetBounded(1, [redisKey], this.maxPayloadBytes));
+    return payloadOf(value);
   }
+
+  /** MGET, or with a bound the bounded read script, of keys in one slot. */
+  private readonly readMany = (client: ScriptedClient, redisKeys: string[]): Promise<(string | number | null)[]> =>
+    this.maxPayloadBytes === 0 ? client.mget(redisKeys) : client.cachekitGetBounded(redisKeys.length, redisKeys, this.maxPayloadBytes);
 
   private flush(): void {
     const batch = this.batch!;
@@ -90,9 +100,9 @@ export class RedisBackend implements CacheBackend {
       this.getOne(batch.keys[0]).then((v) => batch.resolves[0](v), (e) => batch.rejects[0](e));
       return;
     }
-    this.run('get', () => this.client.mget(batch.keys)).then(
+    this.run('get', () => this.readMany(this.client, batch.keys)).then(
       (values) => {
-        for (let i = 0; i < values.length; i++) batch.resolves[i](values[i] ?? undefined);
+        for (let i = 0; i < values.length; i++) batch.resolves[i](payloadOf(values[i]));
       },
       (error) => {
         for (const reject of batch.rejects) reject(error);
@@ -125,8 +135,13 @@ export class RedisBackend implements CacheBackend {
     return replaced === 1;
   }
 
+  /** With an `OversizedPayload` (what a bounded read answered): deletes the entry only if it is still over the limit. */
   async deleteIfUnchanged(key: string, expected: unknown): Promise<boolean> {
-    return (await this.run('deleteIfUnchanged', () => this.client.cachekitDeleteIfUnchanged(1, this.keyPrefix + key, expected as string))) === 1;
+    const redisKey = this.keyPrefix + key;
+    if (expected instanceof OversizedPayload) {
+      return (await this.run('deleteIfUnchanged', () => this.client.cachekitDeleteIfOversized(1, redisKey, this.maxPayloadBytes))) === 1;
+    }
+    return (await this.run('deleteIfUnchanged', () => this.client.cachekitDeleteIfUnchanged(1, redisKey, expected as string))) === 1;
   }
 
   async delete(key: string): Promise<boolean> {
@@ -137,10 +152,12 @@ export class RedisBackend implements CacheBackend {
     return (await this.run('has', () => this.client.exists(this.keyPrefix + key))) > 0;
   }
 
-  async mget(keys: readonly string[]): Promise<(string | undefined)[]> {
+  async mget(keys: readonly string[]): Promise<(string | OversizedPayload | undefined)[]> {
     if (keys.length === 0) return [];
-    const values = await this.run('mget', () => mgetAcrossSlots(this.client, keys.map((k) => this.keyPrefix + k)));
-    return values.map((v) => v ?? undefined);
+    const redisKeys = keys.map((k) => this.keyPrefix + k);
+    const values = await this.run('mget', () =>
+      this.maxPayloadBytes === 0 ? mgetAcrossSlots(this.client, redisKeys) : readAcrossSlots(this.client, redisKeys, this.readMany));
+    return values.map(payloadOf);
   }
 
   /**
@@ -236,12 +253,18 @@ export function refusedDuringMigration(error: unknown): boolean {
   return messages.some((m) => /^(TRYAGAIN|ASK|MOVED)\b/.test(m));
 }
 
+/** A read's answer for one key: the payload, a miss, or (an integer from the bounded script) the size of a value over the limit. */
+function payloadOf(value: string | number | null): string | OversizedPayload | undefined {
+  if (value === null) return undefined;
+  return typeof value === 'number' ? new OversizedPayload(value) : value;
+}
+
 class GetBatch {
   readonly keys: string[] = [];
-  readonly resolves: ((value: string | undefined) => void)[] = [];
+  readonly resolves: ((value: string | OversizedPayload | undefined) => void)[] = [];
   readonly rejects: ((error: unknown) => void)[] = [];
 
-  add(redisKey: string): Promise<string | undefined> {
+  add(redisKey: string): Promise<string | OversizedPayload | undefined> {
     return new Promise((resolve, reject) => {
       this.keys.push(redisKey);
       this.resolves.push(resolve);

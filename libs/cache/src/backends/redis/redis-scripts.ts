@@ -57,15 +57,59 @@ const LOCK_EXTEND = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2])) end
 return 0`;
 
-/** KEYS[1] an entry; ARGV[1] a TTL in ms. Returns the value and, if there is one, resets its TTL (sliding expiry). */
+/**
+ * KEYS the entries; ARGV[1] the largest payload accepted, in bytes. Answers, per key, its value, false
+ * (missing, or not a string), or for a value over the limit its size, as an integer, without reading it:
+ * STRLEN is O(1), so an oversized value is neither copied into the script nor sent. When none is over
+ * the limit (the usual case) the answer is one MGET's (in chunks, which `unpack` needs for long batches).
+ */
+const GET_BOUNDED = `
+local limit = tonumber(ARGV[1])
+local over = false
+for i = 1, #KEYS do
+  local size = redis.pcall('STRLEN', KEYS[i])
+  if type(size) == 'number' and size > limit then over = true break end
+end
+local out = {}
+if not over then
+  if #KEYS <= 500 then return redis.call('MGET', unpack(KEYS)) end
+  for i = 1, #KEYS, 500 do
+    local last = math.min(i + 499, #KEYS)
+    local part = redis.call('MGET', unpack(KEYS, i, last))
+    for j = i, last do out[j] = part[j - i + 1] end
+  end
+  return out
+end
+for i = 1, #KEYS do
+  local size = redis.pcall('STRLEN', KEYS[i])
+  if type(size) ~= 'number' then out[i] = false
+  elseif size > limit then out[i] = size
+  else out[i] = redis.call('GET', KEYS[i]) end
+end
+return out`;
+
+/**
+ * KEYS[1] an entry; ARGV[1] a TTL in ms, ARGV[2] the largest payload accepted (0 = any). Returns the
+ * value (or its size, unread, when over the limit) and, if there is one, resets its TTL (sliding expiry).
+ */
 const GET_AND_REFRESH_TTL = `
+local limit = tonumber(ARGV[2])
+if limit > 0 then
+  local size = redis.pcall('STRLEN', KEYS[1])
+  if type(size) == 'number' and size > limit then return size end
+end
 local value = redis.call('GET', KEYS[1])
 if value then redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1])) end
 return value`;
 
+/*
+ * The compare-and-set scripts compare sizes (STRLEN, O(1)) before values, so that a large value that
+ * replaced the one expected is never copied into the script.
+ */
+
 /** KEYS[1] an entry; ARGV[1] the value expected, ARGV[2] its replacement. Keeps the TTL (and the tag sets). */
 const REPLACE_IF_UNCHANGED = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+if redis.call('STRLEN', KEYS[1]) == #ARGV[1] and redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
   return 1
 end
@@ -73,7 +117,16 @@ return 0`;
 
 /** KEYS[1] an entry; ARGV[1] the value expected. Deletes it only if it still holds that value; 1 when deleted. */
 const DELETE_IF_UNCHANGED = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+if redis.call('STRLEN', KEYS[1]) == #ARGV[1] and redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+/**
+ * KEYS[1] an entry; ARGV[1] a size in bytes. Deletes it (in the background: UNLINK) only if its value
+ * is still larger than that, without reading it; 1 when deleted.
+ */
+const DELETE_IF_OVERSIZED = `
+local size = redis.pcall('STRLEN', KEYS[1])
+if type(size) == 'number' and size > tonumber(ARGV[1]) then return redis.call('UNLINK', KEYS[1]) end
 return 0`;
 
 export interface CacheScripts {
@@ -82,9 +135,12 @@ export interface CacheScripts {
   cachekitLockAcquire(numKeys: 1, lockKey: string, token: string, ttlMs: number): Promise<number>;
   cachekitLockRelease(numKeys: 1, lockKey: string, token: string): Promise<number>;
   cachekitLockExtend(numKeys: 1, lockKey: string, token: string, ttlMs: number): Promise<number>;
-  cachekitGetAndRefreshTtl(numKeys: 1, key: string, ttlMs: number): Promise<string | null>;
+  /** Per key: the value, null (missing), or the size of a value over `limit` (unread). */
+  cachekitGetBounded(numKeys: number, keys: string[], limit: number): Promise<(string | number | null)[]>;
+  cachekitGetAndRefreshTtl(numKeys: 1, key: string, ttlMs: number, limit: number): Promise<string | number | null>;
   cachekitReplaceIfUnchanged(numKeys: number, key: string, expected: string, replacement: string): Promise<number>;
   cachekitDeleteIfUnchanged(numKeys: 1, key: string, expected: string): Promise<number>;
+  cachekitDeleteIfOversized(numKeys: 1, key: string, limit: number): Promise<number>;
 }
 
 export type ScriptedRedis = Redis & CacheScripts;
@@ -105,9 +161,11 @@ export function defineCacheScripts(client: Redis | Cluster): ScriptedClient {
     client.defineCommand('cachekitLockAcquire', { lua: LOCK_ACQUIRE });
     client.defineCommand('cachekitLockRelease', { lua: LOCK_RELEASE });
     client.defineCommand('cachekitLockExtend', { lua: LOCK_EXTEND });
+    client.defineCommand('cachekitGetBounded', { lua: GET_BOUNDED });
     client.defineCommand('cachekitGetAndRefreshTtl', { lua: GET_AND_REFRESH_TTL });
     client.defineCommand('cachekitReplaceIfUnchanged', { lua: REPLACE_IF_UNCHANGED });
     client.defineCommand('cachekitDeleteIfUnchanged', { lua: DELETE_IF_UNCHANGED });
+    client.defineCommand('cachekitDeleteIfOversized', { lua: DELETE_IF_OVERSIZED });
   }
   return scripted;
 }
