@@ -59,16 +59,24 @@ return 0`;
 
 /**
  * KEYS the entries; ARGV[1] the largest payload accepted, in bytes. Answers, per key, its value, false
- * (missing, or not a string), or for a value over the limit its size, as an integer, without reading it:
- * STRLEN is O(1), so an oversized value is neither copied into the script nor sent. When none is over
- * the limit (the usual case) the answer is one MGET's (in chunks, which `unpack` needs for long batches).
+ * (missing, or not a string, as MGET does), or for a value over the limit its size, as an integer,
+ * without reading it: STRLEN is O(1), so an oversized value is neither copied into the script nor
+ * sent. When none is over the limit (the usual case) the answer is one MGET's (in chunks, which
+ * `unpack` needs for long batches). A refused STRLEN (an ACL without it) fails the read: never unbounded.
  */
 const GET_BOUNDED = `
+local function size_of(key)
+  local size = redis.pcall('STRLEN', key)
+  if type(size) == 'table' then
+    if string.find(size.err, 'WRONGTYPE', 1, true) == 1 then return -1 end
+    error(size)
+  end
+  return size
+end
 local limit = tonumber(ARGV[1])
 local over = false
 for i = 1, #KEYS do
-  local size = redis.pcall('STRLEN', KEYS[i])
-  if type(size) == 'number' and size > limit then over = true break end
+  if size_of(KEYS[i]) > limit then over = true break end
 end
 local out = {}
 if not over then
@@ -81,8 +89,8 @@ if not over then
   return out
 end
 for i = 1, #KEYS do
-  local size = redis.pcall('STRLEN', KEYS[i])
-  if type(size) ~= 'number' then out[i] = false
+  local size = size_of(KEYS[i])
+  if size < 0 then out[i] = false
   elseif size > limit then out[i] = size
   else out[i] = redis.call('GET', KEYS[i]) end
 end
@@ -95,8 +103,8 @@ return out`;
 const GET_AND_REFRESH_TTL = `
 local limit = tonumber(ARGV[2])
 if limit > 0 then
-  local size = redis.pcall('STRLEN', KEYS[1])
-  if type(size) == 'number' and size > limit then return size end
+  local size = redis.call('STRLEN', KEYS[1])
+  if size > limit then return size end
 end
 local value = redis.call('GET', KEYS[1])
 if value then redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1])) end
@@ -125,8 +133,7 @@ return 0`;
  * is still larger than that, without reading it; 1 when deleted.
  */
 const DELETE_IF_OVERSIZED = `
-local size = redis.pcall('STRLEN', KEYS[1])
-if type(size) == 'number' and size > tonumber(ARGV[1]) then return redis.call('UNLINK', KEYS[1]) end
+if redis.call('STRLEN', KEYS[1]) > tonumber(ARGV[1]) then return redis.call('UNLINK', KEYS[1]) end
 return 0`;
 
 export interface CacheScripts {
