@@ -53,15 +53,15 @@ async function flushTopology(name: 'standalone' | 'sentinel' | 'cluster'): Promi
   }
 }
 
-/** GET, MGET and EVALSHA calls served so far by the data nodes of a topology (INFO commandstats). */
-async function commandCalls(name: 'standalone' | 'sentinel' | 'cluster'): Promise<{ get: number; mget: number; evalsha: number }> {
+/** GET, MGET and script (EVAL, EVALSHA) calls served so far by the data nodes of a topology (INFO commandstats). */
+async function commandCalls(name: 'standalone' | 'sentinel' | 'cluster'): Promise<{ get: number; mget: number; scripts: number }> {
   const ports = name === 'standalone' ? [standalone.port] : name === 'sentinel' ? [await sentinel.currentMasterPort()] : cluster.nodes.map((n) => n.port);
-  const totals = { get: 0, mget: 0, evalsha: 0 };
+  const totals = { get: 0, mget: 0, scripts: 0 };
   for (const port of ports) {
     const info = await askNode(port, (r) => r.info('commandstats'));
     totals.get += Number(/^cmdstat_get:calls=(\d+)/m.exec(info)?.[1] ?? 0);
     totals.mget += Number(/^cmdstat_mget:calls=(\d+)/m.exec(info)?.[1] ?? 0);
-    totals.evalsha += Number(/^cmdstat_evalsha:calls=(\d+)/m.exec(info)?.[1] ?? 0);
+    totals.scripts += Number(/^cmdstat_evalsha:calls=(\d+)/m.exec(info)?.[1] ?? 0) + Number(/^cmdstat_eval:calls=(\d+)/m.exec(info)?.[1] ?? 0);
   }
   return totals;
 }
@@ -315,43 +315,62 @@ describe.each(['standalone', 'sentinel', 'cluster'] as const)('tiers, invalidati
     }
   });
 
-  it('bounded reads (maxPayloadBytes): an entry over the limit is answered by its size, unread, in get, batched gets, mget and get-and-refresh-TTL, and dropped only while still oversized', async () => {
+  it('bounded reads (maxPayloadBytes): an entry over the limit is answered by its size and deleted, unread, in batched gets and mget; a single get reads one byte past the limit', async () => {
     const factory = new RedisBackendFactory(redisOptions());
     await factory.connect();
     try {
-      const backend = factory.create({ namespace: 'users', keyPrefix: 'cache:{users}:', maxEntries: 1, maxBytes: 0, maxPayloadBytes: 100, eviction: () => { throw new Error('unused'); } }) as RedisBackend;
-      const loose = factory.create({ namespace: 'loose', keyPrefix: 'loose:', maxEntries: 1, maxBytes: 0, maxPayloadBytes: 100, eviction: () => { throw new Error('unused'); } }) as RedisBackend;
+      const bounded = (namespace: string, keyPrefix: string): RedisBackend =>
+        factory.create({ namespace, keyPrefix, maxEntries: 1, maxBytes: 0, maxPayloadBytes: 100, eviction: () => { throw new Error('unused'); } }) as RedisBackend;
+      const backend = bounded('users', 'cache:{users}:');
+      const loose = bounded('loose', 'loose:');
       const MB = 1024 * 1024;
       const big = 'x'.repeat(MB);
-      await backend.mset([{ key: 'big', value: big, ttlMs: 0, sizeBytes: MB }, { key: 'ok', value: 'y'.repeat(100), ttlMs: 0, sizeBytes: 100 }]);
-      await loose.mset(['a', 'b', 'c', 'd', 'e', 'f'].map((key) => ({ key, value: key === 'c' ? big : key, ttlMs: 0, sizeBytes: 1 })));
-      // Bytes the data nodes sent (replication and the tiers' bus included: a few kB here).
+      const oversized = new OversizedPayload(MB);
+      const plant = (b: RedisBackend, key: string): Promise<void> => b.set(key, big, 0, MB);
+      await backend.set('ok', 'y'.repeat(100), 0, 100);
+      await loose.mset(['a', 'b', 'd', 'e', 'f'].map((key) => ({ key, value: key, ttlMs: 0, sizeBytes: 1 })));
+      // Bytes the data nodes sent to clients (not to their replicas; the tiers' bus included: a few kB here).
       const sent = async (): Promise<number> => {
         const ports = name === 'standalone' ? [standalone.port] : name === 'sentinel' ? [await sentinel.currentMasterPort()] : cluster.nodes.map((n) => n.port);
         let total = 0;
-        for (const port of ports) total += Number(/^total_net_output_bytes:(\d+)/m.exec(await askNode(port, (r) => r.info('stats')))![1]);
+        for (const port of ports) {
+          const stats = await askNode(port, (r) => r.info('stats'));
+          total += Number(/^total_net_output_bytes:(\d+)/m.exec(stats)![1]) - Number(/^total_net_repl_output_bytes:(\d+)/m.exec(stats)![1]);
+        }
         return total;
       };
       const before = await sent();
-      const oversized = new OversizedPayload(MB);
-      expect(await backend.get('big')).toEqual(oversized);
+
+      await plant(backend, 'big');
+      // A get alone in its tick: GETRANGE 0..100, 101 bytes; the entry stays for the namespace to drop.
+      expect(await backend.get('big')).toEqual(new OversizedPayload(101));
+      expect(await backend.has('big')).toBe(true);
+
       const calls = await commandCalls(name);
       expect(await Promise.all(['big', 'ok', 'none'].map((k) => backend.get(k)))).toEqual([oversized, 'y'.repeat(100), undefined]);
       const batched = await commandCalls(name);
-      // One tick's gets: one script call (EVALSHA: the first use on the connection, an EVAL, was the get above).
-      expect(batched.evalsha - calls.evalsha).toBe(1);
+      // One tick's gets: the drop script, then one MGET, which no longer finds the oversized entry.
+      expect([batched.scripts - calls.scripts, batched.mget - calls.mget, batched.get - calls.get]).toEqual([1, 1, 0]);
+      expect(await backend.has('big')).toBe(false);
+
+      await plant(backend, 'big');
       expect(await backend.mget(['ok', 'big'])).toEqual(['y'.repeat(100), oversized]);
-      // Keys in several slots on the cluster: one bounded read per slot.
+      // Keys in several slots on the cluster: a drop script and an MGET per slot.
+      await plant(loose, 'c');
       expect(await loose.mget(['a', 'b', 'c', 'd', 'e', 'f'])).toEqual(['a', 'b', oversized, 'd', 'e', 'f']);
+      expect(await loose.has('c')).toBe(false);
+
+      await plant(backend, 'big');
       expect(await backend.getAndRefreshTtl('big', 60_000)).toEqual(oversized);
-      // The five oversized answers would have been 5 MB.
+      // The five oversized values would have been 5 MB.
       expect(await sent() - before).toBeLessThan(MB / 2);
-      // A value rewritten within the limit since the read stays; one still over it goes.
+
+      // Compare-and-delete with the marker: a value rewritten within the limit since the read stays.
       await backend.set('ok', 'fits', 0, 4);
       expect(await backend.deleteIfUnchanged('ok', oversized)).toBe(false);
       expect(await backend.get('ok')).toBe('fits');
       expect(await backend.deleteIfUnchanged('big', oversized)).toBe(true);
-      expect(await backend.get('big')).toBeUndefined();
+      expect(await backend.has('big')).toBe(false);
     } finally {
       await factory.close();
     }

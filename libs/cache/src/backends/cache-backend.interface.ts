@@ -4,9 +4,9 @@ export type MaybePromise<T> = T | Promise<T>;
 
 /**
  * What a byte backend's `get`/`mget` answer, instead of the payload, for an entry larger than
- * `BackendContext.maxPayloadBytes`: its size, never its bytes (the Redis backend does not even read
- * it). The namespace reads it as a miss and drops the entry with `deleteIfUnchanged(key, thisMarker)`,
- * which removes the entry only if it is still over the limit.
+ * `BackendContext.maxPayloadBytes`: its size (or a lower bound, where the backend stopped reading),
+ * never its bytes. The namespace reads it as a miss and drops the entry with
+ * `deleteIfUnchanged(key, thisMarker)`, which removes the entry only if it is still over the limit.
  */
 export class OversizedPayload {
   constructor(readonly bytes: number) {}

@@ -11,7 +11,8 @@ import { EncryptionProvider } from '../security/encryption-provider.interface';
 import { FernetEncryptionProvider } from '../security/fernet-encryption-provider';
 import { Fernet } from '../security/fernet/fernet';
 import { CacheNamespace } from './cache-namespace';
-import { maxPayloadBytes, maxStoredBytes, overByteLimit, TIER_ENVELOPE_MAX_BYTES } from './payload-limits';
+import { overByteLimit } from '../serialization/over-byte-limit';
+import { maxPayloadBytes, maxStoredBytes, TIER_ENVELOPE_MAX_BYTES } from './payload-limits';
 
 const KIB = 1024;
 

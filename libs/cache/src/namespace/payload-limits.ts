@@ -23,10 +23,3 @@ export function maxStoredBytes(options: { name: string; maxValueBytes: number; m
 export function maxPayloadBytes(options: { name: string; maxValueBytes: number; maxKeyLength: number; encryption?: unknown; resilience?: unknown }): number {
   return maxStoredBytes(options) + (options.resilience === undefined ? 0 : TIER_ENVELOPE_MAX_BYTES);
 }
-
-/** Whether `text` is over `limitBytes` in UTF-8: its length settles it without a scan unless it could go either way. */
-export function overByteLimit(text: string, limitBytes: number): boolean {
-  const units = text.length;
-  if (units > limitBytes) return true;
-  return units * 3 > limitBytes && Buffer.byteLength(text) > limitBytes;
-}

@@ -1,6 +1,7 @@
 import { BackendUnavailableError } from '../../errors/backend-unavailable.error';
 import { TagsUnsupportedError } from '../../errors/tags-unsupported.error';
 import { BackendEntry, CacheBackend, OversizedPayload } from '../cache-backend.interface';
+import { overByteLimit } from '../../serialization/over-byte-limit';
 import { ScriptedClient, ScriptedPipeline } from './redis-scripts';
 import { isCluster, mgetAcrossSlots, readAcrossSlots, readyClient, scanEveryMaster, unlinkAcrossSlots } from './topology/cluster-commands';
 import { groupBySlot, prefixPinsSlot } from './topology/key-slot';
@@ -25,9 +26,10 @@ const GLOB_SPECIAL = /[*?[\]\\]/g;
  * Cluster: the default prefix `{namespace}:` is a hash tag, so a namespace's entries and tag sets
  * share one slot and every script and MULTI stays in it; bulk commands are split by slot anyway (a
  * custom prefix without braces), `clear` scans every master.
- * Bounded reads: with `maxPayloadBytes` (the namespace's limit on a stored payload), reads are one
- * Lua script that checks each value's size (STRLEN, O(1)) and answers one over the limit as an
- * `OversizedPayload`, so a huge value planted under a namespace key is never read, copied or sent.
+ * Bounded reads: with `maxPayloadBytes` (the namespace's limit on a stored payload), a huge value
+ * planted under a namespace key is never sent whole: a batch first deletes, unread, every entry over
+ * the limit (STRLEN in a Lua script) and answers it as an `OversizedPayload`; a single get reads at
+ * most one byte past the limit (GETRANGE).
  */
 export class RedisBackend implements CacheBackend {
   readonly name = 'redis';
@@ -83,15 +85,33 @@ export class RedisBackend implements CacheBackend {
     return payloadOf(value);
   }
 
+  /**
+   * GET, or with a bound GETRANGE 0..limit: at most one byte more than the limit crosses the network,
+   * and a value that fills it is answered as oversized (one the namespace wrote never does).
+   */
   private async getOne(redisKey: string): Promise<string | OversizedPayload | undefined> {
-    if (this.maxPayloadBytes === 0) return (await this.run('get', () => this.client.get(redisKey))) ?? undefined;
-    const [value] = await this.run('get', () => this.client.cachekitGetBounded(1, [redisKey], this.maxPayloadBytes));
-    return payloadOf(value);
+    const limit = this.maxPayloadBytes;
+    if (limit === 0) return (await this.run('get', () => this.client.get(redisKey))) ?? undefined;
+    const value = await this.run('get', () => this.client.getrange(redisKey, 0, limit));
+    // GETRANGE answers '' for a missing key; the namespace never writes an empty payload.
+    if (value === '') return undefined;
+    return overByteLimit(value, limit) ? new OversizedPayload(limit + 1) : value;
   }
 
-  /** MGET, or with a bound the bounded read script, of keys in one slot. */
-  private readonly readMany = (client: ScriptedClient, redisKeys: string[]): Promise<(string | number | null)[]> =>
-    this.maxPayloadBytes === 0 ? client.mget(redisKeys) : client.cachekitGetBounded(redisKeys.length, redisKeys, this.maxPayloadBytes);
+  /**
+   * MGET of keys in one slot; with a bound, preceded on the same connection by the script that deletes
+   * the entries over it (unread), whose sizes then stand in for their values. Both go out in the same
+   * tick; a value planted over the limit in between the two is still refused by the namespace.
+   */
+  private readonly readMany = async (client: ScriptedClient, redisKeys: string[]): Promise<(string | number | null)[]> => {
+    if (this.maxPayloadBytes === 0) return client.mget(redisKeys);
+    const [dropped, values] = await Promise.all([
+      client.cachekitDropOversized(redisKeys.length, redisKeys, this.maxPayloadBytes),
+      client.mget(redisKeys),
+    ]) as [number[], (string | number | null)[]];
+    for (let i = 0; i < dropped.length; i += 2) values[dropped[i] - 1] = dropped[i + 1];
+    return values;
+  };
 
   private flush(): void {
     const batch = this.batch!;
