@@ -371,6 +371,22 @@ describe.each(['standalone', 'sentinel', 'cluster'] as const)('tiers, invalidati
       expect(await backend.get('ok')).toBe('fits');
       expect(await backend.deleteIfUnchanged('big', oversized)).toBe(true);
       expect(await backend.has('big')).toBe(false);
+      // A value over the limit given to compare (one planted between a batch's script and its MGET)
+      // is not sent back: the entry goes if it is still over the limit.
+      await plant(backend, 'big');
+      const received = async (): Promise<number> => {
+        const ports = name === 'standalone' ? [standalone.port] : name === 'sentinel' ? [await sentinel.currentMasterPort()] : cluster.nodes.map((n) => n.port);
+        let total = 0;
+        for (const port of ports) {
+          const stats = await askNode(port, (r) => r.info('stats'));
+          total += Number(/^total_net_input_bytes:(\d+)/m.exec(stats)![1]) - Number(/^total_net_repl_input_bytes:(\d+)/m.exec(stats)![1]);
+        }
+        return total;
+      };
+      const inBefore = await received();
+      expect(await backend.deleteIfUnchanged('big', big)).toBe(true);
+      expect(await received() - inBefore).toBeLessThan(MB / 2);
+      expect(await backend.has('big')).toBe(false);
     } finally {
       await factory.close();
     }

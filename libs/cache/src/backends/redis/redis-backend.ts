@@ -155,10 +155,15 @@ export class RedisBackend implements CacheBackend {
     return replaced === 1;
   }
 
-  /** With an `OversizedPayload` (what a bounded read answered): deletes the entry only if it is still over the limit. */
+  /**
+   * With an `OversizedPayload` (what a bounded read answered), or a value over the limit (one planted
+   * between a batch's drop script and its MGET): deletes the entry only if it is still over the limit,
+   * without sending the value back to compare it.
+   */
   async deleteIfUnchanged(key: string, expected: unknown): Promise<boolean> {
     const redisKey = this.keyPrefix + key;
-    if (expected instanceof OversizedPayload) {
+    const limit = this.maxPayloadBytes;
+    if (expected instanceof OversizedPayload || (limit > 0 && typeof expected === 'string' && overByteLimit(expected, limit))) {
       return (await this.run('deleteIfUnchanged', () => this.client.cachekitDeleteIfOversized(1, redisKey, this.maxPayloadBytes))) === 1;
     }
     return (await this.run('deleteIfUnchanged', () => this.client.cachekitDeleteIfUnchanged(1, redisKey, expected as string))) === 1;
