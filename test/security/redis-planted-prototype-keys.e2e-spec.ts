@@ -13,7 +13,8 @@
 import { Controller, Get, INestApplication, Param, Query } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Allow, IsString } from 'class-validator';
-import { CacheModule, CacheService, Serializer } from 'nest-cachekit';
+import Keyv from 'keyv';
+import { CachekitKeyvStore, CacheModule, CacheService, Serializer } from 'nest-cachekit';
 import request from 'supertest';
 import { useRedisServer } from '../support/redis-server';
 
@@ -90,6 +91,7 @@ describe('planted entries with __proto__ / constructor / prototype properties ar
           profiles: { backend: 'redis' },
           tiered: { backend: 'redis', l1: { maxEntries: 100 } },
           checked: { backend: 'redis', serializer: plainJson, valueSchema: { dto: ProfileDto } },
+          kv: { backend: 'redis' },
         },
       })],
       controllers: [ProfileController],
@@ -127,6 +129,18 @@ describe('planted entries with __proto__ / constructor / prototype properties ar
   // (An own `prototype` at the top level is an unknown property, which the schema refused already.)
   it.each(PLANTED.filter(([what]) => what.endsWith('(plain JSON)') && what !== 'an own prototype (plain JSON)'))(
     'refused by valueSchema behind a serializer that lets it through: %s', (_, payload) => attack('checked', payload));
+
+  it('refused for a Keyv store over a namespace, with Keyv\'s own (re-parsing) serializer off', async () => {
+    const keyv = new Keyv({ store: new CachekitKeyvStore(cache.namespace('kv')), serialize: undefined, deserialize: undefined });
+    await keyv.set('ada', { name: 'ada', plan: 'pro' });
+    expect(await keyv.get('ada')).toEqual({ name: 'ada', plan: 'pro' });
+    for (const [, planted] of PLANTED) {
+      await redis.admin.set('cache:{kv}:keyv:mallory', `{"value":${planted},"expires":null}`);
+      const value = (await keyv.get('mallory')) as Record<string, unknown> | undefined;
+      expect(value).toBeUndefined();
+      expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
+    }
+  });
 
   it('still serves an entry that only names those words as values or Map keys', async () => {
     await cache.namespace('profiles').set('ada', { name: '__proto__', plan: 'constructor', prefs: new Map([['prototype', 1]]) });
