@@ -14,7 +14,7 @@ import { Controller, Get, INestApplication, Param, Query } from '@nestjs/common'
 import { Test } from '@nestjs/testing';
 import { Allow, IsString } from 'class-validator';
 import Keyv from 'keyv';
-import { CachekitKeyvStore, CacheModule, CacheService, Serializer } from 'nest-cachekit';
+import { CachekitKeyvStore, CacheModule, CacheService, InvalidValueError, Serializer } from 'nest-cachekit';
 import request from 'supertest';
 import { useRedisServer } from '../support/redis-server';
 
@@ -140,6 +140,14 @@ describe('planted entries with __proto__ / constructor / prototype properties ar
       expect(value).toBeUndefined();
       expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
     }
+  });
+
+  it('refuses to write such a value (parsed from a request body, say), naming the path, so that none is ever stored', async () => {
+    const body = JSON.parse(`{"name":"mallory","plan":"free","prefs":{"__proto__":${ADMIN}}}`);
+    const error = await cache.namespace('profiles').set('mallory-body', body).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidValueError);
+    expect((error as InvalidValueError).message).toContain('value.prefs.__proto__');
+    expect(await redis.admin.exists('cache:{profiles}:mallory-body')).toBe(0);
   });
 
   it('still serves an entry that only names those words as values or Map keys', async () => {
