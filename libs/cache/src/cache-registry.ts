@@ -8,6 +8,7 @@ import { CACHE_MODULE_OPTIONS } from './cache.module-definition';
 import { UnknownNamespaceError } from './errors/unknown-namespace.error';
 import { CacheEvents } from './events/cache-events';
 import { CacheNamespace } from './namespace/cache-namespace';
+import { maxPayloadBytes } from './namespace/payload-limits';
 import { CacheObservability } from './observability/cache-observability';
 import { CacheModuleOptions } from './options/cache-module-options.interface';
 import { DEFAULT_KEY_PREFIX, ResolvedCacheOptions, resolveCacheOptions } from './options/resolve-cache-options';
@@ -78,6 +79,7 @@ export class CacheRegistry implements OnApplicationShutdown {
           keyPrefix: ns.keyPrefix,
           maxEntries: ns.maxEntries,
           maxBytes: ns.maxBytes,
+          maxPayloadBytes: maxPayloadBytes(ns),
           eviction: ns.eviction,
           onRemove: (key: string, reason: string) => this.events.emit(reason === 'capacity' ? 'evicted' : 'expired', { namespace: ns.name, key }),
         };

@@ -32,6 +32,7 @@ export type { Ttl } from './ttl/parse-ttl';
 export type {
   CacheBackend, CacheBackendFactory, BackendContext, BackendEntry, BackendStats, BackendHealth, MaybePromise, RemovalReason,
 } from './backends/cache-backend.interface';
+export { OversizedPayload } from './backends/cache-backend.interface';
 export { MemoryBackend } from './backends/memory/memory-backend';
 export type { MemoryBackendOptions } from './backends/memory/memory-backend';
 export { RedisBackend } from './backends/redis/redis-backend';

@@ -28,6 +28,8 @@ export function describeBackendContract(name: string, subject: ContractSubject):
       keyPrefix: `contract:{${ns}}:`,
       maxEntries: 1_000,
       maxBytes: 0,
+      // Byte backends that bound their reads (Redis) run the whole contract through their bounded read.
+      maxPayloadBytes: 64 * 1024,
       eviction: subject.eviction ?? (() => new LruStrategy()),
     });
 

@@ -168,7 +168,7 @@ describe('Redis authentication and TLS', () => {
   it('connects with requirepass and with an ACL user limited to the cache prefix', async () => {
     const server = await startRedisServer({
       args: ['--requirepass', 'admin-pw', '--user', 'cache', 'on', '>cache-pw', '~cache:*', '+get', '+set', '+del', '+unlink',
-        '+exists', '+mget', '+multi', '+exec', '+scan', '+ping', '+client|setname', '+info', '+evalsha', '+eval',
+        '+exists', '+mget', '+multi', '+exec', '+scan', '+ping', '+client|setname', '+info', '+evalsha', '+eval', '+strlen', '+getrange',
         '+sadd', '+smembers', '+scard', '+pttl', '+pexpire', '+persist'],
     });
     try {

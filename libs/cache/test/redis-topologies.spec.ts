@@ -13,6 +13,7 @@ import Redis, { Cluster } from 'ioredis';
 import { RedisClusterHandle, startRedisCluster } from '../../../test/support/redis-cluster';
 import { askNode, RedisSentinelGroup, startRedisSentinelGroup, waitUntil } from '../../../test/support/redis-sentinel';
 import { RedisServer, startRedisServer } from '../../../test/support/redis-server';
+import { OversizedPayload } from '../src/backends/cache-backend.interface';
 import { RedisBackend } from '../src/backends/redis/redis-backend';
 import { RedisBackendFactory } from '../src/backends/redis/redis-backend.factory';
 import { RedisConnectionOptions } from '../src/backends/redis/redis-connection-options';
@@ -53,14 +54,15 @@ async function flushTopology(name: 'standalone' | 'sentinel' | 'cluster'): Promi
   }
 }
 
-/** GET and MGET calls served so far by the data nodes of a topology (INFO commandstats). */
-async function commandCalls(name: 'standalone' | 'sentinel' | 'cluster'): Promise<{ get: number; mget: number }> {
+/** GET, MGET and script (EVAL, EVALSHA) calls served so far by the data nodes of a topology (INFO commandstats). */
+async function commandCalls(name: 'standalone' | 'sentinel' | 'cluster'): Promise<{ get: number; mget: number; scripts: number }> {
   const ports = name === 'standalone' ? [standalone.port] : name === 'sentinel' ? [await sentinel.currentMasterPort()] : cluster.nodes.map((n) => n.port);
-  const totals = { get: 0, mget: 0 };
+  const totals = { get: 0, mget: 0, scripts: 0 };
   for (const port of ports) {
     const info = await askNode(port, (r) => r.info('commandstats'));
     totals.get += Number(/^cmdstat_get:calls=(\d+)/m.exec(info)?.[1] ?? 0);
     totals.mget += Number(/^cmdstat_mget:calls=(\d+)/m.exec(info)?.[1] ?? 0);
+    totals.scripts += Number(/^cmdstat_evalsha:calls=(\d+)/m.exec(info)?.[1] ?? 0) + Number(/^cmdstat_eval:calls=(\d+)/m.exec(info)?.[1] ?? 0);
   }
   return totals;
 }
@@ -310,6 +312,83 @@ describe.each(['standalone', 'sentinel', 'cluster'] as const)('tiers, invalidati
       expect(await Promise.all(keys.map((k) => backend.get(k)))).toEqual(keys.map((_, i) => String(i)));
       const after = await commandCalls(name);
       expect([after.mget - before.mget, after.get - before.get]).toEqual([1, 0]);
+    } finally {
+      await factory.close();
+    }
+  });
+
+  it('bounded reads (maxPayloadBytes): an entry over the limit is answered by its size and deleted, unread, in batched gets and mget; a single get reads one byte past the limit', async () => {
+    const factory = new RedisBackendFactory(redisOptions());
+    await factory.connect();
+    try {
+      const bounded = (namespace: string, keyPrefix: string): RedisBackend =>
+        factory.create({ namespace, keyPrefix, maxEntries: 1, maxBytes: 0, maxPayloadBytes: 100, eviction: () => { throw new Error('unused'); } }) as RedisBackend;
+      const backend = bounded('users', 'cache:{users}:');
+      const loose = bounded('loose', 'loose:');
+      const MB = 1024 * 1024;
+      const big = 'x'.repeat(MB);
+      const oversized = new OversizedPayload(MB);
+      const plant = (b: RedisBackend, key: string): Promise<void> => b.set(key, big, 0, MB);
+      await backend.set('ok', 'y'.repeat(100), 0, 100);
+      await loose.mset(['a', 'b', 'd', 'e', 'f'].map((key) => ({ key, value: key, ttlMs: 0, sizeBytes: 1 })));
+      // Bytes the data nodes sent to clients (not to their replicas; the tiers' bus included: a few kB here).
+      const sent = async (): Promise<number> => {
+        const ports = name === 'standalone' ? [standalone.port] : name === 'sentinel' ? [await sentinel.currentMasterPort()] : cluster.nodes.map((n) => n.port);
+        let total = 0;
+        for (const port of ports) {
+          const stats = await askNode(port, (r) => r.info('stats'));
+          total += Number(/^total_net_output_bytes:(\d+)/m.exec(stats)![1]) - Number(/^total_net_repl_output_bytes:(\d+)/m.exec(stats)![1]);
+        }
+        return total;
+      };
+      const before = await sent();
+
+      await plant(backend, 'big');
+      // A get alone in its tick: GETRANGE 0..100, 101 bytes; the entry stays for the namespace to drop.
+      expect(await backend.get('big')).toEqual(new OversizedPayload(101));
+      expect(await backend.has('big')).toBe(true);
+
+      const calls = await commandCalls(name);
+      expect(await Promise.all(['big', 'ok', 'none'].map((k) => backend.get(k)))).toEqual([oversized, 'y'.repeat(100), undefined]);
+      const batched = await commandCalls(name);
+      // One tick's gets: the drop script, then one MGET, which no longer finds the oversized entry.
+      expect([batched.scripts - calls.scripts, batched.mget - calls.mget, batched.get - calls.get]).toEqual([1, 1, 0]);
+      expect(await backend.has('big')).toBe(false);
+
+      await plant(backend, 'big');
+      expect(await backend.mget(['ok', 'big'])).toEqual(['y'.repeat(100), oversized]);
+      // Keys in several slots on the cluster: a drop script and an MGET per slot.
+      await plant(loose, 'c');
+      expect(await loose.mget(['a', 'b', 'c', 'd', 'e', 'f'])).toEqual(['a', 'b', oversized, 'd', 'e', 'f']);
+      expect(await loose.has('c')).toBe(false);
+
+      await plant(backend, 'big');
+      expect(await backend.getAndRefreshTtl('big', 60_000)).toEqual(oversized);
+      // The five oversized values would have been 5 MB.
+      expect(await sent() - before).toBeLessThan(MB / 2);
+
+      // Compare-and-delete with the marker: a value rewritten within the limit since the read stays.
+      await backend.set('ok', 'fits', 0, 4);
+      expect(await backend.deleteIfUnchanged('ok', oversized)).toBe(false);
+      expect(await backend.get('ok')).toBe('fits');
+      expect(await backend.deleteIfUnchanged('big', oversized)).toBe(true);
+      expect(await backend.has('big')).toBe(false);
+      // A value over the limit given to compare (one planted between a batch's script and its MGET)
+      // is not sent back: the entry goes if it is still over the limit.
+      await plant(backend, 'big');
+      const received = async (): Promise<number> => {
+        const ports = name === 'standalone' ? [standalone.port] : name === 'sentinel' ? [await sentinel.currentMasterPort()] : cluster.nodes.map((n) => n.port);
+        let total = 0;
+        for (const port of ports) {
+          const stats = await askNode(port, (r) => r.info('stats'));
+          total += Number(/^total_net_input_bytes:(\d+)/m.exec(stats)![1]) - Number(/^total_net_repl_input_bytes:(\d+)/m.exec(stats)![1]);
+        }
+        return total;
+      };
+      const inBefore = await received();
+      expect(await backend.deleteIfUnchanged('big', big)).toBe(true);
+      expect(await received() - inBefore).toBeLessThan(MB / 2);
+      expect(await backend.has('big')).toBe(false);
     } finally {
       await factory.close();
     }

@@ -2,6 +2,16 @@ import { EvictionStrategyFactory } from '../eviction/eviction-strategy.interface
 
 export type MaybePromise<T> = T | Promise<T>;
 
+/**
+ * What a byte backend's `get`/`mget` answer, instead of the payload, for an entry larger than
+ * `BackendContext.maxPayloadBytes`: its size (or a lower bound, where the backend stopped reading),
+ * never its bytes. The namespace reads it as a miss and drops the entry with
+ * `deleteIfUnchanged(key, thisMarker)`, which removes the entry only if it is still over the limit.
+ */
+export class OversizedPayload {
+  constructor(readonly bytes: number) {}
+}
+
 /** One entry of a bulk write. `ttlMs` 0 means no expiry. */
 export interface BackendEntry {
   readonly key: string;
@@ -70,7 +80,8 @@ export interface CacheBackend {
   /**
    * Deletes `key` only if it still holds `expected`; resolves whether it did. Used to drop an entry
    * found tampered or unreadable without removing a newer write that landed after the read; without
-   * it, such an entry is deleted by key.
+   * it, such an entry is deleted by key. `expected` is an `OversizedPayload` when this backend's read
+   * answered one: delete only if the entry is still over the limit.
    */
   deleteIfUnchanged?(key: string, expected: unknown): MaybePromise<boolean>;
   stats?(): BackendStats;
@@ -90,6 +101,13 @@ export interface BackendContext {
   /** 0 = no byte bound. */
   readonly maxBytes: number;
   readonly eviction: EvictionStrategyFactory;
+  /**
+   * The largest payload the namespace accepts from `get`/`mget`, in bytes as stored (serialized,
+   * sealed when encryption is on, with a tier's envelope): a byte backend should answer a larger
+   * entry as an `OversizedPayload` without transferring it. The namespace checks again whatever a
+   * backend returns. Absent or 0: no bound at the backend.
+   */
+  readonly maxPayloadBytes?: number;
   /** Called when the backend drops an entry by itself (capacity or expiry). */
   readonly onRemove?: (key: string, reason: RemovalReason) => void;
 }

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { BackendEntry, CacheBackend } from '../backends/cache-backend.interface';
+import { BackendEntry, CacheBackend, OversizedPayload } from '../backends/cache-backend.interface';
 import { isTieredBackend, TieredBackend } from '../backends/tiered/tiered-backend';
 import { BackendUnavailableError } from '../errors/backend-unavailable.error';
 import { CacheError } from '../errors/cache-error';
@@ -22,6 +22,8 @@ import { OP } from '../metrics/cache-operations';
 import { tierHitRatios } from '../metrics/tier-hit-ratios';
 import { FOUND_OR_NOT, HIT_OR_MISS, OperationObserver } from '../observability/operation-observer';
 import { NamespaceStats } from './namespace-stats';
+import { maxStoredBytes } from './payload-limits';
+import { overByteLimit } from '../serialization/over-byte-limit';
 import { describeError } from '../logging/error-fields';
 import { NamespaceAccess, StoredKey } from '../security/rbac/namespace-access';
 import type { CacheOperation } from '../security/rbac/cache-permission';
@@ -83,6 +85,8 @@ export class CacheNamespace<V = unknown> {
   private readonly live: boolean;
   /** Encryption on, for byte backends and the L2 of tiers: seals what is serialized, opens what `decode` reads. */
   private readonly cipher: NamespaceCipher | null;
+  /** The largest payload body read or written (serialized text, or its sealed form): see `payload-limits.ts`. */
+  private readonly maxStored: number;
   private readonly inflight = new Map<string, Flight>();
   private readonly logger = new Logger('CacheNamespace');
   private lastWarnAt = 0;
@@ -113,6 +117,7 @@ export class CacheNamespace<V = unknown> {
     this.openTier = access.open ? this.tier : null;
     // Tiered namespaces hold live values in L1 but bytes in L2: those bytes are sealed too.
     this.cipher = this.live && this.tier === null ? null : createNamespaceCipher(options, this.events);
+    this.maxStored = maxStoredBytes(options);
     // L2 bytes go through this namespace's own pipeline, exactly as for a byte backend.
     this.tier?.attachCodec({
       encode: (key, value, envelope) => this.encodeForTier(key, value, envelope),
@@ -600,6 +605,7 @@ export class CacheNamespace<V = unknown> {
     if (this.cipher !== null && !this.live) {
       stored = this.cipher.seal(stored as string, key);
       size = (stored as string).length;
+      this.checkSealedSize(size);
     }
     return { stored, size };
   }
@@ -616,38 +622,59 @@ export class CacheNamespace<V = unknown> {
     if (typeof stored !== 'string') throw new InvalidValueError(this.name, 'value', `serialized by "${this.options.serializer.name}" to a ${typeof stored}, not a string`);
     const size = Buffer.byteLength(stored);
     if (size > this.options.maxValueBytes) throw new ValueTooLargeError(this.name, size, this.options.maxValueBytes, 'maxValueBytes');
-    return this.cipher === null ? stored : this.cipher.seal(stored, sealedContext(key, envelope));
+    if (this.cipher === null) return stored;
+    const sealed = this.cipher.seal(stored, sealedContext(key, envelope));
+    this.checkSealedSize(sealed.length);
+    return sealed;
+  }
+
+  /** A provider whose payloads are larger than `maxStoredBytes` allows would write entries that read as oversized: refuse them here. */
+  private checkSealedSize(size: number): void {
+    if (size > this.maxStored) throw new ValueTooLargeError(this.name, size, this.maxStored, 'maxValueBytes');
   }
 
   /**
-   * An entry that does not authenticate (encryption on: `readSealed` drops it as a tamper), that the
-   * serializer cannot read (corrupt, or written by something else), or whose value fails the
-   * namespace's `valueSchema`, is a miss, and is deleted.
+   * An entry over the size limit (answered by a bounded backend as an `OversizedPayload`, or longer
+   * than `maxStoredBytes`, checked here for any backend before anything else), one that does not
+   * authenticate (encryption on: `readSealed` drops it as a tamper), that the serializer cannot read
+   * (corrupt, written by something else, or with own `__proto__`/`constructor`/`prototype`
+   * properties), or whose value fails the namespace's `valueSchema`, is a miss, and is deleted only
+   * if it still holds what was read.
    */
-  private async decode(key: string, payload: string, envelope = ''): Promise<unknown> {
-    const stored = payload;
-    if (this.cipher !== null) {
-      const text = readSealed(this.cipher, this.backend, key, payload, this.onTamper, sealedContext(key, envelope));
-      const opened = typeof text === 'string' ? text : await text;
-      if (opened === undefined) return undefined;
-      payload = opened;
-    }
+  private async decode(key: string, stored: unknown, envelope = ''): Promise<unknown> {
     let value: unknown;
     let problem: string | undefined;
-    try {
-      value = this.options.serializer.deserialize(payload);
-      // Which constraint failed stays out of the log too (its message may name the value's content).
-      if (this.options.valueSchema?.(value) !== undefined) problem = 'valueSchema';
-    } catch (error) {
-      // The error's name only: a parser's message may quote the payload.
-      problem = (error as Error).name;
+    if (typeof stored !== 'string') {
+      problem = stored instanceof OversizedPayload ? 'oversized' : 'not-a-string';
+    } else if (overByteLimit(stored, this.maxStored)) {
+      problem = 'oversized';
+    } else {
+      let payload = stored;
+      if (this.cipher !== null) {
+        const text = readSealed(this.cipher, this.backend, key, payload, this.onTamper, sealedContext(key, envelope));
+        const opened = typeof text === 'string' ? text : await text;
+        if (opened === undefined) return undefined;
+        payload = opened;
+      }
+      if (this.cipher !== null && overByteLimit(payload, this.options.maxValueBytes)) {
+        problem = 'oversized';
+      } else {
+        try {
+          value = this.options.serializer.deserialize(payload);
+          // Which constraint failed stays out of the log too (its message may name the value's content).
+          if (this.options.valueSchema?.(value) !== undefined) problem = 'valueSchema';
+        } catch (error) {
+          // The error's name only: a parser's message may quote the payload.
+          problem = (error as Error).name;
+        }
+      }
     }
     if (problem === undefined) return value;
     this.dropped++;
     // The key stays out of the log: it may belong to a protected namespace.
     this.logger.warn(logLine('cache.unreadable_dropped', { namespace: this.name, backend: this.backend.name, serializer: this.options.serializer.name, reason: problem }));
     try {
-      await dropEntry(this.backend, key, stored);
+      await dropEntry(this.backend, key, stored as string);
     } catch {
       // Already counted as unreadable; the entry will expire or be overwritten.
     }

@@ -1,5 +1,6 @@
 import { TaggedJsonSerializer } from './tagged-json-serializer';
 import { UnsupportedValueError } from './unsupported-value.error';
+import { PrototypeKeyError } from './prototype-keys';
 
 const serializer = new TaggedJsonSerializer();
 const roundTrip = <T>(value: T): T => serializer.deserialize(serializer.serialize(value)) as T;
@@ -199,7 +200,7 @@ describe('TaggedJsonSerializer', () => {
     });
   });
 
-  describe('prototype safety when deserializing', () => {
+  describe('prototype safety', () => {
     const polluted = (): unknown => ({} as Record<string, unknown>).polluted;
     const protoKeys = (): string[] => Object.getOwnPropertyNames(Object.prototype).sort();
     let keysBefore: string[];
@@ -213,43 +214,48 @@ describe('TaggedJsonSerializer', () => {
       expect(protoKeys()).toEqual(keysBefore);
     });
 
-    it('keeps a top-level `__proto__` key as an own data property', () => {
-      const result = serializer.deserialize('{"__proto__":{"polluted":1}}') as Record<string, unknown>;
-      expect(Object.getPrototypeOf(result)).toBe(Object.prototype);
-      expect(Object.prototype.hasOwnProperty.call(result, '__proto__')).toBe(true);
-      expect(Object.getOwnPropertyDescriptor(result, '__proto__')?.value).toStrictEqual({ polluted: 1 });
-      expect(result.polluted).toBeUndefined();
-      expect(polluted()).toBeUndefined();
+    const refused = (payload: string): PrototypeKeyError => {
+      try {
+        serializer.deserialize(payload);
+      } catch (error) {
+        return error as PrototypeKeyError;
+      }
+      throw new Error('expected the payload to be refused');
+    };
+
+    it.each([
+      ['a top-level `__proto__` key', '{"__proto__":{"polluted":1}}', '__proto__'],
+      ['a nested `__proto__` key', '{"a":{"__proto__":{"polluted":1}}}', '__proto__'],
+      ['a `__proto__` key holding a tagged value', '{"__proto__":{"$t":"Date","v":0}}', '__proto__'],
+      ['`constructor.prototype`', '{"constructor":{"prototype":{"polluted":1}}}', 'constructor'],
+      ['a `prototype` key', '{"prototype":{"polluted":1}}', 'prototype'],
+      ['a `__proto__` key inside an array', '[1,{"ok":true},{"__proto__":{"polluted":1}}]', '__proto__'],
+      ['a `__proto__` key inside an escaped object (the serializer\'s own `$t: Object` form)', '{"$t":"Object","v":{"$t":1,"__proto__":{"polluted":1}}}', '__proto__'],
+      ['a `constructor` key in a Map value', '{"$t":"Map","v":[["k",{"constructor":{"prototype":{"polluted":1}}}]]}', 'constructor'],
+      ['a `__proto__` key in a Set member', '{"$t":"Set","v":[{"__proto__":{"polluted":1}}]}', '__proto__'],
+      ['a `__proto__` key in a Map key', '{"$t":"Map","v":[[{"__proto__":{}},1]]}', '__proto__'],
+    ])('refuses a payload with %s (PrototypeKeyError: the entry is a miss)', (_, payload, key) => {
+      const error = refused(payload);
+      expect(error).toBeInstanceOf(PrototypeKeyError);
+      expect(error.name).toBe('PrototypeKeyError');
+      expect(error.key).toBe(key);
     });
 
-    it('keeps a nested `__proto__` key as an own data property', () => {
-      const result = serializer.deserialize('{"a":{"__proto__":{"polluted":1}}}') as { a: Record<string, unknown> };
-      expect(Object.getPrototypeOf(result.a)).toBe(Object.prototype);
-      expect(Object.prototype.hasOwnProperty.call(result.a, '__proto__')).toBe(true);
-      expect(result.a.polluted).toBeUndefined();
+    it('still reads `__proto__`, `constructor` and `prototype` as Map keys, strings and nested names', () => {
+      const result = serializer.deserialize('{"$t":"Map","v":[["__proto__",1],["constructor","prototype"]]}') as Map<string, unknown>;
+      expect([...result]).toEqual([['__proto__', 1], ['constructor', 'prototype']]);
+      expect(serializer.deserialize('{"protoType":1,"constructors":["__proto__"]}')).toEqual({ protoType: 1, constructors: ['__proto__'] });
     });
 
-    it('keeps a `__proto__` key holding a tagged value as an own data property', () => {
-      const result = serializer.deserialize('{"__proto__":{"$t":"Date","v":0}}') as Record<string, unknown>;
-      expect(Object.getPrototypeOf(result)).toBe(Object.prototype);
-      expect(Object.getOwnPropertyDescriptor(result, '__proto__')?.value).toBeInstanceOf(Date);
-    });
-
-    it('treats `constructor.prototype` as plain data', () => {
-      const result = serializer.deserialize('{"constructor":{"prototype":{"polluted":1}}}') as Record<string, unknown>;
-      expect(Object.getPrototypeOf(result)).toBe(Object.prototype);
-      expect(result.constructor).toStrictEqual({ prototype: { polluted: 1 } });
-    });
-
-    it('round-trips an object that owns a `__proto__` key', () => {
-      const value = JSON.parse('{"__proto__": {"x":1}, "y": 2}') as Record<string, unknown>;
-      const payload = serializer.serialize(value);
-      const result = serializer.deserialize(payload) as Record<string, unknown>;
-      expect(Object.getPrototypeOf(result)).toBe(Object.prototype);
-      expect(Object.prototype.hasOwnProperty.call(result, '__proto__')).toBe(true);
-      expect(Object.getOwnPropertyDescriptor(result, '__proto__')?.value).toStrictEqual({ x: 1 });
-      expect(result.y).toBe(2);
-      expect(result.x).toBeUndefined();
+    it.each([
+      ['an own `__proto__` key (as JSON.parse makes)', () => JSON.parse('{"__proto__": {"x":1}, "y": 2}'), 'value.__proto__'],
+      ['a nested `constructor` key', () => ({ a: [{ constructor: { prototype: { x: 1 } } }] }), 'value.a[0].constructor'],
+      ['a `prototype` key on a class instance', () => Object.assign(new (class Doc {})(), { prototype: 1 }), 'value.prototype'],
+    ])('refuses to serialize a value with %s, naming its path', (_, make, path) => {
+      const error = serializeError(make());
+      expect(error).toBeInstanceOf(UnsupportedValueError);
+      expect(error.path).toBe(path);
+      expect(error.reason).toMatch(/prototype/);
     });
   });
 

@@ -1,4 +1,5 @@
 import { binaryKind, TYPED_ARRAYS, TypedArrayName } from './binary-types';
+import { isPrototypeKey, PrototypeKeyError } from './prototype-keys';
 import { Serializer } from './serializer.interface';
 import { UnsupportedValueError } from './unsupported-value.error';
 import { checkDepth, childPath, MAX_VALUE_DEPTH } from './value-path';
@@ -13,8 +14,11 @@ const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnPropert
  * A plain object that itself owns a `$t` key is escaped as `{"$t":"Object","v":{...}}`, so stored data
  * can never be mistaken for a tag.
  *
- * Prototype safety: decoding never assigns through `__proto__` or touches a prototype. `__proto__`,
- * `constructor` and `prototype` keys in stored data come back as plain own data properties.
+ * Prototype safety: no value it reads back owns a `__proto__`, `constructor` or `prototype` property
+ * (see `prototype-keys.ts`). A value with one is refused on write (`UnsupportedValueError`, so the
+ * caller gets an `InvalidValueError`), and a payload with one, which only something else can have
+ * written, is refused on read (`PrototypeKeyError`: a miss, and the entry is dropped). Decoding never
+ * assigns through `__proto__` or touches a prototype.
  * Class instances are stored as their own enumerable properties and come back as plain objects.
  */
 export class TaggedJsonSerializer implements Serializer {
@@ -105,6 +109,7 @@ function encodeObject(value: object, path: string, ancestors: object[], depth: n
     // A null-prototype target: a `__proto__` key is stored as data, never as a prototype.
     const props: Record<string, unknown> = Object.create(null);
     for (const key of Object.keys(value)) {
+      if (isPrototypeKey(key)) throw new UnsupportedValueError(childPath(path, key), 'a property that could pollute a prototype when read back (rename it)');
       props[key] = encode((value as Record<string, unknown>)[key], childPath(path, key), ancestors, depth + 1);
     }
     out = hasOwn(value, TAG) ? { [TAG]: 'Object', v: props } : props;
@@ -186,6 +191,7 @@ function decode(value: unknown, depth: number): unknown {
 
 function decodeProps(record: Record<string, unknown>, depth: number): Record<string, unknown> {
   for (const key of Object.keys(record)) {
+    if (isPrototypeKey(key)) throw new PrototypeKeyError(key);
     const before = record[key];
     const after = decode(before, depth + 1);
     if (after === before) continue;

@@ -37,7 +37,7 @@ export class RedisBackendFactory implements CacheBackendFactory {
   }
 
   create(context: BackendContext): CacheBackend {
-    return new RedisBackend(this.pool, context.keyPrefix, context.namespace);
+    return new RedisBackend(this.pool, context.keyPrefix, context.namespace, context.maxPayloadBytes ?? 0);
   }
 
   /**

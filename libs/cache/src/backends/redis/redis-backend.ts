@@ -1,8 +1,9 @@
 import { BackendUnavailableError } from '../../errors/backend-unavailable.error';
 import { TagsUnsupportedError } from '../../errors/tags-unsupported.error';
-import { BackendEntry, CacheBackend } from '../cache-backend.interface';
+import { BackendEntry, CacheBackend, OversizedPayload } from '../cache-backend.interface';
+import { overByteLimit } from '../../serialization/over-byte-limit';
 import { ScriptedClient, ScriptedPipeline } from './redis-scripts';
-import { isCluster, mgetAcrossSlots, readyClient, scanEveryMaster, unlinkAcrossSlots } from './topology/cluster-commands';
+import { isCluster, mgetAcrossSlots, readAcrossSlots, readyClient, scanEveryMaster, unlinkAcrossSlots } from './topology/cluster-commands';
 import { groupBySlot, prefixPinsSlot } from './topology/key-slot';
 import { asConnectionSource, CommandConnectionSource } from './topology/redis-connection-pool';
 
@@ -25,6 +26,10 @@ const GLOB_SPECIAL = /[*?[\]\\]/g;
  * Cluster: the default prefix `{namespace}:` is a hash tag, so a namespace's entries and tag sets
  * share one slot and every script and MULTI stays in it; bulk commands are split by slot anyway (a
  * custom prefix without braces), `clear` scans every master.
+ * Bounded reads: with `maxPayloadBytes` (the namespace's limit on a stored payload), a huge value
+ * planted under a namespace key is never sent whole: a batch first deletes, unread, every entry over
+ * the limit (STRLEN in a Lua script) and answers it as an `OversizedPayload`; a single get reads at
+ * most one byte past the limit (GETRANGE).
  */
 export class RedisBackend implements CacheBackend {
   readonly name = 'redis';
@@ -39,6 +44,8 @@ export class RedisBackend implements CacheBackend {
     connection: ScriptedClient | CommandConnectionSource,
     private readonly keyPrefix: string,
     private readonly namespace: string,
+    /** The largest payload a read returns, in bytes (`BackendContext.maxPayloadBytes`); 0 = any (plain GET/MGET). */
+    private readonly maxPayloadBytes = 0,
   ) {
     this.connections = asConnectionSource(connection);
     this.batchable = prefixPinsSlot(keyPrefix);
@@ -62,7 +69,7 @@ export class RedisBackend implements CacheBackend {
    * Concurrent gets of one tick (e.g. 64 requests in flight) are coalesced into one MGET round trip:
    * at high concurrency a Node Redis client is bound by its own per-command CPU, not by Redis.
    */
-  get(key: string): Promise<string | undefined> {
+  get(key: string): Promise<string | OversizedPayload | undefined> {
     if (!this.batchable) return this.getOne(this.keyPrefix + key);
     let batch = this.batch;
     if (batch === null) {
@@ -73,15 +80,38 @@ export class RedisBackend implements CacheBackend {
   }
 
   /** Atomically reads an entry and resets its TTL to `ttlMs` (sliding expiry), in one Lua script. */
-  async getAndRefreshTtl(key: string, ttlMs: number): Promise<string | undefined> {
-    const value = await this.run('get', () => this.client.cachekitGetAndRefreshTtl(1, this.keyPrefix + key, ttlMs));
-    return value ?? undefined;
+  async getAndRefreshTtl(key: string, ttlMs: number): Promise<string | OversizedPayload | undefined> {
+    const value = await this.run('get', () => this.client.cachekitGetAndRefreshTtl(1, this.keyPrefix + key, ttlMs, this.maxPayloadBytes));
+    return payloadOf(value);
   }
 
-  private async getOne(redisKey: string): Promise<string | undefined> {
-    const value = await this.run('get', () => this.client.get(redisKey));
-    return value ?? undefined;
+  /**
+   * GET, or with a bound GETRANGE 0..limit: at most one byte more than the limit crosses the network,
+   * and a value that fills it is answered as oversized (one the namespace wrote never does).
+   */
+  private async getOne(redisKey: string): Promise<string | OversizedPayload | undefined> {
+    const limit = this.maxPayloadBytes;
+    if (limit === 0) return (await this.run('get', () => this.client.get(redisKey))) ?? undefined;
+    const value = await this.run('get', () => this.client.getrange(redisKey, 0, limit));
+    // GETRANGE answers '' for a missing key; the namespace never writes an empty payload.
+    if (value === '') return undefined;
+    return overByteLimit(value, limit) ? new OversizedPayload(limit + 1) : value;
   }
+
+  /**
+   * MGET of keys in one slot; with a bound, preceded on the same connection by the script that deletes
+   * the entries over it (unread), whose sizes then stand in for their values. Both go out in the same
+   * tick; a value planted over the limit in between the two is still refused by the namespace.
+   */
+  private readonly readMany = async (client: ScriptedClient, redisKeys: string[]): Promise<(string | number | null)[]> => {
+    if (this.maxPayloadBytes === 0) return client.mget(redisKeys);
+    const [dropped, values] = await Promise.all([
+      client.cachekitDropOversized(redisKeys.length, redisKeys, this.maxPayloadBytes),
+      client.mget(redisKeys),
+    ]) as [number[], (string | number | null)[]];
+    for (let i = 0; i < dropped.length; i += 2) values[dropped[i] - 1] = dropped[i + 1];
+    return values;
+  };
 
   private flush(): void {
     const batch = this.batch!;
@@ -90,9 +120,9 @@ export class RedisBackend implements CacheBackend {
       this.getOne(batch.keys[0]).then((v) => batch.resolves[0](v), (e) => batch.rejects[0](e));
       return;
     }
-    this.run('get', () => this.client.mget(batch.keys)).then(
+    this.run('get', () => this.readMany(this.client, batch.keys)).then(
       (values) => {
-        for (let i = 0; i < values.length; i++) batch.resolves[i](values[i] ?? undefined);
+        for (let i = 0; i < values.length; i++) batch.resolves[i](payloadOf(values[i]));
       },
       (error) => {
         for (const reject of batch.rejects) reject(error);
@@ -125,8 +155,18 @@ export class RedisBackend implements CacheBackend {
     return replaced === 1;
   }
 
+  /**
+   * With an `OversizedPayload` (what a bounded read answered), or a value over the limit (one planted
+   * between a batch's drop script and its MGET): deletes the entry only if it is still over the limit,
+   * without sending the value back to compare it.
+   */
   async deleteIfUnchanged(key: string, expected: unknown): Promise<boolean> {
-    return (await this.run('deleteIfUnchanged', () => this.client.cachekitDeleteIfUnchanged(1, this.keyPrefix + key, expected as string))) === 1;
+    const redisKey = this.keyPrefix + key;
+    const limit = this.maxPayloadBytes;
+    if (expected instanceof OversizedPayload || (limit > 0 && typeof expected === 'string' && overByteLimit(expected, limit))) {
+      return (await this.run('deleteIfUnchanged', () => this.client.cachekitDeleteIfOversized(1, redisKey, this.maxPayloadBytes))) === 1;
+    }
+    return (await this.run('deleteIfUnchanged', () => this.client.cachekitDeleteIfUnchanged(1, redisKey, expected as string))) === 1;
   }
 
   async delete(key: string): Promise<boolean> {
@@ -137,10 +177,12 @@ export class RedisBackend implements CacheBackend {
     return (await this.run('has', () => this.client.exists(this.keyPrefix + key))) > 0;
   }
 
-  async mget(keys: readonly string[]): Promise<(string | undefined)[]> {
+  async mget(keys: readonly string[]): Promise<(string | OversizedPayload | undefined)[]> {
     if (keys.length === 0) return [];
-    const values = await this.run('mget', () => mgetAcrossSlots(this.client, keys.map((k) => this.keyPrefix + k)));
-    return values.map((v) => v ?? undefined);
+    const redisKeys = keys.map((k) => this.keyPrefix + k);
+    const values = await this.run('mget', () =>
+      this.maxPayloadBytes === 0 ? mgetAcrossSlots(this.client, redisKeys) : readAcrossSlots(this.client, redisKeys, this.readMany));
+    return values.map(payloadOf);
   }
 
   /**
@@ -236,12 +278,18 @@ export function refusedDuringMigration(error: unknown): boolean {
   return messages.some((m) => /^(TRYAGAIN|ASK|MOVED)\b/.test(m));
 }
 
+/** A read's answer for one key: the payload, a miss, or (an integer from the bounded script) the size of a value over the limit. */
+function payloadOf(value: string | number | null): string | OversizedPayload | undefined {
+  if (value === null) return undefined;
+  return typeof value === 'number' ? new OversizedPayload(value) : value;
+}
+
 class GetBatch {
   readonly keys: string[] = [];
-  readonly resolves: ((value: string | undefined) => void)[] = [];
+  readonly resolves: ((value: string | OversizedPayload | undefined) => void)[] = [];
   readonly rejects: ((error: unknown) => void)[] = [];
 
-  add(redisKey: string): Promise<string | undefined> {
+  add(redisKey: string): Promise<string | OversizedPayload | undefined> {
     return new Promise((resolve, reject) => {
       this.keys.push(redisKey);
       this.resolves.push(resolve);

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CacheEvents } from '../../events/cache-events';
-import { BackendEntry, BackendStats, CacheBackend } from '../cache-backend.interface';
+import { BackendEntry, BackendStats, CacheBackend, OversizedPayload } from '../cache-backend.interface';
 import { MemoryBackend } from '../memory/memory-backend';
 import { BackendUnavailableError } from '../../errors/backend-unavailable.error';
 import { CacheError } from '../../errors/cache-error';
@@ -21,8 +21,8 @@ export interface TierCodec {
    * errors (too large, not serializable).
    */
   encode(key: string, value: unknown, envelope: string): string;
-  /** L2 body → live value; `undefined` for an unreadable or unauthentic body (which the namespace drops). */
-  decode(key: string, payload: string, envelope: string): unknown | Promise<unknown>;
+  /** L2 body → live value; `undefined` for an unreadable, unauthentic or oversized body (which the namespace drops). */
+  decode(key: string, payload: string | OversizedPayload, envelope: string): unknown | Promise<unknown>;
   /** The namespace makes spans: mark `cache.tier` on the active (cache) span. Off: never touch an app's span. */
   traced?: boolean;
 }
@@ -178,7 +178,7 @@ export class TieredBackend implements CacheBackend {
       this.l2Missed(key, epoch);
       return undefined;
     }
-    return this.accept(key, payload as string, epoch);
+    return this.accept(key, payload as string | OversizedPayload, epoch);
   }
 
   /**
@@ -292,7 +292,7 @@ export class TieredBackend implements CacheBackend {
     for (let j = 0; j < missing.length; j++) {
       const i = missing[j];
       if (payloads[j] === undefined) this.l2Missed(keys[i], epoch);
-      else values[i] = await this.accept(keys[i], payloads[j] as string, epoch);
+      else values[i] = await this.accept(keys[i], payloads[j] as string | OversizedPayload, epoch);
     }
     return values;
   }
@@ -368,9 +368,14 @@ export class TieredBackend implements CacheBackend {
     this.l1.delete(key);
     if (!this.options.breaker.allows) return false;
     try {
-      const current = await this.l2.get(key);
-      if (typeof current !== 'string' || this.unwrap(current).body !== expectedBody) return false;
-      const deleted = await this.l2.deleteIfUnchanged!(key, current);
+      let deleted: boolean;
+      // Oversized: never read in full; L2 deletes it only if it is still over the limit.
+      if (expectedBody instanceof OversizedPayload) deleted = await this.l2.deleteIfUnchanged!(key, expectedBody);
+      else {
+        const current = await this.l2.get(key);
+        if (typeof current !== 'string' || this.unwrap(current).body !== expectedBody) return false;
+        deleted = await this.l2.deleteIfUnchanged!(key, current);
+      }
       this.l2Succeeded();
       if (deleted) this.publish({ n: this.options.namespace, o: 'k', k: [key] });
       return deleted;
@@ -380,7 +385,13 @@ export class TieredBackend implements CacheBackend {
     }
   }
 
-  private async accept(key: string, payload: string, epoch: number): Promise<unknown> {
+  private async accept(key: string, payload: string | OversizedPayload, epoch: number): Promise<unknown> {
+    if (typeof payload !== 'string') {
+      // Over the size limit, unread: the namespace's codec counts and drops it.
+      await this.codec!.decode(key, payload, '');
+      this.l2Stats.misses++;
+      return undefined;
+    }
     const { freshUntil, refreshAt, times, body } = this.unwrap(payload);
     const value = await this.codec!.decode(key, body, times);
     if (value === undefined) {

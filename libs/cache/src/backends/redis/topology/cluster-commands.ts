@@ -20,13 +20,24 @@ export function readyClient(client: ScriptedClient): ScriptedClient {
  * once, results put back in the order of `keys`. A single slot (the usual case: a namespace's keys
  * share its `{hash tag}`) is one plain MGET.
  */
-export async function mgetAcrossSlots(client: ScriptedClient, keys: string[]): Promise<(string | null)[]> {
-  if (!isCluster(client)) return client.mget(keys);
+export function mgetAcrossSlots(client: ScriptedClient, keys: string[]): Promise<(string | null)[]> {
+  return readAcrossSlots(client, keys, (c, slotKeys) => c.mget(slotKeys));
+}
+
+/**
+ * A multi-key read (MGET, or a script over the keys such as the bounded read) that also works on a
+ * Cluster with keys in several slots: `read` once per slot, all sent at once, results put back in
+ * the order of `keys`.
+ */
+export async function readAcrossSlots<T>(
+  client: ScriptedClient, keys: string[], read: (client: ScriptedClient, slotKeys: string[]) => Promise<T[]>,
+): Promise<T[]> {
+  if (!isCluster(client)) return read(client, keys);
   const groups = groupBySlot(keys);
-  if (groups.length === 1) return client.mget(keys);
-  const values = new Array<string | null>(keys.length);
+  if (groups.length === 1) return read(client, keys);
+  const values = new Array<T>(keys.length);
   await Promise.all(groups.map(async (group) => {
-    const found = await client.mget(group.map((i) => keys[i]));
+    const found = await read(client, group.map((i) => keys[i]));
     group.forEach((index, j) => (values[index] = found[j]));
   }));
   return values;
