@@ -77,7 +77,7 @@ describe('a 60 MB value planted under a namespace key is never read, returned or
     const moduleRef = await Test.createTestingModule({
       imports: [CacheModule.forRoot({
         redis: { url: redis.server.url },
-        bus: { secret: 'planted-oversized-bus-secret-0123456789abcdef' },
+        bus: { secret: randomBytes(32).toString('base64') },
         namespaces: {
           tracks: { backend: 'redis' },
           tiered: { backend: 'redis', l1: { maxEntries: 100 } },

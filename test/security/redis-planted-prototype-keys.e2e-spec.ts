@@ -10,6 +10,7 @@
  * L2 of a tiered namespace too. The app's job: keep untrusted clients off its Redis (ACLs on the key
  * prefix), and not deep-merge untrusted data anywhere else.
  */
+import { randomBytes } from 'node:crypto';
 import { Controller, Get, INestApplication, Param, Query } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Allow, IsString } from 'class-validator';
@@ -86,7 +87,7 @@ describe('planted entries with __proto__ / constructor / prototype properties ar
     const moduleRef = await Test.createTestingModule({
       imports: [CacheModule.forRoot({
         redis: { url: redis.server.url },
-        bus: { secret: 'planted-prototype-bus-secret-0123456789abcdef' },
+        bus: { secret: randomBytes(32).toString('base64') },
         namespaces: {
           profiles: { backend: 'redis' },
           tiered: { backend: 'redis', l1: { maxEntries: 100 } },
