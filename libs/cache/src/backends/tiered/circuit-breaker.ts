@@ -19,7 +19,8 @@ export type RecoveryHook = () => Promise<void>;
  * after `openMs` a timer moves it to half-open and runs the recovery hooks, which double as the probe:
  * if they all succeed the circuit closes, otherwise it opens again. User calls are never the probe,
  * so no read can reach the backend before the recovery work (replaying writes missed while open,
- * clearing L1s) is done.
+ * clearing L1s) is done. `probeNow()` runs the probe at once (the backend's connection is back), so
+ * writes stop going to L1 only as soon as the backend answers rather than up to `openMs` later.
  */
 export class CircuitBreaker {
   private current: BreakerState = 'closed';
@@ -58,6 +59,14 @@ export class CircuitBreaker {
   failure(): void {
     if (this.current !== 'closed') return;
     if (++this.failures >= this.options.failureThreshold) this.open();
+  }
+
+  /** The backend looks reachable again (its connection is ready): an open circuit probes now instead of at its timer. */
+  probeNow(): void {
+    if (this.current !== 'open' || this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.probe(), 0);
+    this.timer.unref();
   }
 
   /** Stops the probe timer (application shutdown). */
