@@ -32,6 +32,8 @@ export class CircuitBreaker {
   readonly transitions = { opened: 0, halfOpened: 0, closed: 0 };
   private stopped = false;
   private firstProbeOfOutage = 0;
+  /** The backend looked reachable again while a probe was running: if that probe fails, probe again at once. */
+  private probeAgain = false;
 
   constructor(readonly backend: string, private readonly options: CircuitBreakerOptions) {}
 
@@ -63,6 +65,7 @@ export class CircuitBreaker {
 
   /** The backend looks reachable again (its connection is ready): an open circuit probes now instead of at its timer. */
   probeNow(): void {
+    if (this.current === 'half-open') this.probeAgain = true;
     if (this.current !== 'open' || this.stopped) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.probe(), 0);
@@ -90,6 +93,7 @@ export class CircuitBreaker {
   private async probe(): Promise<void> {
     this.move('half-open');
     this.transitions.halfOpened++;
+    this.probeAgain = false;
     try {
       for (const hook of this.hooks) await hook();
     } catch (error) {
@@ -98,6 +102,7 @@ export class CircuitBreaker {
         this.logger.warn(`Backend "${this.backend}" is still failing; circuit stays open: ${describeError(error)}`);
       }
       this.open(true);
+      if (this.probeAgain) this.probeNow();
       return;
     }
     this.failures = 0;

@@ -46,12 +46,14 @@ export interface InvalidationBusOptions {
 interface SenderState {
   /** Highest sequence number accepted. */
   highest: number;
-  /** Numbers below `highest` not received yet (messages published on several connections may arrive out of order). */
-  missing: Set<number> | undefined;
+  /**
+   * Numbers below `highest` not received yet → when the gap was noticed. Messages published on
+   * several connections may arrive out of order; one still missing a heartbeat period later is lost.
+   */
+  missing: Map<number, number> | undefined;
   /** Local time of the last accepted message. */
   lastHeard: number;
-  /** Sequence number of its previous heartbeat: anything still missing below it is lost. */
-  lastBeat: number;
+  /** Its heartbeat period: 3 of them without a message (and without a goodbye) is a loss. */
   periodMs: number;
   /** It said goodbye (`b`): its silence is not a loss. */
   gone: boolean;
@@ -87,9 +89,11 @@ const WARN_INTERVAL_MS = 10_000;
  * heartbeat was *sent* (a timer ends it then), and at once no longer when the subscriber connection
  * closes. While distrusted, tiered namespaces read through to L2. When an own heartbeat arrives
  * again, every L1 is resynced (no copy from before is fresh), since messages may have been missed.
- * Losses of other instances' messages are noticed too: a gap in a sender's sequence still open when
- * its next heartbeat arrives, or a sender silent for 3 of its heartbeat periods without a goodbye (it
- * may have crashed between a write and its message), resyncs every L1 (`missed`).
+ * Losses of other instances' messages are noticed too: a gap in a sender's sequence still open a
+ * heartbeat period after a later message revealed it, or a sender silent for 3 of its heartbeat
+ * periods without a goodbye (it may have crashed between a write and its message), resyncs every L1
+ * (`missed`). A timer set to the earliest such deadline checks them, so that a loss is acted on 2
+ * (gap) or 3 (silence) heartbeat periods after the lost write at the latest, plus delivery time.
  */
 export class InvalidationBus {
   readonly senderId = randomUUID();
@@ -110,6 +114,9 @@ export class InvalidationBus {
   private watchingSince = 0;
   private beatTimer: NodeJS.Timeout | undefined;
   private trustTimer: NodeJS.Timeout | undefined;
+  /** Fires at the earliest loss deadline of the senders (`watchDeadline`): silence or a gap left open. */
+  private watchTimer: NodeJS.Timeout | undefined;
+  private watchDeadline = Number.POSITIVE_INFINITY;
   private readonly lastWarn = new Map<string, number>();
   private stopped = false;
 
@@ -165,6 +172,7 @@ export class InvalidationBus {
     this.stopped = true;
     clearInterval(this.beatTimer);
     clearTimeout(this.trustTimer);
+    clearTimeout(this.watchTimer);
     this.trust = false;
     this.trustedUntil = 0;
     // A connection closed during its handshake makes ioredis schedule a reconnect; let it finish first (bounded).
@@ -213,9 +221,7 @@ export class InvalidationBus {
   }
 
   private beat(): void {
-    const now = Date.now();
-    this.forgetOld(now);
-    if (this.trust) this.watchSilence(now);
+    this.forgetOld(Date.now());
     this.publish({ n: '', o: 'h' });
   }
 
@@ -249,16 +255,13 @@ export class InvalidationBus {
     this.subscribers.get(message.n)?.apply(message);
   }
 
-  /**
-   * Another instance's message: accepted once, in its sequence (late ones fill a gap). Heartbeats
-   * close the gaps older than the sender's previous heartbeat: those messages are lost.
-   */
+  /** Another instance's message: accepted once, in its sequence (a late one fills its gap). */
   private admit(message: SignedMessage, now: number): boolean {
     const { s: sender, q: sequence } = message;
     let state = this.senders.get(sender);
     if (state === undefined) {
       if (this.senders.size >= MAX_SENDERS) this.senders.delete(this.senders.keys().next().value!);
-      state = { highest: sequence, missing: undefined, lastHeard: now, lastBeat: 0, periodMs: this.options.heartbeatMs, gone: false, silent: false };
+      state = { highest: sequence, missing: undefined, lastHeard: now, periodMs: this.options.heartbeatMs, gone: false, silent: false };
     } else if (sequence > state.highest) {
       const gap = sequence - state.highest - 1;
       if (gap > 0) {
@@ -266,8 +269,9 @@ export class InvalidationBus {
           state.missing = undefined;
           this.missed('a gap in another instance\'s messages');
         } else {
-          state.missing ??= new Set();
-          for (let n = state.highest + 1; n < sequence; n++) state.missing.add(n);
+          state.missing ??= new Map();
+          for (let n = state.highest + 1; n < sequence; n++) state.missing.set(n, now);
+          this.watchAt(now + state.periodMs);
         }
       }
       state.highest = sequence;
@@ -278,24 +282,60 @@ export class InvalidationBus {
     this.senders.set(sender, state);
     state.lastHeard = now;
     state.silent = false;
-    if (message.o === 'h') {
-      let lost = false;
-      for (const n of state.missing ?? []) {
-        if (n < state.lastBeat) {
-          state.missing!.delete(n);
-          lost = true;
-        }
-      }
-      if (lost) this.missed('a message of another instance was lost');
-      state.lastBeat = sequence;
-      state.periodMs = message.p!;
-    } else if (message.o === 'b') {
-      state.gone = true;
-    }
+    if (message.o === 'h') state.periodMs = message.p!;
+    else if (message.o === 'b') state.gone = true;
+    if (!state.gone) this.watchAt(now + MISSED_HEARTBEATS * state.periodMs);
     return true;
   }
 
+  /** Makes the watch timer fire by `deadline` (it is only ever moved earlier here; `watch` sets the next one). */
+  private watchAt(deadline: number): void {
+    if (this.stopped || deadline >= this.watchDeadline) return;
+    this.watchDeadline = deadline;
+    clearTimeout(this.watchTimer);
+    this.watchTimer = setTimeout(() => this.watch(), Math.max(0, deadline - Date.now()));
+    this.watchTimer.unref();
+  }
+
+  /**
+   * Losses due by now: a gap still open a period after it was noticed, or an instance silent for 3
+   * of its periods without a goodbye (it may have crashed between a write and its message). Then
+   * sets the timer to the next deadline.
+   */
+  private watch(): void {
+    const now = Date.now();
+    this.watchDeadline = Number.POSITIVE_INFINITY;
+    if (!this.trust) return; // Regaining the bus resyncs anyway, and starts watching again.
+    let next = Number.POSITIVE_INFINITY;
+    let lost: string | undefined;
+    for (const state of this.senders.values()) {
+      for (const [sequence, noticed] of state.missing ?? []) {
+        if (noticed + state.periodMs <= now) {
+          state.missing!.delete(sequence);
+          lost = 'a message of another instance was lost';
+        } else {
+          next = Math.min(next, noticed + state.periodMs);
+        }
+      }
+      if (state.gone || state.silent) continue;
+      const silentAt = Math.max(state.lastHeard, this.watchingSince) + MISSED_HEARTBEATS * state.periodMs;
+      if (silentAt <= now) {
+        state.silent = true;
+        lost ??= 'another instance went silent without a goodbye';
+      } else {
+        next = Math.min(next, silentAt);
+      }
+    }
+    if (lost !== undefined) this.missed(lost);
+    if (next !== Number.POSITIVE_INFINITY) this.watchAt(next);
+  }
+
   private ownHeartbeat(sentAt: number, now: number): void {
+    // Own messages sent a period before this heartbeat and not back yet were lost: a later copy is a replay.
+    for (const [sequence, sent] of this.ownPending) {
+      if (sent >= sentAt - this.options.heartbeatMs) break;
+      this.ownPending.delete(sequence);
+    }
     const until = sentAt + MISSED_HEARTBEATS * this.options.heartbeatMs;
     if (until <= now) return; // Too late to vouch for anything.
     this.trustedUntil = Math.max(this.trustedUntil, until);
@@ -305,17 +345,6 @@ export class InvalidationBus {
     }, this.trustedUntil - now);
     this.trustTimer.unref();
     if (!this.trust) this.regain(now);
-  }
-
-  /** Another instance not heard from for 3 of its heartbeat periods, without a goodbye: its last messages may be lost. */
-  private watchSilence(now: number): void {
-    for (const state of this.senders.values()) {
-      if (state.gone || state.silent) continue;
-      if (now - Math.max(state.lastHeard, this.watchingSince) > MISSED_HEARTBEATS * state.periodMs) {
-        state.silent = true;
-        this.missed('another instance went silent');
-      }
-    }
   }
 
   /** Forgets senders not heard from for 2 × the window (no replay of theirs can pass the window any more), and own messages never received. */
@@ -331,9 +360,9 @@ export class InvalidationBus {
   }
 
   private missed(reason: string): void {
-    this.counters.missed++;
     // While distrusted, the resync comes when the bus is regained.
     if (!this.trust) return;
+    this.counters.missed++;
     this.resyncAll();
     this.warn('missed', `Invalidation bus: ${reason}; L1 tiers resynced (${this.counters.missed} so far)`);
   }
@@ -374,7 +403,13 @@ export class InvalidationBus {
   private regain(now: number): void {
     this.resyncAll();
     this.trust = true;
+    // Whatever went missing while the bus was down is covered by this resync; silence counts from now.
     this.watchingSince = now;
+    for (const state of this.senders.values()) {
+      state.missing = undefined;
+      state.silent = false;
+    }
+    this.watchAt(now);
     if (this.everTrusted) {
       this.counters.resyncs++;
       this.logger.log('Invalidation bus restored: L1 tiers resynced and trusted again');
