@@ -196,6 +196,34 @@ describe('stale L1 reads across instances, bounded through a Redis crash', () =>
     expect(l1OnlyWindowMs).toBeLessThanOrEqual(2 * (RECONNECT_CAP_MS + 2 * HEARTBEAT_MS));
   }, 60_000);
 
+  it('writes stop going to L1 only once the client has reconnected, not at the breaker\'s next timer', async () => {
+    const options = {
+      bus, breaker: { failureThreshold: 1, openFor: '30s' }, redis: { url: server.url, commandTimeoutMs: 300 },
+      namespaces: { profiles: { backend: 'redis', ttl: '1h', l1: {} } },
+    };
+    const a = await start(options);
+    const port = server.port;
+    await crash();
+    await a.profiles.set('k', { name: 'during' });
+    expect(a.profiles.stats().breaker!.state).toBe('open');
+    await sleep(1_500);
+    server = await startRedisServer({ port });
+    const backAt = Date.now();
+    // Bounded: one write every 10 ms until one reaches Redis, for at most 10 s (a third of openFor).
+    let l1Only = 0;
+    for (let i = 0; i < 1_000 && Date.now() - backAt < 10_000; i++) {
+      const before = a.profiles.stats().l1OnlyWrites!;
+      await a.profiles.set('k', { name: `after-${i}` });
+      if (a.profiles.stats().l1OnlyWrites === before) break;
+      l1Only++;
+      await sleep(10);
+    }
+    const ms = Date.now() - backAt;
+    console.log(`first write to reach Redis ${ms} ms after it answered again (${l1Only} L1-only writes before it; breaker.openFor 30 s)`);
+    expect(ms).toBeLessThanOrEqual(2 * (RECONNECT_CAP_MS + 2 * HEARTBEAT_MS));
+    expect(a.profiles.stats().breaker!.state).toBe('closed');
+  });
+
   it('a set that reaches only L1 is reported, or refused with outageWrites: "throw", and is dropped at recovery', async () => {
     const options = {
       bus,
