@@ -51,14 +51,14 @@ describe('invalidation bus: captured messages replayed later', () => {
   /** The attacker's capture: the first message matching `match`. */
   const capture = async (match: (body: ReturnType<typeof bodyOf>) => boolean): Promise<string> => {
     let found: string | undefined;
-    await until(() => (found = captured.find((w) => match(bodyOf(w)))) !== undefined, 2_000);
+    await until(() => (found = captured.find((w) => match(bodyOf(w)))) !== undefined, 5_000, 'capture');
     return found!;
   };
   /** Publishes `wire` as the attacker and waits until `target` has dealt with it. */
   const replay = async (wire: string, target: TieredApp): Promise<void> => {
     const before = handled(target);
     await redis.admin.publish(CHANNEL, wire);
-    await until(() => handled(target) > before, 2_000);
+    await until(() => handled(target) > before, 5_000, 'replay handled');
   };
   /** `target` answers `id` from its L1: the right value, and no read sent to Redis. */
   const expectL1Hit = async (target: TieredApp, id: string, name: string): Promise<void> => {
@@ -87,8 +87,8 @@ describe('invalidation bus: captured messages replayed later', () => {
     await a.http().put('/profiles/p1').send({ name: 'v1' }).expect(200);
     const invalidation = await capture((m) => m.o === 'k' && m.k!.includes('p1'));
     // b has applied a's three invalidations (p0, clear, p1): none can drop the copy it reads next.
-    await until(() => b.profiles.stats().bus!.received >= 3, 2_000);
-    await until(async () => (await b.http().get('/profiles/p1')).body.profile?.name === 'v1', 2_000);
+    await until(() => b.profiles.stats().bus!.received >= 3, 5_000, 'invalidations received');
+    await until(async () => (await b.http().get('/profiles/p1')).body.profile?.name === 'v1', 5_000, 'p1 read');
     await expectL1Hit(b, 'p1', 'v1'); // b holds p1 in its L1 now
 
     await replay(invalidation, b);
@@ -111,7 +111,7 @@ describe('invalidation bus: captured messages replayed later', () => {
     await sleep(WINDOW_MS + 200);
 
     const restarted = await start(); // knows nothing of the senders it heard before
-    await until(async () => (await restarted.http().get('/profiles/p1')).body.profile?.name === 'v1', 2_000);
+    await until(async () => (await restarted.http().get('/profiles/p1')).body.profile?.name === 'v1', 5_000, 'v1 read');
     await expectL1Hit(restarted, 'p1', 'v1');
     await replay(invalidation, restarted);
     await expectL1Hit(restarted, 'p1', 'v1');
@@ -125,9 +125,9 @@ describe('invalidation bus: captured messages replayed later', () => {
     await a.close(); // an instance that heard from it since would refuse the older message
     started.splice(started.indexOf(a), 1);
     const late = await start(30_000); // started after the message was sent
-    await until(async () => (await late.http().get('/profiles/p1')).body.profile?.name === 'v1', 2_000);
+    await until(async () => (await late.http().get('/profiles/p1')).body.profile?.name === 'v1', 5_000, 'v1 read');
     await replay(invalidation, late); // new to it: acted on (an invalidation it cannot tell from the original)
-    await until(async () => (await late.http().get('/profiles/p1')).body.profile?.name === 'v1', 2_000);
+    await until(async () => (await late.http().get('/profiles/p1')).body.profile?.name === 'v1', 5_000, 'v1 read');
     await expectL1Hit(late, 'p1', 'v1');
     await replay(invalidation, late); // the second time: refused
     await expectL1Hit(late, 'p1', 'v1');
@@ -168,9 +168,9 @@ describe('the README\'s ACL rules for the bus channel', () => {
     const [a, b] = [await startTieredApp(url), await startTieredApp(url)];
     started.push(a, b);
     await a.http().put('/profiles/p1').send({ name: 'v1' }).expect(200);
-    await until(async () => (await b.http().get('/profiles/p1')).body.profile?.name === 'v1', 2_000);
+    await until(async () => (await b.http().get('/profiles/p1')).body.profile?.name === 'v1', 5_000, 'v1 read');
     await a.http().put('/profiles/p1').send({ name: 'v2' }).expect(200);
-    await until(async () => (await b.http().get('/profiles/p1')).body.profile?.name === 'v2', 2_000);
+    await until(async () => (await b.http().get('/profiles/p1')).body.profile?.name === 'v2', 5_000, 'v2 read');
     expect(b.profiles.stats().bus).toMatchObject({ connected: true, forged: 0 });
     expect(b.profiles.stats().bus!.received).toBeGreaterThan(0);
     expect(await redis.admin.acl('LOG')).toEqual([]);

@@ -41,10 +41,10 @@ export interface TieredApp {
   close(): Promise<void>;
 }
 
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
+    if (Date.now() > deadline) throw new Error(`${what} not met in ${timeoutMs} ms`);
     await sleep(10);
   }
 }
@@ -70,6 +70,6 @@ export async function startTieredApp(url: string, options: Partial<CacheModuleOp
   cache.events.on('backendState', (e) => events.backendState.push(e));
   const profiles = cache.namespace('profiles') as CacheNamespace<Profile>;
   // L1 hits are served once the bus has heard its own heartbeat.
-  await until(() => profiles.stats().bus?.connected === true);
+  await until(() => profiles.stats().bus?.connected === true, 5_000, 'bus trusted');
   return { app, cache, profiles, events, http: () => request(app.getHttpServer()), close: () => app.close() };
 }
