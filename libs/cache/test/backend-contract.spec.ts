@@ -13,7 +13,7 @@ import { LruStrategy } from '../src/eviction/lru-strategy';
 /** Tiers as the registry builds them (L1 memory + L2 Redis + bus + breaker), with the identity codec strings need. */
 class TieredContractFactory implements CacheBackendFactory {
   private readonly runtime = new TierRuntime({
-    bus: { secrets: ['contract-bus-secret-0123456789abcdef'], channel: 'contract:__bus', heartbeatMs: 100 },
+    bus: { secrets: ['contract-bus-secret-0123456789abcdef'], channel: 'contract:__bus', heartbeatMs: 100, replayWindowMs: 30_000 },
     breaker: { failureThreshold: 5, openMs: 1_000 },
     events: new CacheEvents(),
   });
@@ -21,7 +21,7 @@ class TieredContractFactory implements CacheBackendFactory {
   constructor(private readonly redis: RedisBackendFactory) {}
 
   create(context: BackendContext): CacheBackend {
-    const resilience = { l1: { maxEntries: 1_000, ttlMs: 0, eviction: () => new LruStrategy() }, graceMs: 0, softTimeoutMs: 0, hardTimeoutMs: 0, earlyRefresh: 0, lock: null };
+    const resilience = { l1: { maxEntries: 1_000, ttlMs: 0, eviction: () => new LruStrategy(), outageWrites: 'l1' as const }, graceMs: 0, softTimeoutMs: 0, hardTimeoutMs: 0, earlyRefresh: 0, lock: null };
     const tiered = this.runtime.wrap(context, resilience, this.redis.create(context), 'redis', this.redis);
     tiered.attachCodec({ encode: (_key, value) => value as string, decode: (_key, payload) => payload });
     this.runtime.start();

@@ -36,13 +36,20 @@ describe('a Redis that is not there', () => {
     const moduleRef = await start({
       redis: { url: `redis://127.0.0.1:${port}` },
       bus: { secret: randomBytes(32).toString('base64') },
-      namespaces: { users: { backend: 'redis', l1: {} }, plain: { backend: 'redis' } },
+      namespaces: { users: { backend: 'redis', l1: {} }, graced: { backend: 'redis', l1: {}, failSafe: { grace: '1m' } }, plain: { backend: 'redis' } },
     });
     const cache = moduleRef.get(CacheService);
-    await expect(cache.namespace('plain').get('k')).rejects.toBeInstanceOf(BackendUnavailableError);
-    await cache.namespace('users').set('k', 'v'); // L1 only while Redis is down
-    expect(await cache.namespace('users').get('k')).toBe('v');
-    await moduleRef.close(); // would hang on a QUIT queued behind the subscriber's SUBSCRIBE
+    try {
+      await expect(cache.namespace('plain').get('k')).rejects.toBeInstanceOf(BackendUnavailableError);
+      await cache.namespace('users').set('k', 'v'); // L1 only while Redis is down
+      await cache.namespace('graced').set('k', 'v');
+      // The bus never delivered, so no L1 copy is known fresh: a miss, or a stale answer with grace.
+      expect(await cache.namespace('users').get('k')).toBeUndefined();
+      expect(await cache.namespace('graced').get('k')).toBe('v');
+      expect(cache.namespace('graced').stats().staleServed).toBe(1);
+    } finally {
+      await moduleRef.close(); // would hang on a QUIT queued behind the subscriber's SUBSCRIBE
+    }
   });
 
   it('Cluster: calls fail with BackendUnavailableError at once instead of queueing with no deadline, and shutdown completes', async () => {

@@ -30,8 +30,12 @@ export interface BackendStats {
   /** Tiered backends only (see `NamespaceStats`). */
   staleServed?: number;
   fallbacks?: number;
+  l1OnlyWrites?: number;
   tiers?: { l1?: { hits: number; misses: number; sets: number; errors: number }; l2?: { hits: number; misses: number; sets: number; errors: number } };
-  bus?: { published: number; received: number; forged: number; ownIgnored: number; resyncs: number; connected: boolean };
+  bus?: {
+    published: number; received: number; forged: number; replayed: number; outOfWindow: number; missed: number;
+    ownIgnored: number; resyncs: number; connected: boolean;
+  };
   breaker?: { state: 'open' | 'half-open' | 'closed'; opened: number; halfOpened: number; closed: number };
 }
 

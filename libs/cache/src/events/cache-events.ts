@@ -17,8 +17,12 @@ export interface CacheEventMap {
   expired: { namespace: string; key: string };
   /** Fail-safe: a value past its TTL (within the grace period) answered instead of an error. */
   staleServed: { namespace: string; key: string; reason: 'loader-error' | 'loader-timeout' | 'backend-down' };
-  /** A tiered namespace answered from its L1 (or wrote only to it) because its L2 backend was down. */
-  fallback: { namespace: string; operation: string; backend: string };
+  /**
+   * A tiered namespace answered from its L1 (or wrote only to it) because its L2 backend was down.
+   * `l1Only`: a `set`/`mset` whose value reached only this instance's L1: other instances do not see
+   * it, and it is dropped when L2 recovers.
+   */
+  fallback: { namespace: string; operation: string; backend: string; l1Only?: true };
   /** A backend's circuit breaker changed state (`open`: calls are not sent to it). */
   backendState: { backend: string; state: 'open' | 'half-open' | 'closed' };
   /**

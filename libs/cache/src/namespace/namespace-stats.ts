@@ -32,6 +32,8 @@ export interface NamespaceStats {
   staleServed?: number;
   /** Operations answered by the L1 alone because the L2 backend was down. */
   fallbacks?: number;
+  /** Entries written to this instance's L1 only because L2 was down (not seen by other instances; dropped at recovery). */
+  l1OnlyWrites?: number;
   /** The eviction strategy's learned state (memory backend), e.g. the adaptive strategy's window share. */
   strategy?: Record<string, number | string>;
   /** Per tier, for namespaces with an `l1`. */
@@ -56,9 +58,15 @@ export interface BusStats {
   received: number;
   /** Messages whose HMAC did not verify (or could not be parsed): ignored. */
   forged: number;
+  /** Signed messages already accepted once (or older than every one still awaited from their sender): ignored. */
+  replayed: number;
+  /** Signed messages sent further than `bus.replayWindow` from this instance's clock: ignored (a replay, or a skewed clock). */
+  outOfWindow: number;
+  /** Losses noticed (a gap in another instance's sequence, or an instance silent without a goodbye): each resynced the L1s. */
+  missed: number;
   /** This instance's own messages, ignored. */
   ownIgnored: number;
-  /** Times the L1s were cleared because the bus had been disconnected. */
+  /** Times the L1s were resynced because the bus had been disconnected. */
   resyncs: number;
   connected: boolean;
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { InvalidOptionsError } from '../errors/invalid-options.error';
 import { CacheModuleOptions } from './cache-module-options.interface';
 import { resolveCacheOptions } from './resolve-cache-options';
+import { resolveBusOptions } from './resolve-resilience-options';
 
 const SECRET = randomBytes(32).toString('base64');
 
@@ -65,5 +66,28 @@ describe('tier and resilience options', () => {
     const message = problemsOf({ bus: { secret: 'hunter2-short-secret' } }).join('\n');
     expect(message).toMatch(/bus\.secret/);
     expect(message).not.toMatch(/hunter2/);
+  });
+});
+
+describe('bus replay window and outage writes', () => {
+  const redis = { port: 1 };
+
+  it('resolves bus.replayWindow (default 30 s) and l1.outageWrites (default "l1")', () => {
+    const defaults = resolveCacheOptions({ redis, bus: { secret: SECRET }, namespaces: { users: { backend: 'redis', l1: {} } } });
+    expect(resolveBusOptions(defaults.raw, 'cache:')).toMatchObject({ replayWindowMs: 30_000, heartbeatMs: 1_000 });
+    expect(defaults.namespaces.get('users')!.resilience!.l1.outageWrites).toBe('l1');
+    const set = resolveCacheOptions({
+      redis, bus: { secret: SECRET, replayWindow: '5s' }, namespaces: { users: { backend: 'redis', l1: { outageWrites: 'throw' } } },
+    });
+    expect(resolveBusOptions(set.raw, 'cache:')!.replayWindowMs).toBe(5_000);
+    expect(set.namespaces.get('users')!.resilience!.l1.outageWrites).toBe('throw');
+  });
+
+  it.each([
+    [{ bus: { secret: SECRET, replayWindow: '500ms' } }, /^bus\.replayWindow: must be from 1000 to 600000 ms/],
+    [{ bus: { secret: SECRET, replayWindow: 'later' } }, /^bus\.replayWindow: "later" is not a duration string/],
+    [{ redis, bus: { secret: SECRET }, namespaces: { users: { backend: 'redis', l1: { outageWrites: 'drop' } } } }, /^namespaces\.users\.l1\.outageWrites: must be one of the following values: l1, throw/],
+  ])('rejects %j with a message naming the field', (options, expected) => {
+    expect(problemsOf(options)).toEqual(expect.arrayContaining([expect.stringMatching(expected)]));
   });
 });

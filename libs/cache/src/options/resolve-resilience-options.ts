@@ -1,4 +1,4 @@
-import { IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { ResolvedResilienceOptions } from '../backends/tiered/tier-options';
 import { OptionProblem } from '../errors/invalid-options.error';
 import { BUILT_IN_EVICTION_POLICIES, EvictionPolicy, evictionStrategyFactory } from '../eviction/create-eviction-strategy';
@@ -18,6 +18,7 @@ const DEFAULT_L1_MAX_ENTRIES = 10_000;
 const DEFAULT_LOCK_TTL_MS = 10_000;
 const DEFAULT_LOCK_POLL_MS = 25;
 const DEFAULT_HEARTBEAT_MS = 1_000;
+const DEFAULT_REPLAY_WINDOW_MS = 30_000;
 const DEFAULT_BREAKER_FAILURES = 5;
 const DEFAULT_BREAKER_OPEN_MS = 5_000;
 
@@ -30,6 +31,9 @@ class L1OptionsDto {
 
   @IsOptional()
   eviction?: unknown;
+
+  @IsOptional() @IsIn(['l1', 'throw'])
+  outageWrites?: 'l1' | 'throw';
 }
 
 class FailSafeOptionsDto {
@@ -63,6 +67,9 @@ class BusOptionsDto {
 
   @IsOptional()
   heartbeat?: unknown;
+
+  @IsOptional()
+  replayWindow?: unknown;
 }
 
 class BreakerOptionsDto {
@@ -77,6 +84,7 @@ export interface ResolvedBusOptions {
   readonly secrets: readonly string[];
   readonly channel: string;
   readonly heartbeatMs: number;
+  readonly replayWindowMs: number;
 }
 
 export interface ResolvedBreakerOptions {
@@ -99,6 +107,7 @@ export function checkModuleResilience(raw: CacheModuleOptions, problems: OptionP
       });
     }
     duration(bus.heartbeat, 'bus.heartbeat', problems, { min: 10, max: 60_000 });
+    duration(bus.replayWindow, 'bus.replayWindow', problems, { min: 1_000, max: 600_000 });
   }
   const breaker = raw.breaker as unknown;
   if (isObject(breaker)) {
@@ -114,6 +123,7 @@ export function resolveBusOptions(raw: CacheModuleOptions, globalPrefix: string)
     secrets: Array.isArray(secret) ? [...secret] : [secret],
     channel: raw.bus.channel ?? `${globalPrefix}__bus`,
     heartbeatMs: raw.bus.heartbeat === undefined ? DEFAULT_HEARTBEAT_MS : parseTtl(raw.bus.heartbeat, 'bus.heartbeat'),
+    replayWindowMs: raw.bus.replayWindow === undefined ? DEFAULT_REPLAY_WINDOW_MS : parseTtl(raw.bus.replayWindow, 'bus.replayWindow'),
   };
 }
 
@@ -140,7 +150,7 @@ export function resolveResilience(
     return undefined;
   }
   if (!isObject(l1)) {
-    problems.push({ path: `${path}l1`, reason: 'must be an object ({ maxEntries?, ttl?, eviction? })' });
+    problems.push({ path: `${path}l1`, reason: 'must be an object ({ maxEntries?, ttl?, eviction?, outageWrites? })' });
     return undefined;
   }
   check(L1OptionsDto, l1, `${path}l1.`, problems);
@@ -198,6 +208,7 @@ export function resolveResilience(
       maxEntries: (l1.maxEntries as number | undefined) ?? DEFAULT_L1_MAX_ENTRIES,
       ttlMs: l1TtlMs,
       eviction: evictionStrategyFactory((eviction ?? 'lru') as EvictionPolicy),
+      outageWrites: (l1.outageWrites as 'l1' | 'throw' | undefined) ?? 'l1',
     },
     graceMs,
     softTimeoutMs,

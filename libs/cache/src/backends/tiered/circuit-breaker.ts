@@ -19,7 +19,8 @@ export type RecoveryHook = () => Promise<void>;
  * after `openMs` a timer moves it to half-open and runs the recovery hooks, which double as the probe:
  * if they all succeed the circuit closes, otherwise it opens again. User calls are never the probe,
  * so no read can reach the backend before the recovery work (replaying writes missed while open,
- * clearing L1s) is done.
+ * clearing L1s) is done. `probeNow()` runs the probe at once (the backend's connection is back), so
+ * writes stop going to L1 only as soon as the backend answers rather than up to `openMs` later.
  */
 export class CircuitBreaker {
   private current: BreakerState = 'closed';
@@ -31,6 +32,8 @@ export class CircuitBreaker {
   readonly transitions = { opened: 0, halfOpened: 0, closed: 0 };
   private stopped = false;
   private firstProbeOfOutage = 0;
+  /** The backend looked reachable again while a probe was running: if that probe fails, probe again at once. */
+  private probeAgain = false;
 
   constructor(readonly backend: string, private readonly options: CircuitBreakerOptions) {}
 
@@ -60,6 +63,15 @@ export class CircuitBreaker {
     if (++this.failures >= this.options.failureThreshold) this.open();
   }
 
+  /** The backend looks reachable again (its connection is ready): an open circuit probes now instead of at its timer. */
+  probeNow(): void {
+    if (this.current === 'half-open') this.probeAgain = true;
+    if (this.current !== 'open' || this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.probe(), 0);
+    this.timer.unref();
+  }
+
   /** Stops the probe timer (application shutdown). */
   stop(): void {
     this.stopped = true;
@@ -81,6 +93,7 @@ export class CircuitBreaker {
   private async probe(): Promise<void> {
     this.move('half-open');
     this.transitions.halfOpened++;
+    this.probeAgain = false;
     try {
       for (const hook of this.hooks) await hook();
     } catch (error) {
@@ -89,6 +102,7 @@ export class CircuitBreaker {
         this.logger.warn(`Backend "${this.backend}" is still failing; circuit stays open: ${describeError(error)}`);
       }
       this.open(true);
+      if (this.probeAgain) this.probeNow();
       return;
     }
     this.failures = 0;

@@ -10,6 +10,12 @@ export interface L1Options {
   ttl?: Ttl;
   /** `'lru'` (default), `'lfu'`, or a factory of your own strategy. */
   eviction?: EvictionPolicy;
+  /**
+   * A `set`/`mset` made while the shared backend is down: `'l1'` (default) keeps the value in this
+   * instance's L1 only, reported by a `fallback` event with `l1Only: true` and dropped at recovery;
+   * `'throw'` rejects it with `BackendUnavailableError`, like a namespace without tiers.
+   */
+  outageWrites?: 'l1' | 'throw';
 }
 
 /** `namespaces.<name>.failSafe` (needs `l1`). */
@@ -47,6 +53,12 @@ export interface BusOptions {
   channel?: string;
   /** Own heartbeat period; the L1s are distrusted after 3 missed. Default 1 s. */
   heartbeat?: Ttl;
+  /**
+   * A message sent longer ago than this (or this far ahead, by the receiver's clock) is dropped: a
+   * captured message can be replayed to an instance that never saw it only within this window. The
+   * clocks of the instances must agree within it (NTP). Default 30 s.
+   */
+  replayWindow?: Ttl;
 }
 
 /** Module option `breaker`: the circuit breaker of each shared backend behind tiers. */
@@ -59,7 +71,9 @@ export interface BreakerOptions {
 
 /** The tier settings of one namespace after validation. */
 export interface ResolvedResilienceOptions {
-  readonly l1: { readonly maxEntries: number; readonly ttlMs: number; readonly eviction: EvictionStrategyFactory };
+  readonly l1: {
+    readonly maxEntries: number; readonly ttlMs: number; readonly eviction: EvictionStrategyFactory; readonly outageWrites: 'l1' | 'throw';
+  };
   readonly graceMs: number;
   readonly softTimeoutMs: number;
   readonly hardTimeoutMs: number;

@@ -9,7 +9,7 @@ import { ResolvedResilienceOptions } from './tier-options';
 import { TieredBackend } from './tiered-backend';
 
 export interface TierRuntimeOptions {
-  bus?: { secrets: readonly string[]; channel: string; heartbeatMs: number };
+  bus?: { secrets: readonly string[]; channel: string; heartbeatMs: number; replayWindowMs: number };
   breaker: { failureThreshold: number; openMs: number };
   events: CacheEvents;
 }
@@ -20,6 +20,8 @@ export interface TierRuntimeOptions {
  */
 export class TierRuntime {
   private readonly breakers = new Map<string, CircuitBreaker>();
+  /** Undoes the connection listeners of `watchReadiness`. */
+  private readonly unwatch: (() => void)[] = [];
   private bus: InvalidationBus | undefined;
   private started = false;
 
@@ -39,10 +41,11 @@ export class TierRuntime {
       }),
       l2,
       l1TtlMs: resilience.l1.ttlMs,
+      outageWrites: resilience.l1.outageWrites,
       graceMs: resilience.graceMs,
       l2ReadSoftTimeoutMs: resilience.softTimeoutMs,
       earlyRefresh: resilience.earlyRefresh,
-      breaker: this.breaker(backendName),
+      breaker: this.breaker(backendName, redis),
       bus: redis ? this.busOn(redis) : undefined,
       lock: redis && resilience.lock ? new RedisLock(redis.connections, context.keyPrefix, context.namespace) : undefined,
       events: this.options.events,
@@ -57,11 +60,12 @@ export class TierRuntime {
   }
 
   async close(): Promise<void> {
+    for (const undo of this.unwatch.splice(0)) undo();
     for (const breaker of this.breakers.values()) breaker.stop();
     await this.bus?.stop();
   }
 
-  private breaker(backendName: string): CircuitBreaker {
+  private breaker(backendName: string, redis: RedisBackendFactory | undefined): CircuitBreaker {
     let breaker = this.breakers.get(backendName);
     if (breaker === undefined) {
       breaker = new CircuitBreaker(backendName, this.options.breaker);
@@ -69,8 +73,22 @@ export class TierRuntime {
         if (this.options.events.has('backendState')) this.options.events.emit('backendState', { backend: backendName, state });
       });
       this.breakers.set(backendName, breaker);
+      if (redis) this.watchReadiness(breaker, redis);
     }
     return breaker;
+  }
+
+  /**
+   * A command connection that is ready again means Redis answers: probe at once rather than at the
+   * breaker's next timer, so that writes stop going to L1 only (and being dropped at recovery) as
+   * soon as Redis is back.
+   */
+  private watchReadiness(breaker: CircuitBreaker, redis: RedisBackendFactory): void {
+    const probe = (): void => breaker.probeNow();
+    for (const connection of redis.connections.commandConnections) {
+      connection.on('ready', probe);
+      this.unwatch.push(() => connection.off('ready', probe));
+    }
   }
 
   private busOn(redis: RedisBackendFactory): InvalidationBus {

@@ -45,6 +45,12 @@ export interface TieredBackendOptions {
   l2ReadSoftTimeoutMs?: number;
   /** Share of the TTL after which a `getOrSet` hit reloads in the background; 0 = off. */
   earlyRefresh?: number;
+  /**
+   * A `set`/`mset` that cannot reach L2: `'l1'` keeps it in this instance's L1 only (reported by a
+   * `fallback` event with `l1Only: true`, dropped at recovery); `'throw'` rejects it with
+   * `BackendUnavailableError` and keeps nothing. Default `'l1'`.
+   */
+  outageWrites?: 'l1' | 'throw';
   breaker: CircuitBreaker;
   bus?: InvalidationBus;
   lock?: RedisLock;
@@ -76,10 +82,12 @@ type Counters = { hits: number; misses: number; sets: number; errors: number };
  *   drop their L1 copies.
  * - grace: L2 keeps an entry `graceMs` past its TTL (its logical expiry travels in a small envelope),
  *   so that `getOrSet` can answer a stale value when the loader fails or L2 is down.
- * - L2 down (a call failed, or the circuit breaker is open): reads answer from L1 (fresh, or stale
- *   within grace), writes go to L1 only and their keys are recorded. At recovery (breaker half-open)
- *   the recorded keys are deleted in L2 (so an older L2 value cannot resurface), then L1 is cleared:
- *   L1 is *invalidated*, not revalidated, so nothing written before the outage is trusted after it.
+ * - L2 down (a call failed, or the circuit breaker is open): reads answer from L1 a copy still known
+ *   fresh (see `confirmedFresh`), or, with fail-safe grace only, any copy as a stale answer
+ *   (`staleServed`); writes go to L1 only (reported, or refused with `outageWrites: 'throw'`) and
+ *   their keys are recorded. At recovery (breaker half-open) the recorded keys are deleted in L2 (so
+ *   an older L2 value cannot resurface), then L1 is cleared: L1 is *invalidated*, not revalidated, so
+ *   nothing written before or during the outage is trusted after it.
  */
 export class TieredBackend implements CacheBackend {
   readonly name: string;
@@ -96,6 +104,8 @@ export class TieredBackend implements CacheBackend {
   private readonly l2Stats: Counters = { hits: 0, misses: 0, sets: 0, errors: 0 };
   private fallbacks = 0;
   private staleServed = 0;
+  /** Entries written to L1 only because L2 was down (each reported by a `fallback` event with `l1Only: true`). */
+  private l1OnlyWrites = 0;
   /** Bumped on every invalidation, local or remote: an L2 read that raced one must not fill L1. */
   private epoch = 0;
   /** Bumped when the bus resyncs: L1 entries of an older generation are stale copies, never fresh. */
@@ -203,7 +213,7 @@ export class TieredBackend implements CacheBackend {
         answered = true;
         this.noteFallback('get');
         this.answeredByL1();
-        if (copy.generation !== this.generation) this.reportStale(key, 'backend-down');
+        if (!this.confirmedFresh(copy, Date.now())) this.reportStale(key, 'backend-down');
         resolve(copy.value);
       }, softMs);
       Promise.resolve().then(() => this.l2.get(key)).then(
@@ -234,9 +244,13 @@ export class TieredBackend implements CacheBackend {
     const times = envelopeTimes(freshUntil, refreshAt);
     const payload = ENVELOPE + times + ENVELOPE + this.codec!.encode(key, value, times);
     this.epoch++;
-    if (await this.toL2('set', () => this.l2.set(key, payload, this.l2Ttl(ttlMs), Buffer.byteLength(payload), tags), [key])) {
+    const failure = await this.toL2('set', () => this.l2.set(key, payload, this.l2Ttl(ttlMs), Buffer.byteLength(payload), tags), [key], true);
+    if (failure === undefined) {
       this.l2Stats.sets++;
       this.publish({ n: this.options.namespace, o: 'k', k: [key] });
+    } else if (this.options.outageWrites === 'throw') {
+      this.l1.delete(key);
+      throw new BackendUnavailableError(this.name, this.options.namespace, 'set', failure.cause);
     }
     this.fill(key, value, freshUntil, sizeBytes, refreshAt);
   }
@@ -252,9 +266,13 @@ export class TieredBackend implements CacheBackend {
     });
     this.epoch++;
     const keys = entries.map((e) => e.key);
-    if (await this.toL2('mset', () => this.l2.mset(prepared.map((p) => p.l2)), keys)) {
+    const failure = await this.toL2('mset', () => this.l2.mset(prepared.map((p) => p.l2)), keys, true);
+    if (failure === undefined) {
       this.l2Stats.sets += entries.length;
       this.publish({ n: this.options.namespace, o: 'k', k: keys });
+    } else if (this.options.outageWrites === 'throw') {
+      for (const k of keys) this.l1.delete(k);
+      throw new BackendUnavailableError(this.name, this.options.namespace, 'mset', failure.cause);
     }
     for (const p of prepared) this.fill(p.entry.key, p.entry.value, p.freshUntil, p.entry.sizeBytes, p.refreshAt);
   }
@@ -263,7 +281,7 @@ export class TieredBackend implements CacheBackend {
     this.epoch++;
     const inL1 = this.l1.delete(key);
     let inL2 = false;
-    if (await this.toL2('delete', async () => { inL2 = await this.l2.delete(key); }, [key])) {
+    if (await this.toL2('delete', async () => { inL2 = await this.l2.delete(key); }, [key]) === undefined) {
       this.publish({ n: this.options.namespace, o: 'k', k: [key] });
     }
     return inL1 || inL2;
@@ -301,7 +319,7 @@ export class TieredBackend implements CacheBackend {
     this.epoch++;
     const inL1 = this.l1.clear();
     let removed = inL1;
-    if (await this.toL2('clear', async () => { removed = await this.l2.clear(); }, null)) {
+    if (await this.toL2('clear', async () => { removed = await this.l2.clear(); }, null) === undefined) {
       this.publish({ n: this.options.namespace, o: 'c' });
     }
     return removed;
@@ -316,6 +334,7 @@ export class TieredBackend implements CacheBackend {
       expirations: l1.expirations,
       staleServed: this.staleServed,
       fallbacks: this.fallbacks,
+      l1OnlyWrites: this.l1OnlyWrites,
       tiers: { l1: { ...this.l1Stats }, l2: { ...this.l2Stats } },
       ...(this.options.bus ? { bus: this.options.bus.stats() } : {}),
       breaker: { state: this.options.breaker.state, ...this.options.breaker.transitions },
@@ -332,7 +351,7 @@ export class TieredBackend implements CacheBackend {
     this.epoch++;
     this.l1.clear();
     let removed = 0;
-    if (await this.toL2('invalidateTag', async () => { removed = await this.l2.invalidateTag!(tag); }, null)) {
+    if (await this.toL2('invalidateTag', async () => { removed = await this.l2.invalidateTag!(tag); }, null) === undefined) {
       this.publish({ n: this.options.namespace, o: 'c' });
     }
     return removed;
@@ -409,13 +428,30 @@ export class TieredBackend implements CacheBackend {
     return value;
   }
 
+  /**
+   * L2 is down: the L1 copy answers. A copy still known fresh answers as such; any other is a stale
+   * answer, given only with fail-safe grace (flagged `staleServed`); without grace it is a miss.
+   */
   private fallbackGet(key: string): unknown {
     this.noteFallback('get');
     const entry = this.l1.get(key) as L1Entry | undefined;
     if (entry === undefined) return undefined;
+    if (!this.confirmedFresh(entry, Date.now())) {
+      if (this.graceMs === 0) return undefined;
+      this.reportStale(key, 'backend-down');
+    }
     this.answeredByL1();
-    if (entry.generation !== this.generation || (entry.freshUntil !== 0 && entry.freshUntil <= Date.now())) this.reportStale(key, 'backend-down');
     return entry.value;
+  }
+
+  /**
+   * Whether an L1 copy is within the staleness bound: filled since the last resync, within its TTL,
+   * and (with a bus) the bus proved delivery recently enough (`InvalidationBus.confirmedAt`), even if
+   * it has just been lost. Without a bus, `l1.ttl` is the bound.
+   */
+  private confirmedFresh(entry: L1Entry, now: number): boolean {
+    return entry.generation === this.generation && (entry.freshUntil === 0 || entry.freshUntil > now)
+      && (this.options.bus === undefined || this.options.bus.confirmedAt(now));
   }
 
   /** A read first counted as an L1 miss (no fresh copy) that L1 answered after all (fallback, soft timeout). */
@@ -435,30 +471,42 @@ export class TieredBackend implements CacheBackend {
     return entry !== undefined && (entry.freshUntil === 0 || entry.freshUntil > Date.now()) ? entry : undefined;
   }
 
-  /** Runs an L2 write; on failure records the keys for replay and answers `false` (the caller goes on with L1). */
-  private async toL2(operation: string, write: () => unknown, keys: readonly string[] | null): Promise<boolean> {
+  /**
+   * Runs an L2 write: `undefined` when it landed; otherwise the keys are recorded for replay and the
+   * failure is answered (the caller goes on with L1, or refuses a value write with `outageWrites: 'throw'`).
+   */
+  private async toL2(
+    operation: string, write: () => unknown, keys: readonly string[] | null, writesValues = false,
+  ): Promise<{ cause: unknown } | undefined> {
+    let cause: unknown = 'its circuit is open';
     if (this.options.breaker.allows) {
       try {
         await write();
         // L2 now holds the newest state of these keys: nothing left to replay for them.
         if (keys !== null && !this.dirtyAll) for (const k of keys) this.dirtyKeys.delete(k);
         this.l2Succeeded();
-        return true;
+        return undefined;
       } catch (error) {
         // A refusal (tags on a prefix without a hash tag on Cluster, a value too large…) is the
         // caller's error, not an outage: it must not count toward the breaker or mark keys dirty.
         if (error instanceof CacheError && !(error instanceof BackendUnavailableError)) throw error;
         this.l2Failed();
+        cause = error;
       }
     }
-    this.noteFallback(operation);
+    if (!writesValues) {
+      this.noteFallback(operation);
+    } else if (this.options.outageWrites !== 'throw') {
+      this.l1OnlyWrites += keys!.length;
+      this.noteFallback(operation, true);
+    }
     if (keys === null || this.dirtyKeys.size + keys.length > MAX_DIRTY_KEYS) {
       this.dirtyAll = true;
       this.dirtyKeys.clear();
     } else if (!this.dirtyAll) {
       for (const k of keys) this.dirtyKeys.add(k);
     }
-    return false;
+    return { cause };
   }
 
   private fill(key: string, value: unknown, freshUntil: number, sizeBytes: number, refreshAt: number): void {
@@ -475,12 +523,15 @@ export class TieredBackend implements CacheBackend {
 
   /** Breaker half-open: replay what L2 missed, then drop L1. Throws (keeping the breaker open) if L2 still fails. */
   private async recover(): Promise<void> {
+    let dropped: string;
     if (this.dirtyAll) {
       await this.l2.clear();
       this.dirtyAll = false;
       this.publish({ n: this.options.namespace, o: 'c' });
+      dropped = 'the namespace was cleared in L2 (too many keys changed during the outage)';
     } else if (this.dirtyKeys.size > 0) {
       const keys = [...this.dirtyKeys];
+      dropped = `${keys.length} key(s) written or invalidated during the outage were deleted in L2`;
       for (let i = 0; i < keys.length; i += DIRTY_REPLAY_BATCH) {
         const batch = keys.slice(i, i + DIRTY_REPLAY_BATCH);
         await Promise.all(batch.map((k) => this.l2.delete(k)));
@@ -489,9 +540,10 @@ export class TieredBackend implements CacheBackend {
       }
     } else {
       await this.l2.has('\u001fprobe');
+      dropped = 'nothing was written during the outage';
     }
     this.dropL1();
-    this.logger.log(`Namespace "${this.options.namespace}" recovered: L1 invalidated after the outage`);
+    this.logger.log(`Namespace "${this.options.namespace}" recovered: L1 invalidated after the outage; ${dropped}`);
   }
 
   private applyRemote(message: BusMessage): void {
@@ -541,10 +593,12 @@ export class TieredBackend implements CacheBackend {
     this.options.breaker.failure();
   }
 
-  private noteFallback(operation: string): void {
+  private noteFallback(operation: string, l1Only = false): void {
     this.fallbacks++;
     if (this.options.events.has('fallback')) {
-      this.options.events.emit('fallback', { namespace: this.options.namespace, operation, backend: this.name });
+      this.options.events.emit('fallback', l1Only
+        ? { namespace: this.options.namespace, operation, backend: this.name, l1Only }
+        : { namespace: this.options.namespace, operation, backend: this.name });
     }
   }
 
