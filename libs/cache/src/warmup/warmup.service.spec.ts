@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { AuditRecord } from '../audit/audit-record';
 import { Test } from '@nestjs/testing';
 import { CacheModule } from '../cache.module';
@@ -156,5 +157,25 @@ describe('@Warmup', () => {
     const cache = app.get(CacheService);
     expect(await cache.runAsSystem(() => cache.namespace('tracks').mget(['track:1', 'track:3']))).toEqual([{ title: 'Blue' }, { title: 'Late' }]);
     await app.close();
+  });
+
+  it('opens no AsyncLocalStorage scope while nothing reads the principal (RBAC off, no scope, no audit)', async () => {
+    // Once a process opens one, every promise it makes pays a hook: an app without checks must not.
+    const run = jest.spyOn(AsyncLocalStorage.prototype, 'run');
+    try {
+      const moduleRef = await Test.createTestingModule({
+        imports: [CacheModule.forRoot({ namespaces: { tracks: {} } })],
+        providers: [CatalogWarmups],
+      }).compile();
+      const app = moduleRef.createNestApplication({ logger: false });
+      await app.init();
+      app.get(CatalogWarmups).release();
+      await app.get(WarmupService).settled();
+      expect(await app.get(CacheService).namespace('tracks').get('track:3')).toEqual({ title: 'Late' });
+      expect(run).not.toHaveBeenCalled();
+      await app.close();
+    } finally {
+      run.mockRestore();
+    }
   });
 });

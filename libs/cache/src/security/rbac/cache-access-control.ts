@@ -61,8 +61,13 @@ export class CacheAccessControl {
     return this.options.system;
   }
 
-  /** Runs `fn` (and everything it awaits) as `principal`. */
+  /**
+   * Runs `fn` (and everything it awaits) as `principal`. While nothing reads the principal (RBAC off,
+   * no scoped namespace, audit off) no scope is opened: once a process has opened one,
+   * `AsyncLocalStorage` adds a hook to every promise it makes, cache hits included.
+   */
   runAs<T>(principal: CachePrincipal, fn: () => T): T {
+    if (!this.tracksCallers) return fn();
     return this.storage.run({ principal }, fn);
   }
 
@@ -77,6 +82,7 @@ export class CacheAccessControl {
 
   /** Runs `fn` (the rest of an HTTP request) with its principal resolved from `request` when needed. */
   runInRequest<T>(request: unknown, fn: () => T): T {
+    if (!this.tracksCallers) return fn();
     return this.storage.run({ request }, fn);
   }
 
