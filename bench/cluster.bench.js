@@ -25,7 +25,7 @@ async function main() {
   const app = await NestFactory.createApplicationContext(lib.CacheModule.forRoot({
     redis: { cluster: { nodes: cluster.seeds } },
     namespaces: { tracks: { backend: 'redis' }, spread: { backend: 'redis', keyPrefix: 'spread:' } },
-  }), { logger: false });
+  }), { logger: false, abortOnError: false });
   const service = app.get(lib.CacheService);
   const tracks = service.namespace('tracks');
   const spreadNs = service.namespace('spread');

@@ -98,7 +98,7 @@ async function redisGets() {
         plain: { backend: 'redis' },
         sealed: { backend: 'redis', encryption: { keys: [{ id: 'k1', key: randomBytes(32).toString('base64') }] } },
       },
-    }), { logger: false });
+    }), { logger: false, abortOnError: false });
     const cache = app.get(lib.CacheService);
     const plain = cache.namespace('plain');
     const sealed = cache.namespace('sealed');

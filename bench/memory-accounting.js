@@ -58,7 +58,7 @@ function child(name) {
     const n = ${shape.n};
     (async () => {
       const ns = { backend: 'memory', maxEntries: ${shape.maxEntries ?? 'n'}, maxValueBytes: 1 << 20${shape.eviction ? `, eviction: '${shape.eviction}'` : ''} };
-      const app = await NestFactory.createApplicationContext(lib.CacheModule.forRoot({ namespaces: { m: ns } }), { logger: false });
+      const app = await NestFactory.createApplicationContext(lib.CacheModule.forRoot({ namespaces: { m: ns } }), { logger: false, abortOnError: false });
       const cache = app.get(lib.CacheService).namespace('m');
       const options = { ttl: ${shape.ttl ?? 0} || undefined };
       // Warm the paths once (compiled code, lazily built structures) before the baseline.

@@ -72,7 +72,7 @@ function asyncLoop(get) {
 async function app(lib, NestFactory, observability) {
   const ctx = await NestFactory.createApplicationContext(
     lib.CacheModule.forRoot({ defaults: { maxEntries: KEYS }, namespaces: { users: {}, tracks: {} }, observability }),
-    { logger: false },
+    { logger: false, abortOnError: false },
   );
   const ns = ctx.get(lib.CacheService).namespace('users');
   for (let i = 0; i < KEYS; i++) await ns.set(keys[i], value(i));

@@ -23,13 +23,13 @@ async function child(url, scenario) {
   const { NestFactory } = require('@nestjs/core');
   const app = await NestFactory.createApplicationContext(lib.CacheModule.forRoot({
     redis: { url },
-    bus: { secret: 'bench-bus-secret-0123456789abcdef0123' },
+    bus: { secret: require('node:crypto').randomBytes(32).toString('base64') },
     namespaces: {
       plain: { backend: 'redis' },
       tiered: { backend: 'redis', l1: { maxEntries: 100 } },
       sealed: { backend: 'redis', encryption: { keys: [{ id: 'k1', key: require('node:crypto').randomBytes(32).toString('base64') }] } },
     },
-  }), { logger: false });
+  }), { logger: false, abortOnError: false });
   const cache = app.get(lib.CacheService);
   const admin = new Redis(url);
   const name = scenario === 'tiered namespace get' ? 'tiered' : scenario === 'encrypted namespace get' ? 'sealed' : 'plain';
@@ -72,7 +72,7 @@ async function normalReadCost(url) {
   const Redis = require('ioredis');
   const lib = require('../libs/cache');
   const { NestFactory } = require('@nestjs/core');
-  const app = await NestFactory.createApplicationContext(lib.CacheModule.forRoot({ redis: { url }, namespaces: { plain: { backend: 'redis' } } }), { logger: false });
+  const app = await NestFactory.createApplicationContext(lib.CacheModule.forRoot({ redis: { url }, namespaces: { plain: { backend: 'redis' } } }), { logger: false, abortOnError: false });
   const ns = app.get(lib.CacheService).namespace('plain');
   const admin = new Redis(url);
   const keys = Array.from({ length: 64 }, (_, i) => `k${i}`);

@@ -26,7 +26,7 @@ async function main() {
       redis: { url: redis.url, pool: { commandConnections: size } },
       keyPrefix: `pool${size}:`,
       namespaces: { tracks: { backend: 'redis' }, plain: { backend: 'redis', keyPrefix: 'plain:' } },
-    }), { logger: false }));
+    }), { logger: false, abortOnError: false }));
   }
   const namespaces = (name) => apps.map((app) => app.get(lib.CacheService).namespace(name));
   for (const ns of [...namespaces('tracks'), ...namespaces('plain')]) {

@@ -31,7 +31,7 @@ async function main() {
   const { createCache } = require('cache-manager');
   const roles = { member: { hot: ['read', 'write'] } };
   const make = async (options) => {
-    const app = await NestFactory.createApplicationContext(lib.CacheModule.forRoot({ defaults: { maxEntries: KEYS }, ...options }), { logger: false });
+    const app = await NestFactory.createApplicationContext(lib.CacheModule.forRoot({ defaults: { maxEntries: KEYS }, ...options }), { logger: false, abortOnError: false });
     return { app, ns: app.get(lib.CacheService).namespace('hot'), access: app.get(lib.CacheAccessControl) };
   };
   const open = await make({ namespaces: { hot: {} } });

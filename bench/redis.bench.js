@@ -30,12 +30,12 @@ async function main() {
 
   const app = await NestFactory.createApplicationContext(lib.CacheModule.forRoot({
     redis: { url },
-    bus: { secret: 'bench-bus-secret-0123456789abcdef0123' },
+    bus: { secret: require('node:crypto').randomBytes(32).toString('base64') },
     namespaces: {
       tracks: { backend: 'redis' },
       tiered: { backend: 'redis', l1: { maxEntries: KEYS * 10 } },
     },
-  }), { logger: false });
+  }), { logger: false, abortOnError: false });
   const ours = app.get(lib.CacheService).namespace('tracks');
   const tiered = app.get(lib.CacheService).namespace('tiered');
 
