@@ -143,11 +143,15 @@ describe('AdaptiveStrategy', () => {
   it('reports its learned state', () => {
     const adaptive: Strategy = new AdaptiveStrategy();
     const backend = new MemoryBackend({ maxEntries: 100, strategy: adaptive });
-    expect(backend.strategyState()).toMatchObject({ strategy: 'adaptive', windowPercent: 1, sketchResets: 0 });
+    // Before any evidence every expert weighs the same: the geometric mean of 1% … 100% is 10%.
+    expect(backend.strategyState()).toMatchObject({ strategy: 'adaptive', windowPercent: 10, sketchResets: 0, expertsSampledAccesses: 0 });
     replay(adaptive, recencyFriendly(5, 5_000, 'x'), 100, backend);
     const state = backend.strategyState();
-    expect(state.windowPercent).toBeGreaterThan(1);
-    expect(state.windowRegrets).toBeGreaterThan(0);
+    expect(state.windowPercent).toBeGreaterThan(30);
+    expect(state.experts).toMatch(/^1%:\d+ 3\.2%:\d+ 10%:\d+ 32%:\d+ 100%:\d+$/);
+    // A cache of 100 entries is simulated whole: every access is replayed through the experts.
+    expect(state).toMatchObject({ expertsModelEntries: 100, expertsSamplePercent: 100 });
+    expect(state.expertsSampledAccesses).toBeGreaterThan(4_000);
     expect(state.sketchResets).toBeGreaterThan(0);
     expect((state.windowEntries as number) + (state.probationEntries as number) + (state.protectedEntries as number)).toBe(100);
   });
