@@ -121,9 +121,10 @@ function adaptation() {
     for (const size of PHASE_SIZES) rows.push(...measureAdaptation(name, size, POLICIES.adaptive, references).filter((r) => r.settleInCacheSizes !== null));
   }
   const f = (x) => (x * 100).toFixed(1);
-  printTable(`Adaptation after a phase change (phase-change traces, ${PHASE_TRACES['recency-loop-recency'].length} phases of 40 × cache each): hit ratio % from ${DEADLINE} × cache accesses into the phase to its end, and the first k such that from k × cache on adaptive is within ${TOLERANCE * 100} points of the best reference`,
-    ['trace', 'cache', 'phase', 'adaptive', 'best reference', 'LRU', 'LFU', 'transitory', 'SIEVE', `within ${TOLERANCE * 100} points from`, `target: within ${TOLERANCE * 100} by ${DEADLINE} × cache`],
-    rows.map((r) => [r.trace, r.size.toLocaleString('en'), r.phase, f(r.afterDeadline.subject), f(r.bestReference), f(r.afterDeadline.lru), f(r.afterDeadline.lfu), f(r.afterDeadline.transitory), f(r.afterDeadline.sieve),
+  const both = (r, p) => `${f(r.beforeDeadline[p])} → ${f(r.afterDeadline[p])}`;
+  printTable(`Adaptation after a phase change (phase-change traces, 3 phases of 40 × cache each): hit ratio % over the first ${DEADLINE} × cache accesses of the phase → from there to its end, and the first k such that from k × cache to the phase's end adaptive is within ${TOLERANCE * 100} points of the best reference`,
+    ['trace', 'cache', 'phase', 'adaptive', 'LRU', 'LFU', 'transitory', 'SIEVE', `within ${TOLERANCE * 100} points from`, `target: within ${TOLERANCE * 100} of the best after ${DEADLINE} × cache`],
+    rows.map((r) => [r.trace, r.size.toLocaleString('en'), r.phase, both(r, 'subject'), both(r, 'lru'), both(r, 'lfu'), both(r, 'transitory'), both(r, 'sieve'),
       r.settleInCacheSizes === null ? 'never' : `${r.settleInCacheSizes} × cache`, r.afterDeadline.subject >= r.bestReference - TOLERANCE ? 'met' : 'MISSED']));
   return rows;
 }
@@ -142,9 +143,9 @@ function markdown(cells, summary, adaptationRows) {
     `| | **${m.adaptive.toFixed(3)}** | ${m.transitory.toFixed(3)} | ${m.sieve.toFixed(3)} | ${m['lru-cache'].toFixed(3)} | ${m.lru.toFixed(0)} | ${m.lfu.toFixed(3)} |`);
   const f = (x) => (x * 100).toFixed(1);
   lines.push('', `| phase-change trace | cache | phase | adaptive | LRU | LFU | transitory | SIEVE | within ${TOLERANCE * 100} points of the best from |`, '|---|---:|---|---:|---:|---:|---:|---:|---:|');
+  const both = (r, p) => `${f(r.beforeDeadline[p])} → ${f(r.afterDeadline[p])}`;
   for (const r of adaptationRows) {
-    const a = r.afterDeadline;
-    lines.push(`| ${r.trace} | ${r.size.toLocaleString('en')} | ${r.phase} | **${f(a.subject)}** | ${f(a.lru)} | ${f(a.lfu)} | ${f(a.transitory)} | ${f(a.sieve)} | ${r.settleInCacheSizes === null ? 'never' : `${r.settleInCacheSizes} × cache`} |`);
+    lines.push(`| ${r.trace} | ${r.size.toLocaleString('en')} | ${r.phase} | **${both(r, 'subject')}** | ${['lru', 'lfu', 'transitory', 'sieve'].map((p) => both(r, p)).join(' | ')} | ${r.settleInCacheSizes === null ? 'never' : `${r.settleInCacheSizes} × cache`} |`);
   }
   return `${lines.join('\n')}\n`;
 }

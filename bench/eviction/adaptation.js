@@ -19,7 +19,7 @@ function prefixSums(hitAt) {
 
 /**
  * Replays `name` at `size` through `subject` and every reference policy. Per phase: the hit ratio of
- * each from DEADLINE × size accesses after the phase change to its end, and the subject's settling
+ * each over its first DEADLINE × size accesses and from there to its end, and the subject's settling
  * time: the least k (in units of size) such that from k × size to the phase's end, its hit ratio is within
  * TOLERANCE of the best reference's over the same accesses.
  */
@@ -37,7 +37,8 @@ function measureAdaptation(name, size, subject, references) {
     }
     const from = Math.min(phase.end - 1, phase.start + DEADLINE * size);
     const after = Object.fromEntries(Object.keys(runs).map((l) => [l, ratio(runs[l], from, phase.end)]));
-    return { trace: name, size, phase: `${index + 1}. ${phase.name}`, accesses: phase.end - phase.start, settleInCacheSizes: index === 0 ? null : settle, afterDeadline: after, bestReference: best(from) };
+    const before = Object.fromEntries(Object.keys(runs).map((l) => [l, ratio(runs[l], phase.start, from)]));
+    return { trace: name, size, phase: `${index + 1}. ${phase.name}`, accesses: phase.end - phase.start, settleInCacheSizes: index === 0 ? null : settle, beforeDeadline: before, afterDeadline: after, bestReference: best(from) };
   });
 }
 

@@ -159,6 +159,11 @@ export class MiniatureCaches {
     return missed;
   }
 
+  /** Entries `cache` holds now. */
+  entries(cache: number): number {
+    return this.live[cache];
+  }
+
   /** Chooses and unlinks the victim of `cache`, as AdaptiveStrategy.victim() would. */
   private evict(cache: number): number {
     const at = cache * 4;
