@@ -116,7 +116,7 @@ export class AdaptiveStrategy implements EvictionStrategy {
     const meta = slots[at + META];
     if (meta >>> PENDING_SHIFT < FrequencySketch.MAX_COUNT) slots[at + META] = meta + PENDING_ONE;
     if (this.sketch.tick()) this.age();
-    if ((meta & SAMPLED) !== 0) this.experts.record(slots[at + HASH]);
+    if ((meta & SAMPLED) !== 0) this.replayHit(slot);
     const segment = meta & SEGMENT_BITS;
     if (segment === PROBATION) {
       this.unlink(PROBATION, slot);
@@ -193,6 +193,11 @@ export class AdaptiveStrategy implements EvictionStrategy {
     if (candidateFrequency < WARM_CANDIDATE) return false;
     // Deterministic "random": a hash of the eviction count, so victim() stays a pure function of state.
     return (Math.imul(this.admitted + this.rejected + 1, 0x9e3779b1) >>> 25 & RANDOM_ADMISSION_MASK) === 0;
+  }
+
+  /** Replays a hit on a sampled key through the experts (kept out of `access`, which stays small). */
+  private replayHit(slot: number): void {
+    this.experts.record(this.slots[slot * STRIDE + HASH]);
   }
 
   /** Replays this miss through the experts if its key is sampled, and takes their latest advice. */

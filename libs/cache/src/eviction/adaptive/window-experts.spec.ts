@@ -30,7 +30,7 @@ describe('WindowExperts', () => {
     expect(experts.sampled(hashKey('any'))).toBe(false);
     experts.model(100);
     expect(experts.windowShare()).toBeCloseTo(0.1, 3);
-    expect(experts.describe()).toBe('1%:20 3.2%:20 10%:20 32%:20 100%:20');
+    expect(experts.describe()).toBe('1%:25 4.6%:25 22%:25 100%:25');
   });
 
   it.each([
