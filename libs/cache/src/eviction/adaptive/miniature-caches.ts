@@ -16,8 +16,8 @@ const RANDOM_ADMISSION_MASK = 127;
  * K W-TinyLFU caches of one size that differ only in their window share, holding key hashes only:
  * the experts of `WindowExperts`, each simulating what the real cache would do with its share on a
  * sample of the keys (miniature simulations, Waldspurger et al., USENIX ATC '17). Each follows the
- * real strategy's algorithm step for step (LRU window, SLRU main, TinyLFU duel), and all of them
- * count frequencies in one sketch, updated once per access.
+ * real strategy's algorithm step for step (LRU window, SLRU main, TinyLFU duel, counts held per key
+ * until it leaves and then added to the sketch), and all of them share one sketch.
  *
  * They share one table from key hash to record (open addressing, linear probing, deletion by
  * backward shift), so an access looks its key up once, not K times; a record lives while at least
@@ -27,9 +27,13 @@ const RANDOM_ADMISSION_MASK = 127;
 export class MiniatureCaches {
   private readonly k: number;
   readonly sketch = new FrequencySketch();
-  /** Per record: the key's hash, and how many caches hold it. */
+  /**
+   * Per record: the key's hash, how many caches hold it, and its accesses not yet in the sketch
+   * (0 … 15, added when the record is freed, as the real cache does with a slot's count).
+   */
   private hashes = new Int32Array(0);
   private holders = new Uint8Array(0);
+  private pending = new Uint8Array(0);
   /** Per record and cache. */
   private prev = new Int32Array(0);
   private next = new Int32Array(0);
@@ -78,6 +82,7 @@ export class MiniatureCaches {
     if (this.hashes.length < records) {
       this.hashes = grown(this.hashes, records);
       this.holders = grown(this.holders, records);
+      this.pending = grown(this.pending, records);
       this.freeRecords = grown(this.freeRecords, records);
       this.prev = grown(this.prev, records * k);
       this.next = grown(this.next, records * k);
@@ -120,13 +125,12 @@ export class MiniatureCaches {
    * cache would). Returns the caches that missed, as bits (bit i = cache i).
    */
   access(hash: number): number {
-    const sketch = this.sketch;
-    sketch.add(hash, 1);
-    if (sketch.tick()) sketch.halve();
+    if (this.sketch.tick()) this.age();
     const k = this.k;
     let record = this.find(hash);
     let missed = 0;
     if (record !== NONE) {
+      if (this.pending[record] < FrequencySketch.MAX_COUNT) this.pending[record]++;
       for (let cache = 0; cache < k; cache++) {
         const segment = this.segments[record * k + cache];
         if (segment === FREE) missed |= 1 << cache;
@@ -144,6 +148,7 @@ export class MiniatureCaches {
       record = this.freeCount > 0 ? this.freeRecords[--this.freeCount] : this.used++;
       this.hashes[record] = hash;
       this.holders[record] = 0;
+      this.pending[record] = 1;
       this.remember(record);
       missed = (1 << k) - 1;
     }
@@ -183,9 +188,9 @@ export class MiniatureCaches {
   }
 
   private admits(candidate: number, victim: number): boolean {
-    const candidateFrequency = this.sketch.frequency(this.hashes[candidate]);
+    const candidateFrequency = this.frequencyOf(candidate);
     const duel = ++this.duels;
-    if (candidateFrequency > this.sketch.frequency(this.hashes[victim])) return true;
+    if (candidateFrequency > this.frequencyOf(victim)) return true;
     if (candidateFrequency < WARM_CANDIDATE) return false;
     return (Math.imul(duel, 0x9e3779b1) >>> 25 & RANDOM_ADMISSION_MASK) === 0;
   }
@@ -195,8 +200,20 @@ export class MiniatureCaches {
     this.segments[record * this.k + cache] = FREE;
     this.live[cache]--;
     if (--this.holders[record] > 0) return;
+    this.sketch.add(this.hashes[record], this.pending[record]);
     this.forget(record);
     this.freeRecords[this.freeCount++] = record;
+  }
+
+  private frequencyOf(record: number): number {
+    return Math.min(FrequencySketch.MAX_COUNT, this.sketch.frequency(this.hashes[record]) + this.pending[record]);
+  }
+
+  /** The sketch's halving, applied to the counts held in the records too. */
+  private age(): void {
+    this.sketch.halve();
+    const pending = this.pending;
+    for (let record = 0; record < this.used; record++) pending[record] >>>= 1;
   }
 
   private fitWindow(cache: number): void {
