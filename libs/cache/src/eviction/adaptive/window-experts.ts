@@ -14,8 +14,8 @@ const GRID: readonly number[] = [0, 1, 2, 3].map((i) => 0.01 * 100 ** (i / 3));
  * hash falls in a fraction 256 / C of the hash space (SHARDS' spatial sampling, Waldspurger et al.,
  * FAST '15); smaller caches are simulated whole. Of the order of Caffeine's MiniSimClimber (about
  * 100 to 1,000 entries). 256, 512 and 1,024 gave the same hit ratios on the benchmark's traces and
- * 128 lost 2 points on one; the cost per sampled access does not depend on it, but the share of a
- * large cache's hits that pay it does (2.6% at 10,000 entries).
+ * 128 was worse on the LIRS cs trace; the cost per sampled access does not depend on it, but the
+ * share of a large cache's hits that pay it does (2.6% at 10,000 entries).
  */
 const MAX_MINIATURE = 256;
 const TWO_TO_32 = 4294967296;
