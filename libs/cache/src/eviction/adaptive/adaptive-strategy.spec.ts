@@ -143,13 +143,51 @@ describe('AdaptiveStrategy', () => {
   it('reports its learned state', () => {
     const adaptive: Strategy = new AdaptiveStrategy();
     const backend = new MemoryBackend({ maxEntries: 100, strategy: adaptive });
-    expect(backend.strategyState()).toMatchObject({ strategy: 'adaptive', windowPercent: 1, sketchResets: 0 });
+    // Before any evidence every expert weighs the same: the geometric mean of 1% … 100% is 10%.
+    expect(backend.strategyState()).toMatchObject({ strategy: 'adaptive', windowPercent: 10, sketchResets: 0, expertsSampledAccesses: 0 });
     replay(adaptive, recencyFriendly(5, 5_000, 'x'), 100, backend);
     const state = backend.strategyState();
-    expect(state.windowPercent).toBeGreaterThan(1);
-    expect(state.windowRegrets).toBeGreaterThan(0);
+    expect(state.windowPercent).toBeGreaterThan(30);
+    expect(state.experts).toMatch(/^1%:\d+ 4\.6%:\d+ 22%:\d+ 100%:\d+$/);
+    // A cache of 100 entries is simulated whole: every access is replayed through the experts.
+    expect(state).toMatchObject({ expertsModelEntries: 100, expertsSamplePercent: 100 });
+    expect(state.expertsSampledAccesses).toBeGreaterThan(4_000);
     expect(state.sketchResets).toBeGreaterThan(0);
     expect((state.windowEntries as number) + (state.probationEntries as number) + (state.protectedEntries as number)).toBe(100);
+  });
+
+  it('stays consistent with the backend through expiry, deletes and clear, and never exceeds its capacity', () => {
+    const random = mulberry32(0x77e);
+    let now = 0;
+    const adaptive: Strategy = new AdaptiveStrategy();
+    const store = new MemoryBackend({ maxEntries: 300, strategy: adaptive, now: () => now });
+    const held = (): number => {
+      const state = adaptive.state();
+      return (state.windowEntries as number) + (state.probationEntries as number) + (state.protectedEntries as number);
+    };
+    for (let op = 0; op < 40_000; op++) {
+      now += 1;
+      const key = random() < 0.6 ? `hot-${Math.floor(random() * 200)}` : `key-${Math.floor(random() * 5_000)}`;
+      const roll = random();
+      if (op % 10_000 === 5_000) store.clear();
+      else if (roll < 0.01) store.delete(key);
+      else if (store.get(key) === undefined) store.set(key, key, random() < 0.3 ? 1 + Math.floor(random() * 500) : 0, 0);
+      const { entries } = store.stats();
+      if (entries! > 300) throw new Error(`op ${op}: ${entries} entries`);
+      if (held() !== entries) throw new Error(`op ${op}: the strategy holds ${held()} slots, the backend ${entries}`);
+    }
+    expect(store.stats().expirations).toBeGreaterThan(1_000);
+    expect(adaptive.state().expertsSampledAccesses).toBeGreaterThan(10_000);
+  });
+
+  it('is deterministic: the same accesses give the same hits and the same learned state', () => {
+    const run = (): { ratio: number; state: Record<string, number | string> } => {
+      const adaptive: Strategy = new AdaptiveStrategy();
+      const backend = new MemoryBackend({ maxEntries: 100, strategy: adaptive });
+      const ratio = replay(adaptive, recencyFriendly(9, 10_000, 'd'), 100, backend);
+      return { ratio, state: adaptive.state() };
+    };
+    expect(run()).toEqual(run());
   });
 
   it('keeps the memory backend within its byte bound with entries of different sizes', () => {

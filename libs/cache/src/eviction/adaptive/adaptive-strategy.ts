@@ -2,7 +2,7 @@ import { EvictionStrategy } from '../eviction-strategy.interface';
 import { growInt32Array as grow } from '../grow-int32-array';
 import { FrequencySketch } from './frequency-sketch';
 import { hashKey } from './hash-key';
-import { EvictionHistory, FROM_MAIN, FROM_WINDOW } from './eviction-history';
+import { WindowExperts } from './window-experts';
 
 const NONE = -1;
 /** Fields of a slot in `slots`. */
@@ -10,11 +10,15 @@ const STRIDE = 4;
 const PREV = 0;
 const NEXT = 1;
 const HASH = 2;
-/** Segment in the low 2 bits; above them, accesses not yet added to the sketch (0 … 15). */
+/**
+ * Segment in the low 2 bits; bit 2 set if the key is in the experts' sample; above them, accesses
+ * not yet added to the sketch (0 … 15).
+ */
 const META = 3;
 const SEGMENT_BITS = 3;
-const PENDING_ONE = 4;
-const PENDING_SHIFT = 2;
+const SAMPLED = 4;
+const PENDING_ONE = 8;
+const PENDING_SHIFT = 3;
 /** Segment of a slot. */
 const FREE = 0;
 const WINDOW = 1;
@@ -27,18 +31,6 @@ const PROTECTED = 3;
  */
 const PROTECTED_SHARE = 0.8;
 /**
- * The window starts at 1% of the cache: W-TinyLFU's static window in the TinyLFU paper (§4.1),
- * its best single value across the paper's traces; regrets move it from there.
- */
-const INITIAL_WINDOW_SHARE = 0.01;
-/**
- * The window never takes more than 99% of the cache: main keeps at least 1% (the mirror of the
- * initial window), so that main still evicts now and then and its regrets stay observable. With a
- * window of 100% nothing would ever be evicted from main, and the policy could not find its way
- * back from LRU when the workload turns frequency-friendly again.
- */
-const MAX_WINDOW_SHARE = 0.99;
-/**
  * A candidate at least this popular (of 15) may displace a more popular-looking victim, with
  * probability 1/128. Without it, an attacker who makes keys collide with a victim's counters could
  * keep every newcomer out (Caffeine's hash-flooding guard: threshold 6, a bit under half the
@@ -46,9 +38,8 @@ const MAX_WINDOW_SHARE = 0.99;
  */
 const WARM_CANDIDATE = 6;
 const RANDOM_ADMISSION_MASK = 127;
-
 /**
- * W-TinyLFU with a window sized online by ghost regrets: the adaptive eviction strategy.
+ * W-TinyLFU whose window share is learned online from expert advice: the adaptive eviction strategy.
  *
  * New entries enter a small LRU "window". When the window is full, its oldest entry competes with
  * the main space's next victim (the oldest of the SLRU probation segment), and the one that a
@@ -56,19 +47,17 @@ const RANDOM_ADMISSION_MASK = 127;
  * (Einziger, Friedman & Manes, ACM ToS 2017). Scans and loops pass through the window and the
  * sketch keeps them out of main.
  *
- * The window's share is learned online from regrets, with ARC's rule (Megiddo & Modha, FAST '03):
- * a miss on a key recently evicted from the window says a larger window would have hit, so the
- * window grows by one entry (times the ratio of main to window evictions, ARC's |B2|/|B1|); a miss
- * on a key recently evicted from main shrinks it likewise. The policy so leans to recency (up to a
- * 100% window, which is LRU) or to frequency (down to a one-entry window) as the workload asks,
- * and follows it when it shifts. (A hill climber on the sampled hit rate, as in Caffeine and
- * Einziger et al., Middleware 2018, was measured too: see the README.)
+ * The window's share decides how much the policy leans to recency (a 100% window is LRU) or to
+ * frequency (1%, TinyLFU's default). It is learned by `WindowExperts`: miniature copies of this
+ * policy, each with one fixed share, replay a hashed sample of the same accesses, and Hedge with fixed
+ * share follows whichever has missed least lately. When the window shrinks, its oldest entries move
+ * to main without a duel; when it grows, main gives up its victims until the window has its share.
  *
  * Learning needs misses: a miss is `insert` (the backend inserts a key after a miss), a hit is
  * `access`. Every operation is O(1) amortised, without timers or allocation: the sketch is halved
- * once per 10 × capacity accesses, and window resizing moves each entry at most once per stay.
- * Cost per slot: 16 bytes of links, hash and segment (LRU has 8 of links), 16 sketch counters
- * (8 bytes) and one ghost (8 bytes).
+ * once per 10 × capacity accesses, window resizing moves each entry at most once per stay, and each
+ * sampled access costs the experts O(1). Cost per slot: 16 bytes of links, hash and segment (LRU has
+ * 8 of links) and 16 sketch counters (8 bytes); the experts take a fixed ~100 KB at most.
  */
 export class AdaptiveStrategy implements EvictionStrategy {
   readonly name = 'adaptive';
@@ -89,11 +78,11 @@ export class AdaptiveStrategy implements EvictionStrategy {
   private live = 0;
 
   private readonly sketch = new FrequencySketch();
-  private readonly ghosts = new EvictionHistory();
-  /** Window share of the cache, 0 … 1. */
-  private windowShare = INITIAL_WINDOW_SHARE;
-  private windowRegrets = 0;
-  private mainRegrets = 0;
+  private readonly experts = new WindowExperts();
+  /** Window share of the cache, 0 … 1, as the experts advised at the last miss. */
+  private windowShare = this.experts.windowShare();
+  /** `experts.recorded` when `windowShare` was last taken. */
+  private advised = 0;
 
   /** `victim()` must not change state, so its decision waits here until `remove(victim)` carries it out. */
   private chosenVictim = NONE;
@@ -105,17 +94,18 @@ export class AdaptiveStrategy implements EvictionStrategy {
   resize(capacity: number): void {
     this.slots = grow(this.slots, capacity * STRIDE);
     this.sketch.ensureCapacity(capacity);
-    this.ghosts.ensureCapacity(capacity);
+    this.modelExperts(capacity);
   }
 
   insert(slot: number, key: string): void {
     this.chosenVictim = NONE;
     const hash = hashKey(key);
     const at = slot * STRIDE;
+    const sampled = this.experts.sampled(hash);
     this.slots[at + HASH] = hash;
-    this.slots[at + META] = PENDING_ONE; // this miss
+    this.slots[at + META] = PENDING_ONE | (sampled ? SAMPLED : 0); // this miss
     if (this.sketch.tick()) this.age();
-    this.learnFromMiss(hash);
+    this.consultExperts(hash, sampled);
     this.pushHead(WINDOW, slot);
     this.live++;
     this.fitWindow();
@@ -123,10 +113,12 @@ export class AdaptiveStrategy implements EvictionStrategy {
 
   access(slot: number): void {
     this.chosenVictim = NONE;
+    const slots = this.slots;
     const at = slot * STRIDE;
-    const meta = this.slots[at + META];
-    if (meta >>> PENDING_SHIFT < FrequencySketch.MAX_COUNT) this.slots[at + META] = meta + PENDING_ONE;
+    const meta = slots[at + META];
+    if (meta >>> PENDING_SHIFT < FrequencySketch.MAX_COUNT) slots[at + META] = meta + PENDING_ONE;
     if (this.sketch.tick()) this.age();
+    if ((meta & SAMPLED) !== 0) this.replayHit(slot);
     const segment = meta & SEGMENT_BITS;
     if (segment === PROBATION) {
       this.unlink(PROBATION, slot);
@@ -148,11 +140,10 @@ export class AdaptiveStrategy implements EvictionStrategy {
     if (segment === FREE) return;
     this.unlink(segment, slot);
     this.slots[at + META] = FREE;
-    const hash = this.slots[at + HASH];
-    this.sketch.add(hash, meta >>> PENDING_SHIFT);
+    this.sketch.add(this.slots[at + HASH], meta >>> PENDING_SHIFT);
     this.live--;
     if (!evicted) return;
-    this.ghosts.record(hash, segment === WINDOW ? FROM_WINDOW : FROM_MAIN, this.live + 1);
+    this.fitExperts(this.live + 1);
     if (candidate !== NONE) {
       // The window's oldest entry beat main's victim: it moves to main, the newcomer takes its place.
       this.unlink(WINDOW, candidate);
@@ -179,15 +170,17 @@ export class AdaptiveStrategy implements EvictionStrategy {
     return this.chosenVictim;
   }
 
-  state(): Record<string, number> {
+  state(): Record<string, number | string> {
     const round = (x: number, digits: number): number => Number(x.toFixed(digits));
     return {
       windowPercent: round(this.windowShare * 100, 2),
       windowEntries: this.counts[WINDOW],
       probationEntries: this.counts[PROBATION],
       protectedEntries: this.counts[PROTECTED],
-      windowRegrets: this.windowRegrets,
-      mainRegrets: this.mainRegrets,
+      experts: this.experts.describe(),
+      expertsModelEntries: this.experts.modelSize,
+      expertsSamplePercent: round(this.experts.samplingRate * 100, 2),
+      expertsSampledAccesses: this.experts.recorded,
       sketchResets: this.sketch.resets,
       sketchAccessesUntilReset: this.sketch.untilReset,
       admitted: this.admitted,
@@ -204,21 +197,37 @@ export class AdaptiveStrategy implements EvictionStrategy {
     return (Math.imul(this.admitted + this.rejected + 1, 0x9e3779b1) >>> 25 & RANDOM_ADMISSION_MASK) === 0;
   }
 
+  /** Replays a hit on a sampled key through the experts (kept out of `access`, which stays small). */
+  private replayHit(slot: number): void {
+    this.experts.record(this.slots[slot * STRIDE + HASH]);
+  }
+
+  /** Replays this miss through the experts if its key is sampled, and takes their latest advice. */
+  private consultExperts(hash: number, sampled: boolean): void {
+    const experts = this.experts;
+    if (sampled) experts.record(hash);
+    if (experts.recorded === this.advised) return;
+    this.advised = experts.recorded;
+    this.windowShare = experts.windowShare();
+  }
+
   /**
-   * ARC's adaptation: a regret of the window grows it by max(1, |B2|/|B1|) entries, a regret of
-   * main shrinks it by max(1, |B1|/|B2|), where |B1|, |B2| are the recent window and main evictions.
+   * The experts model a cache of this one's capacity, and of the size it has when it evicts if that
+   * is more than 1/8 away (a byte bound holds fewer entries than the slots allow).
    */
-  private learnFromMiss(hash: number): void {
-    const origin = this.ghosts.take(hash, this.live);
-    if (origin === 0) return;
-    const entry = 1 / Math.max(1, this.live);
-    const { fromWindow, fromMain } = this.ghosts;
-    if (origin === FROM_WINDOW) {
-      this.windowRegrets++;
-      this.windowShare = Math.min(MAX_WINDOW_SHARE, this.windowShare + entry * Math.max(1, fromMain / fromWindow));
-    } else {
-      this.mainRegrets++;
-      this.windowShare = Math.max(0, this.windowShare - entry * Math.max(1, fromWindow / fromMain));
+  private fitExperts(size: number): void {
+    const model = this.experts.modelSize;
+    if (Math.abs(size - model) * 8 > model) this.modelExperts(size);
+  }
+
+  /** Resizes the experts' model and marks the slots whose keys are in its sample. */
+  private modelExperts(size: number): void {
+    const experts = this.experts;
+    experts.model(size);
+    const slots = this.slots;
+    for (let at = 0; at < slots.length; at += STRIDE) {
+      const meta = slots[at + META];
+      if ((meta & SEGMENT_BITS) !== FREE) slots[at + META] = experts.sampled(slots[at + HASH]) ? meta | SAMPLED : meta & ~SAMPLED;
     }
   }
 
@@ -235,7 +244,7 @@ export class AdaptiveStrategy implements EvictionStrategy {
     const slots = this.slots;
     for (let at = META; at < slots.length; at += STRIDE) {
       const meta = slots[at];
-      if ((meta & SEGMENT_BITS) !== FREE) slots[at] = (meta & SEGMENT_BITS) | (((meta >>> PENDING_SHIFT) >>> 1) << PENDING_SHIFT);
+      if ((meta & SEGMENT_BITS) !== FREE) slots[at] = (meta & (SEGMENT_BITS | SAMPLED)) | (((meta >>> PENDING_SHIFT) >>> 1) << PENDING_SHIFT);
     }
   }
 
