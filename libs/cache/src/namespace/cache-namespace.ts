@@ -64,6 +64,8 @@ function sealedContext(key: string, envelope: string): string {
 class Flight {
   superseded = false;
   promise!: Promise<unknown>;
+  /** An early refresh of a value still fresh: callers that hit the cache do not wait for it. */
+  constructor(readonly refresh = false) {}
 }
 
 /**
@@ -217,6 +219,13 @@ export class CacheNamespace<V = unknown> {
     if (typeof loader !== 'function') throw new TypeError(`getOrSet() in namespace "${this.name}": loader must be a function`);
     const cacheIf = options?.cacheIf as ((value: unknown) => boolean) | undefined;
     const tags = this.tagsOf('getOrSet', options?.tags);
+    // A load of this key is running: its value will be the newest, and a read sent now could reach
+    // the store before the load's write and come back as a miss after the load has ended.
+    const loading = this.inflight.size === 0 ? undefined : this.inflight.get(stored);
+    if (loading !== undefined && !loading.refresh) {
+      this.coalesced++;
+      return loading.promise as Promise<T>;
+    }
     let cached: T | undefined;
     try {
       cached = await this.lookup<T>(stored);
@@ -507,7 +516,7 @@ export class CacheNamespace<V = unknown> {
     key: StoredKey, cached: T, loader: () => T | Promise<T>, ttlMs: number, cacheIf?: (value: unknown) => boolean, tags?: readonly string[],
   ): void {
     if (this.inflight.has(key)) return;
-    const flight = new Flight();
+    const flight = new Flight(true);
     const load = refreshLoad(this.loadPlan(key, loader, ttlMs, flight, cacheIf, tags));
     // Callers of getOrSet that miss meanwhile join the refresh: its value, or (when another instance
     // holds the lock and refreshes) the value that was fresh when the refresh started.
