@@ -5,7 +5,7 @@
  * Two real Nest apps (`tiered-app.fixture.ts`) on one real redis-server; the attacker is a plain
  * ioredis client. A replayed message is refused by every instance that already accepted it, and by
  * every instance (a restarted one too) once it is older than `bus.replayWindow`; refusals are counted
- * (`replayed`, `outOfWindow`). And the README's ACL rules keep an untrusted Redis user from
+ * (`replayed`, `outOfWindow`). And the documented ACL rules keep an untrusted Redis user from
  * publishing (or listening) on the bus channel at all.
  */
 import Redis from 'ioredis';
@@ -138,27 +138,28 @@ describe('invalidation bus: captured messages replayed later', () => {
 });
 
 /**
- * The README's ACL rules for the bus: `ACL SETUSER cache resetchannels &cache:__bus …` on top of the
- * library's minimal user (Redis section), and `ACL SETUSER <untrusted> … resetchannels …` for everyone
- * else. Both lines are read from the README, so the documented rules are the tested ones.
+ * The documented ACL rules for the bus (docs/resilience-and-tiers.md): `ACL SETUSER cache resetchannels
+ * &cache:__bus …` on top of the library's minimal user (docs/redis-topologies.md), and
+ * `ACL SETUSER <untrusted> … resetchannels …` for everyone else. The lines are read from the docs, so
+ * the documented rules are the tested ones.
  */
-function readmeLine(prefix: string): string[] {
-  const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
-  const lines = readme.split('\n').filter((l) => l.startsWith(prefix));
-  if (lines.length !== 1) throw new Error(`expected one "${prefix}" line in README.md, found ${lines.length}`);
+function docLine(page: string, prefix: string): string[] {
+  const text = readFileSync(join(__dirname, '../../docs', page), 'utf8');
+  const lines = text.split('\n').filter((l) => l.startsWith(prefix));
+  if (lines.length !== 1) throw new Error(`expected one "${prefix}" line in docs/${page}, found ${lines.length}`);
   return lines[0].trim().split(/\s+/).slice(2);
 }
 
-describe('the README\'s ACL rules for the bus channel', () => {
+describe('the documented ACL rules for the bus channel', () => {
   const password = 'cache-pw';
   const withPassword = (rules: string[]): string[] => rules.map((rule) => (rule === '>password' ? `>${password}` : rule));
   const redis = useRedisServer({ password: 'admin-pw' });
   const started: TieredApp[] = [];
 
   beforeAll(async () => {
-    await redis.admin.call('ACL', 'SETUSER', ...withPassword(readmeLine('ACL SETUSER cache on ')));
-    await redis.admin.call('ACL', 'SETUSER', ...withPassword(readmeLine('ACL SETUSER cache resetchannels ')));
-    await redis.admin.call('ACL', 'SETUSER', ...withPassword(readmeLine('ACL SETUSER reports ')));
+    await redis.admin.call('ACL', 'SETUSER', ...withPassword(docLine('redis-topologies.md', 'ACL SETUSER cache on ')));
+    await redis.admin.call('ACL', 'SETUSER', ...withPassword(docLine('resilience-and-tiers.md', 'ACL SETUSER cache resetchannels ')));
+    await redis.admin.call('ACL', 'SETUSER', ...withPassword(docLine('resilience-and-tiers.md', 'ACL SETUSER reports ')));
     await redis.admin.acl('LOG', 'RESET');
   });
   afterEach(async () => {

@@ -1,6 +1,6 @@
 /**
  * Redis transport security against real redis-server processes: mutual TLS (`tls-auth-clients yes`,
- * CA + client certificate), and the README's minimal ACL user, taken from the README itself, so that
+ * CA + client certificate), and the minimal ACL user, taken from docs/redis-topologies.md itself, so that
  * the documented line is the tested one: every command the library sends (encryption, tags,
  * re-encrypt-on-read and tamper clean-up included) is allowed, and the rest is denied.
  */
@@ -69,15 +69,15 @@ describe('Redis over mutual TLS (tls-auth-clients yes)', () => {
   });
 });
 
-/** The `ACL SETUSER` line of the README's "Redis" section, split into arguments. */
+/** The `ACL SETUSER` line of docs/redis-topologies.md ("TLS and a minimal ACL user"), split into arguments. */
 function readmeAcl(): string[] {
-  const readme = readFileSync(join(__dirname, '../../../README.md'), 'utf8');
-  const lines = readme.split('\n').filter((l) => l.startsWith('ACL SETUSER cache on '));
-  if (lines.length !== 1) throw new Error(`expected one "ACL SETUSER cache on" line in README.md, found ${lines.length}`);
+  const page = readFileSync(join(__dirname, '../../../docs/redis-topologies.md'), 'utf8');
+  const lines = page.split('\n').filter((l) => l.startsWith('ACL SETUSER cache on '));
+  if (lines.length !== 1) throw new Error(`expected one "ACL SETUSER cache on" line in docs/redis-topologies.md, found ${lines.length}`);
   return lines[0].trim().split(/\s+/).slice(2);
 }
 
-describe('The README\'s minimal ACL user', () => {
+describe('The documented minimal ACL user', () => {
   const password = 'cache-pw';
   const acl = readmeAcl().map((rule) => (rule === '>password' ? `>${password}` : rule));
   const redis = useRedisServer({ password: 'admin-pw', args: ['--user', ...acl] });
