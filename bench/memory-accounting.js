@@ -3,7 +3,7 @@
 // and compares the namespace's `stats().bytes` with the heap it grew by (heapUsed + arrayBuffers,
 // after full GCs). Keys, tags and values are made fresh per entry, as an app's would be, so that
 // the growth is what the cache keeps alive.
-// Figure: maxAbsErrorPercent, the largest |reported - heap| / heap over the shapes (README states it).
+// Figure: maxAbsErrorPercent, the largest |reported - heap| / heap over the shapes (docs/backends.md states it).
 'use strict';
 const { execFileSync } = require('node:child_process');
 const { printTable, writeResults } = require('./harness');

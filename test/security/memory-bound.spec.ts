@@ -71,7 +71,7 @@ describe('a memory namespace holds no more than maxBytes, whatever the keys', ()
     it('reports the bytes of 40,000 entries with 1,000-character keys within 25% of the heap they take', () => {
       const { bytes, heap } = figures.unbounded;
       expect(heap).toBeGreaterThan(40_000 * 1_000); // the keys alone
-      // README: within -13% … +21% of the heap on the measured shapes; a margin for what clear() keeps (slot arrays).
+      // docs/backends.md: within -13% … +21% of the heap on the measured shapes; a margin for what clear() keeps (slot arrays).
       expect(bytes / heap).toBeGreaterThan(0.75);
       expect(bytes / heap).toBeLessThan(1.25);
     });

@@ -62,7 +62,7 @@ class HeaderAuthGuard implements CanActivate {
 /**
  * An app's own global interceptor that uses the cache (as a global CacheInterceptor would). Global
  * interceptors of the root module run before the library's: listing PrincipalContextInterceptor first
- * among them (as the README says) puts them in the request's scope too.
+ * among them (as docs/access-control-and-audit.md says) puts them in the request's scope too.
  */
 @Injectable()
 class LastSeenInterceptor implements NestInterceptor {

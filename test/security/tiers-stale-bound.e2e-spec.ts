@@ -3,7 +3,7 @@
  * elsewhere (a user's revoked role, an old price), and writes acknowledged to the caller that only
  * ever reached one instance's memory, silently dropped later.
  *
- * The guarantee tested (README, "The bound on stale L1 reads"): a read answered as fresh (no
+ * The guarantee tested (docs/resilience-and-tiers.md, "The bound on stale L1 reads"): a read answered as fresh (no
  * `staleServed` for it) never returns a value older than a write Redis acknowledged more than
  * 3 × `bus.heartbeat` before the read started; older copies are answered only as flagged fail-safe
  * stale answers (with `failSafe.grace`), else not at all. A `set` that reached only L1 is reported

@@ -34,7 +34,7 @@ export interface NamespaceOptions {
   maxKeyLength?: number;
   /** Serializer for backends that store bytes. Default `TaggedJsonSerializer`. */
   serializer?: Serializer;
-  /** An in-process L1 in front of this namespace's shared backend (`redis`): see README "Resilience". */
+  /** An in-process L1 in front of this namespace's shared backend (`redis`): see docs/resilience-and-tiers.md. */
   l1?: L1Options;
   /** Grace period and loader timeouts (needs `l1`). */
   failSafe?: FailSafeOptions;

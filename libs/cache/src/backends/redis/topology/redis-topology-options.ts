@@ -35,7 +35,7 @@ export interface RedisPoolOptions {
   /**
    * Connections for ordinary commands, used round-robin. Default 1: `npm run bench:pool` (get of
    * 1 KB at concurrency 64) measured 2 connections at 0.96–1.02× and 4 at 0.93–0.99× of one with the
-   * default (MGET-batched) prefix, and 0.93–0.95× / 0.87–0.91× with one GET per call (README,
+   * default (MGET-batched) prefix, and 0.93–0.95× / 0.87–0.91× with one GET per call (docs/redis-topologies.md,
    * "Connections"): the Node process, not the socket, is the bottleneck. Pub/sub and blocking work
    * always get connections of their own, made on demand.
    */
