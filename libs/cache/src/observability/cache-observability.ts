@@ -58,5 +58,6 @@ export class CacheObservability {
 
   close(): void {
     this.eventLog.close();
+    for (const observer of this.observers.values()) observer.close();
   }
 }

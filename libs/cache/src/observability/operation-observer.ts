@@ -4,7 +4,8 @@ import { CACHE_OPERATIONS, OP } from '../metrics/cache-operations';
 import { logLine } from '../logging/log-line';
 import { errorName, errorReason } from '../logging/error-fields';
 import {
-  anyTraced, CacheOperationContext, CacheOperationOutcome, LATENCY_CHANNEL, OPERATION_CHANNELS, operationScope, traced,
+  anyTraced, CacheOperationContext, CacheOperationOutcome, LATENCY_CHANNEL, OPERATION_CHANNELS, operationScope, SubscriptionWatcher,
+  subscriptionWatchers, traced,
 } from '../tracing/cache-channels';
 
 export interface ObserverSettings {
@@ -39,9 +40,9 @@ const LOG_INTERVAL_MS = 10_000;
  *   namespaces (one clock read costs about as much as a hit), and on remote backends every call, each
  *   operation at most once per 0.1 ms;
  * - with no subscriber at all, every `sampleEvery` calls, only to look again.
- * A subscriber that arrives later is noticed at the next decision: within `sampleEvery` calls.
+ * A subscriber that arrives later is seen on the next call: the channels tell the observers.
  */
-export class OperationObserver {
+export class OperationObserver implements SubscriptionWatcher {
   private passing = false;
   private countdown = 1;
   /** What the last decision chose for the call it let through. */
@@ -74,6 +75,7 @@ export class OperationObserver {
     this.logOperations = settings.logOperations;
     this.logger = settings.logger;
     this.paced = !(settings.sampled ?? synchronous);
+    if (this.metrics || this.tracing) subscriptionWatchers.add(this);
   }
 
   /** Publishes nothing: for namespaces built outside a cache module. */
@@ -81,6 +83,16 @@ export class OperationObserver {
     return new OperationObserver(namespace, backend, true, {
       metrics: false, tracing: false, sampleEvery: Number.MAX_SAFE_INTEGER, logOperations: false, logger: new Logger('CacheNamespace'),
     });
+  }
+
+  /** Something subscribed to a channel of the cache: decide on the next call. */
+  subscribed(): void {
+    this.countdown = 1;
+  }
+
+  /** Stops listening for subscribers (the module is shutting down). */
+  close(): void {
+    subscriptionWatchers.delete(this);
   }
 
   /** The namespace the published messages name as `cache`. */

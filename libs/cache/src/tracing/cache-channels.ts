@@ -55,13 +55,46 @@ export class CacheOperationContext {
   }
 }
 
+/** Told when something subscribes to (or binds a store on) one of the cache's channels. */
+export interface SubscriptionWatcher {
+  subscribed(): void;
+}
+
+/** The observers of the running cache modules; each decides afresh on its next call when told. */
+export const subscriptionWatchers = new Set<SubscriptionWatcher>();
+
+/**
+ * Observers look at `hasSubscribers` only when their countdown runs out (so that the hot path stays
+ * one decrement); to see a new subscriber on the very next call all the same, the cache's own channel
+ * objects tell them when one subscribes. `channel(name)` hands every caller (`subscribe(name, fn)`,
+ * `tracingChannel(name).subscribe(…)`) these same objects; the methods called are the prototype's
+ * (which Node swaps when a channel becomes active), followed by the notice. Were a Node version to
+ * subscribe some other way, a subscriber is still seen at the next decision.
+ */
+function watched<C extends Channel<unknown, CacheOperationContext>>(target: C): C {
+  for (const method of ['subscribe', 'bindStore'] as const) {
+    Object.defineProperty(target, method, {
+      configurable: true,
+      writable: true,
+      value(this: C, ...args: unknown[]): unknown {
+        const result: unknown = (Object.getPrototypeOf(this) as Record<string, (...a: unknown[]) => unknown>)[method].apply(this, args);
+        for (const watcher of subscriptionWatchers) watcher.subscribed();
+        return result;
+      },
+    });
+  }
+  return target;
+}
+
 /** `nest-cachekit:<operation>`, indexed like `CACHE_OPERATIONS` (`OP.get`…). */
-export const OPERATION_CHANNELS: readonly TracingChannel<unknown, CacheOperationContext>[] = CACHE_OPERATIONS.map(
-  (operation) => tracingChannel<unknown, CacheOperationContext>(`${CHANNEL_PREFIX}:${operation}`),
-);
+export const OPERATION_CHANNELS: readonly TracingChannel<unknown, CacheOperationContext>[] = CACHE_OPERATIONS.map((operation) => {
+  const channels = tracingChannel<unknown, CacheOperationContext>(`${CHANNEL_PREFIX}:${operation}`);
+  for (const event of ['start', 'end', 'asyncStart', 'asyncEnd', 'error'] as const) watched(channels[event]);
+  return channels;
+});
 
 export const LATENCY_CHANNEL_NAME = `${CHANNEL_PREFIX}:latency`;
-export const LATENCY_CHANNEL = channel(LATENCY_CHANNEL_NAME) as Channel<unknown, CacheOperationContext>;
+export const LATENCY_CHANNEL = watched(channel(LATENCY_CHANNEL_NAME) as Channel<unknown, CacheOperationContext>);
 
 /** Whether anything listens to one operation's tracing channel (any of its five events, or a bound store). */
 export function traced(operation: number): boolean {
