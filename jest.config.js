@@ -11,6 +11,7 @@ module.exports = {
   },
   moduleNameMapper: {
     '^nest-cachekit$': '<rootDir>/libs/cache/src/index.ts',
+    '^nest-cachekit/(prometheus|otel)$': '<rootDir>/libs/cache/src/$1/index.ts',
   },
   testTimeout: 30000,
   globalSetup: '<rootDir>/test/support/global-setup.ts',

@@ -1,11 +1,16 @@
 // npm run bench:metrics — what observability costs on the memory hit path, side by side in one process:
-//   a. CacheNamespace.get hit: everything off (baseline) / metrics on / tracing on without an SDK /
-//      metrics + tracing (the defaults) — interleaved rounds, medians
+//   a. CacheNamespace.get hit: everything off (baseline) / metrics on (CachePrometheusModule: the latency
+//      channel listened to, 1 call in 256 timed) / tracing on without an SDK (CacheOtelModule, not
+//      subscribed) / both (the defaults with both modules) — interleaved rounds, medians
 //   b. getOrSet hit: everything off (baseline) / the defaults
-//   c. with an OpenTelemetry SDK registered (BasicTracerProvider + NoopSpanProcessor): get hit, for reference
+//   c. get hit with a no-op subscriber of the app's own on nest-cachekit:get (every call published), and
+//      with an OpenTelemetry SDK registered (BasicTracerProvider + NoopSpanProcessor; every call a span), for reference
 //   d. one scrape of the registry (registry.metrics()) with the demo-sized 3 namespaces
+// "off" is observability.metrics and .tracing false: the channels are process-wide, so an app with them
+// on publishes to the other apps' subscribers too.
 // Ratios: metricsOnVsOff (metrics on, tracing off vs all off; >= 0.95) and its best-of-rounds twin, controlVsOff
-// (an identical second app: the noise floor), defaultsVsOff(+Best), tracingNoSdkVsOff, getOrSetDefaultsVsOff(+Best), sdkTracingVsOff.
+// (an identical second app: the noise floor), defaultsVsOff(+Best), tracingNoSdkVsOff, getOrSetDefaultsVsOff(+Best),
+// noopSubscriberVsOff, sdkTracingVsOff.
 'use strict';
 require('reflect-metadata');
 const { measure, median, spread, ratioOfRounds, formatOps, printTable, writeResults, gc } = require('./harness');
@@ -69,9 +74,14 @@ function asyncLoop(get) {
     };`)(get, keys, order);
 }
 
-async function app(lib, NestFactory, observability) {
+/** An app with the cache and the optional parts given (CachePrometheusModule, CacheOtelModule). */
+async function app(lib, NestFactory, observability, parts = []) {
+  class BenchAppModule {}
   const ctx = await NestFactory.createApplicationContext(
-    lib.CacheModule.forRoot({ defaults: { maxEntries: KEYS }, namespaces: { users: {}, tracks: {} }, observability }),
+    {
+      module: BenchAppModule,
+      imports: [lib.CacheModule.forRoot({ defaults: { maxEntries: KEYS }, namespaces: { users: {}, tracks: {} }, observability }), ...parts],
+    },
     { logger: false, abortOnError: false },
   );
   const ns = ctx.get(lib.CacheService).namespace('users');
@@ -81,15 +91,18 @@ async function app(lib, NestFactory, observability) {
 
 async function main() {
   const lib = require('../libs/cache');
+  const { CachePrometheusModule } = require('../libs/cache/dist/prometheus');
+  const { CacheOtelModule, CacheOtelTracing } = require('../libs/cache/dist/otel');
   const { NestFactory } = require('@nestjs/core');
   const { Registry } = require('prom-client');
   const registry = new Registry();
+  const prometheus = (r) => CachePrometheusModule.forRoot({ registry: r });
   const off = await app(lib, NestFactory, { metrics: false, tracing: false });
   const offAgain = await app(lib, NestFactory, { metrics: false, tracing: false });
-  const metricsOnly = await app(lib, NestFactory, { metrics: true, tracing: false, registry });
-  const tracingOnly = await app(lib, NestFactory, { metrics: false, tracing: true });
-  const defaults = await app(lib, NestFactory, { registry });
-  const everyCall = await app(lib, NestFactory, { metrics: true, tracing: false, registry: new Registry(), latencySampleEvery: 1 });
+  const metricsOnly = await app(lib, NestFactory, { metrics: true, tracing: false }, [prometheus(registry)]);
+  const tracingOnly = await app(lib, NestFactory, { metrics: false, tracing: true }, [CacheOtelModule.forRoot()]);
+  const defaults = await app(lib, NestFactory, {}, [prometheus(registry), CacheOtelModule.forRoot()]);
+  const everyCall = await app(lib, NestFactory, { metrics: true, tracing: false, latencySampleEvery: 1 }, [prometheus(new Registry())]);
   const loader = () => ({ never: 'called' });
 
   const getTasks = [
@@ -112,11 +125,23 @@ async function main() {
   const getResults = await measureCpu(getTasks);
   const getOrSetResults = await measureCpu(getOrSetTasks);
 
-  // c. An SDK registered: every operation becomes a recorded span (dropped by a NoopSpanProcessor).
+  // c. A tracing-channel subscriber of the app's own (no-op handlers): every get is published.
+  const diagnosticsChannel = require('node:diagnostics_channel');
+  const noop = { start() {}, end() {}, asyncStart() {}, asyncEnd() {}, error() {} };
+  diagnosticsChannel.tracingChannel('nest-cachekit:get').subscribe(noop);
+  const subscriberTasks = [
+    { name: 'get hit, all off (baseline)', run: asyncLoop((k) => off.ns.get(k)) },
+    { name: 'get hit, defaults, a no-op subscriber on nest-cachekit:get', run: asyncLoop((k) => defaults.ns.get(k)) },
+  ];
+  const subscriberResults = await measure(subscriberTasks, { rounds: 5 });
+  diagnosticsChannel.tracingChannel('nest-cachekit:get').unsubscribe(noop);
+
+  // An SDK registered: every operation becomes a recorded span (dropped by a NoopSpanProcessor).
   const { trace } = require('@opentelemetry/api');
   const { BasicTracerProvider, NoopSpanProcessor } = require('@opentelemetry/sdk-trace-base');
   trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new NoopSpanProcessor()] }));
-  for (let i = 0; i < 2048; i++) await defaults.ns.get(keys[i]); // past the tracer's re-check interval
+  // CacheOtelModule looks for an SDK every second; look now.
+  for (const a of [tracingOnly, defaults]) a.ctx.get(CacheOtelTracing).refresh();
   const sdkTasks = [
     { name: 'get hit, all off (baseline)', run: asyncLoop((k) => off.ns.get(k)) },
     { name: 'get hit, defaults, SDK registered (recording spans)', run: asyncLoop((k) => defaults.ns.get(k)) },
@@ -153,6 +178,7 @@ async function main() {
   };
   table('a. memory get hit (10k keys, random order; ops per CPU second)', getTasks, getResults);
   table('b. memory getOrSet hit (ops per CPU second)', getOrSetTasks, getOrSetResults);
+  table('c. with a tracing-channel subscriber of the app\'s own', subscriberTasks, subscriberResults);
   table('c. with an OpenTelemetry SDK registered', sdkTasks, sdkResults);
   console.log(`\nd. registry.metrics() scrape (3 namespaces, metrics + histograms): ${scrapeMs.toFixed(3)} ms (median of 50)`);
   rows.push({ section: 'd', task: 'scrape', ms: scrapeMs });
@@ -171,6 +197,7 @@ async function main() {
     getOrSetDefaultsVsOffBest: best(getOrSetResults[1], getOrSetResults[0]),
     getOrSetMetricsOnVsOff: ratioOfRounds(getOrSetResults[2], getOrSetResults[0]),
     getOrSetTracingNoSdkVsOff: ratioOfRounds(getOrSetResults[3], getOrSetResults[0]),
+    noopSubscriberVsOff: ratioOfRounds(subscriberResults[1], subscriberResults[0]),
     sdkTracingVsOff: ratioOfRounds(sdkResults[1], sdkResults[0]),
   };
   // The default samples 1 call in 256: its cost per call is (timed − untimed) / 256. Derived from the

@@ -47,7 +47,11 @@ function compilerOptions(): ts.CompilerOptions {
     noUnusedLocals: false,
     noUnusedParameters: false,
     baseUrl: root,
-    paths: { 'nest-cachekit': ['./libs/cache/src/index.ts'] },
+    paths: {
+      'nest-cachekit': ['./libs/cache/src/index.ts'],
+      'nest-cachekit/prometheus': ['./libs/cache/src/prometheus/index.ts'],
+      'nest-cachekit/otel': ['./libs/cache/src/otel/index.ts'],
+    },
   };
 }
 

@@ -2,6 +2,7 @@ import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { CacheAdminModule, CacheModule } from 'nest-cachekit';
+import { CachePrometheusModule } from 'nest-cachekit/prometheus';
 import { DemoAuthMiddleware } from './demo-auth/demo-auth.middleware';
 import { CacheStatsController } from './cache-admin/cache-stats.controller';
 import { CatalogRepository } from './catalog/catalog.repository';
@@ -21,7 +22,8 @@ import { UsersService } from './users/users.service';
       useFactory: () => demoCacheOptions(process.env),
       namespaces: ['users', 'tracks', 'recommendations'],
     }),
-    // GET /metrics: prom-client's global registry, where the cache's nest_cachekit_* metrics live.
+    // The cache's nest_cachekit_* metrics, in prom-client's global registry; GET /metrics serves it.
+    CachePrometheusModule.forRoot(),
     PrometheusModule.register(),
     TerminusModule,
     // The guarded admin API at /cache/admin: editors may clear and warm "tracks", cache-admins everything.

@@ -40,7 +40,8 @@ export class CacheRegistry implements OnApplicationShutdown {
   private readonly logger = new Logger('CacheRegistry');
   /** Breakers and the invalidation bus of namespaces with an `l1`. */
   private readonly tiers: TierRuntime;
-  private readonly observability: CacheObservability;
+  /** Read by the optional Prometheus and OpenTelemetry parts (`observedCaches`). @internal */
+  readonly observability: CacheObservability;
   /** Who may do what, and who is calling (RBAC); the audit trail it and the events write to. */
   readonly access: CacheAccessControl;
   readonly audit: AuditTrail;

@@ -25,7 +25,11 @@ export type { ObservabilityOptions } from './observability/observability-options
 export { CacheHealthIndicator } from './health/cache-health.indicator';
 export type { CacheHealthResult } from './health/cache-health.indicator';
 export { markCacheTier } from './tracing/mark-cache-tier';
-export { MetricNameTakenError } from './metrics/metric-name-taken.error';
+export { CacheOperationContext } from './tracing/cache-channels';
+export type { CacheOperationOutcome } from './tracing/cache-channels';
+export { CACHE_OPERATIONS } from './metrics/cache-operations';
+export type { CacheOperationName } from './metrics/cache-operations';
+export { MetricNameTakenError } from './prometheus/metric-name-taken.error';
 export { parseTtl } from './ttl/parse-ttl';
 export type { Ttl } from './ttl/parse-ttl';
 

@@ -7,6 +7,7 @@ import { Registry } from 'prom-client';
 import { parsePrometheusText, sampleValue } from '../../../test/support/prometheus-text';
 import { CacheModule } from '../src/cache.module';
 import { CacheService } from '../src/cache.service';
+import { CachePrometheusModule } from '../src/prometheus/cache-prometheus.module';
 import { MapBackendFactory } from './map-backend.fixture';
 
 async function timedGets(latencySampleEvery: number | undefined, run: (get: () => Promise<unknown>, clock: { now: number }) => Promise<void>): Promise<number> {
@@ -17,8 +18,8 @@ async function timedGets(latencySampleEvery: number | undefined, run: (get: () =
     imports: [CacheModule.forRoot({
       backends: { map: new MapBackendFactory() },
       namespaces: { users: { backend: 'map' } },
-      observability: { registry, tracing: false, ...(latencySampleEvery !== undefined && { latencySampleEvery }) },
-    })],
+      observability: { tracing: false, ...(latencySampleEvery !== undefined && { latencySampleEvery }) },
+    }), CachePrometheusModule.forRoot({ registry })],
   }).compile();
   try {
     await moduleRef.init();

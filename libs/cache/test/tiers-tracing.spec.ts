@@ -13,19 +13,24 @@ import { CacheService } from '../src/cache.service';
 import { Registry } from 'prom-client';
 import { parsePrometheusText, sampleValue } from '../../../test/support/prometheus-text';
 import { CacheModuleOptions } from '../src/options/cache-module-options.interface';
+import { CacheOtelModule } from '../src/otel/cache-otel.module';
+import { CachePrometheusModule } from '../src/prometheus/cache-prometheus.module';
 
 /** The bus secret every instance shares: a random key, as the module requires. */
 const SECRET = randomBytes(32).toString('base64');
 const exporter = new InMemorySpanExporter();
 
-async function startInstance(url: string, observability: CacheModuleOptions['observability'] = { metrics: false }): Promise<{ moduleRef: TestingModule; cache: CacheService }> {
+/** An instance with the OpenTelemetry part, or with the Prometheus part writing to `registry`. */
+async function startInstance(
+  url: string, observability: CacheModuleOptions['observability'] = { metrics: false }, registry?: Registry,
+): Promise<{ moduleRef: TestingModule; cache: CacheService }> {
   const moduleRef = await Test.createTestingModule({
     imports: [CacheModule.forRoot({
       redis: { url },
       bus: { secret: SECRET, heartbeat: '100ms' },
       observability,
       namespaces: { users: { backend: 'redis', ttl: '1h', l1: {} } },
-    })],
+    }), registry === undefined ? CacheOtelModule.forRoot() : CachePrometheusModule.forRoot({ registry })],
   }).compile();
   await moduleRef.init();
   const cache = moduleRef.get(CacheService);
@@ -77,7 +82,7 @@ describe('latency sampling of tiered namespaces', () => {
 
   it('times 1 call in latencySampleEvery (L1 hits cost a few dozen ns; a timed call several times that)', async () => {
     const registry = new Registry();
-    const one = await startInstance(server.url, { registry, tracing: false, latencySampleEvery: 10 });
+    const one = await startInstance(server.url, { tracing: false, latencySampleEvery: 10 }, registry);
     try {
       const users = one.cache.namespace('users');
       await users.set('u1', { name: 'Ada' });

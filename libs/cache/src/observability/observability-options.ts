@@ -1,19 +1,16 @@
 import { IsBoolean, IsInt, IsOptional, Max, Min, validateSync } from 'class-validator';
-import { Registry } from 'prom-client';
 import { OptionProblem } from '../errors/invalid-options.error';
-import { DEFAULT_LATENCY_BUCKETS } from '../metrics/operation-timings';
 
-/** `CacheModule` options `observability`: metrics, tracing and logs of the cache. */
+/**
+ * `CacheModule` options `observability`: what this module publishes on `node:diagnostics_channel`
+ * (for `nest-cachekit/prometheus`, `nest-cachekit/otel` or a tool of your own), and its logs.
+ */
 export interface ObservabilityOptions {
-  /** Prometheus metrics (`nest_cachekit_*`). Default true. */
+  /** Publish timed calls on `nest-cachekit:latency`, and show this module's figures to `CachePrometheusModule`. Default true. */
   metrics?: boolean;
-  /** Registry the metrics go to. Default: prom-client's global registry, the one @willsoto/nestjs-prometheus serves at `/metrics`. */
-  registry?: Registry;
-  /** Upper bounds (seconds, ascending) of the latency histogram. Default 10 µs … 5 s, 18 buckets. */
-  latencyBuckets?: number[];
-  /** On the memory backend, time 1 call in this many (a clock read costs about as much as a hit). Default 256; 1 = every call. */
+  /** On the memory backend and tiered namespaces, time 1 call in this many (a clock read costs about as much as a hit). Default 256; 1 = every call. */
   latencySampleEvery?: number;
-  /** OpenTelemetry spans through @opentelemetry/api. Default true: a no-op until an SDK registers a tracer provider. */
+  /** Publish calls on the operations' tracing channels (`nest-cachekit:get`…) when something subscribes, e.g. `CacheOtelModule`. Default true. */
   tracing?: boolean;
   /** One debug log line per cache operation (outcome and duration, never the key). Default false. */
   logOperations?: boolean;
@@ -21,8 +18,6 @@ export interface ObservabilityOptions {
 
 export interface ResolvedObservabilityOptions {
   readonly metrics: boolean;
-  readonly registry: Registry | undefined;
-  readonly latencyBuckets: readonly number[];
   readonly latencySampleEvery: number;
   readonly tracing: boolean;
   readonly logOperations: boolean;
@@ -30,15 +25,12 @@ export interface ResolvedObservabilityOptions {
 
 export const DEFAULT_LATENCY_SAMPLE_EVERY = 256;
 
+/** Options that belong to the optional Prometheus part: named in the error, so that the fix is obvious. */
+const PROMETHEUS_OPTIONS = new Set(['registry', 'latencyBuckets']);
+
 class ObservabilityOptionsDto {
   @IsOptional() @IsBoolean()
   metrics?: boolean;
-
-  @IsOptional()
-  registry?: unknown;
-
-  @IsOptional()
-  latencyBuckets?: unknown;
 
   @IsOptional() @IsInt() @Min(1) @Max(1_000_000)
   latencySampleEvery?: number;
@@ -59,37 +51,17 @@ export function resolveObservabilityOptions(raw: unknown, problems: OptionProble
     const dto = Object.assign(new ObservabilityOptionsDto(), raw);
     for (const error of validateSync(dto, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false })) {
       for (const [rule, message] of Object.entries(error.constraints ?? {})) {
-        const reason = rule === 'whitelistValidation' ? 'is not a known option'
-          : message.startsWith(error.property + ' ') ? message.slice(error.property.length + 1) : message;
+        const reason = rule !== 'whitelistValidation' ? (message.startsWith(error.property + ' ') ? message.slice(error.property.length + 1) : message)
+          : PROMETHEUS_OPTIONS.has(error.property) ? `is an option of CachePrometheusModule.forRoot({ ${error.property} }) (nest-cachekit/prometheus)`
+            : 'is not a known option';
         problems.push({ path: `observability.${error.property}`, reason });
       }
-    }
-    if (options.registry !== undefined && !isRegistry(options.registry)) {
-      problems.push({ path: 'observability.registry', reason: 'must be a prom-client Registry' });
-    }
-    const buckets: unknown = options.latencyBuckets;
-    if (buckets !== undefined && !validBuckets(buckets)) {
-      problems.push({ path: 'observability.latencyBuckets', reason: 'must be a non-empty array of positive, finite, strictly ascending numbers (seconds)' });
     }
   }
   return {
     metrics: options.metrics ?? true,
-    registry: options.registry,
-    latencyBuckets: options.latencyBuckets ?? DEFAULT_LATENCY_BUCKETS,
     latencySampleEvery: options.latencySampleEvery ?? DEFAULT_LATENCY_SAMPLE_EVERY,
     tracing: options.tracing ?? true,
     logOperations: options.logOperations ?? false,
   };
-}
-
-/** Duck-typed as well: a second copy of prom-client in the app has its own Registry class. */
-function isRegistry(value: unknown): boolean {
-  if (value instanceof Registry) return true;
-  const r = value as Partial<Registry> | null;
-  return typeof r === 'object' && r !== null && typeof r.registerMetric === 'function' && typeof r.getSingleMetric === 'function' && typeof r.metrics === 'function';
-}
-
-function validBuckets(value: unknown): boolean {
-  return Array.isArray(value) && value.length > 0
-    && value.every((b, i) => typeof b === 'number' && Number.isFinite(b) && b > 0 && (i === 0 || b > (value[i - 1] as number)));
 }

@@ -1,53 +1,64 @@
 import { Logger } from '@nestjs/common';
-import { Context, context, Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import { CacheError } from '../errors/cache-error';
 import { CACHE_OPERATIONS, OP } from '../metrics/cache-operations';
-import { OperationTimings } from '../metrics/operation-timings';
-import { CacheTracer } from '../tracing/cache-tracer';
-import { markCacheTier } from '../tracing/mark-cache-tier';
 import { logLine } from '../logging/log-line';
 import { errorName, errorReason } from '../logging/error-fields';
+import {
+  anyTraced, CacheOperationContext, CacheOperationOutcome, LATENCY_CHANNEL, OPERATION_CHANNELS, operationScope, SubscriptionWatcher,
+  subscriptionWatchers, traced,
+} from '../tracing/cache-channels';
 
 export interface ObserverSettings {
-  /** Null when metrics are off. */
-  readonly timings: OperationTimings | null;
-  /** Null when tracing is off. */
-  readonly tracer: CacheTracer | null;
-  /** Time 1 call in this many on sampled backends; every call on the others. */
+  /** Publish timed calls on `nest-cachekit:latency` (`observability.metrics`). */
+  readonly metrics: boolean;
+  /** Publish calls on the operations' tracing channels (`observability.tracing`). */
+  readonly tracing: boolean;
+  /** Time 1 call in this many on sampled backends. */
   readonly sampleEvery: number;
-  /** Sample latency (memory, and tiers whose reads are mostly L1 hits); default: the backend is synchronous. */
+  /** Sample latency (memory, and tiers whose reads are mostly L1 hits); default: the backend is synchronous. Others are paced. */
   readonly sampled?: boolean;
   /** One debug line per operation. */
   readonly logOperations: boolean;
   readonly logger: Logger;
 }
 
-type Outcome = (value: unknown) => string | undefined;
+type Outcome = (value: unknown) => CacheOperationOutcome | undefined;
 const LOG_INTERVAL_MS = 10_000;
 
 /**
  * The one-line hook at the top of each public `CacheNamespace` method:
  *
- *   if (this.observer.due(OP.get)) return this.observer.observe(OP.get, () => this.get(key), HIT);
+ *   if (this.observer.due(OP.get)) return this.observer.observe(OP.get, () => this.get(key), HIT_OR_MISS);
  *
- * `due()` says whether this call is timed, traced or logged; if so, `observe` re-enters the method
- * with `due()` answering false for the synchronous part of that call, and times, traces and logs it
- * around the returned promise. On the memory hit path with no SDK, `due()` is a few field reads and
- * a decrement: latency is sampled (1 in `sampleEvery`) there, since one clock read costs about as
- * much as the hit itself; every call to an asynchronous backend is timed.
+ * `due()` says whether this call is published (see `tracing/cache-channels.ts`); if so, `observe`
+ * re-enters the method with `due()` answering false for the synchronous part of that call, and
+ * publishes it around the returned promise. On the hot path `due()` is one decrement: the rest is
+ * decided when the countdown runs out, which is
+ * - every call while a tracing channel of the cache has a subscriber (each call is published to its
+ *   operation's channel, and timed), or while every call is logged or timed (`latencySampleEvery: 1`);
+ * - with only `nest-cachekit:latency` listened to: 1 call in `sampleEvery` on memory and tiered
+ *   namespaces (one clock read costs about as much as a hit), and on remote backends every call, each
+ *   operation at most once per 0.1 ms;
+ * - with no subscriber at all, every `sampleEvery` calls, only to look again.
+ * A subscriber that arrives later is seen on the next call: the channels tell the observers.
  */
-export class OperationObserver {
+export class OperationObserver implements SubscriptionWatcher {
   private passing = false;
-  private countdown: number;
-  /** Every call is observed (an SDK records, or every call is timed): `due()` decides on each. */
-  private perCall = false;
-  private readonly everyCall: boolean;
-  /** Remote backends with metrics: time-paced latency samples (see `decide`). */
+  private countdown = 1;
+  /** What the last decision chose for the call it let through. */
+  private callTraced = false;
+  /** Calls since the last timed one, while deciding per call for another operation's subscriber. */
+  private sinceSample = 0;
+  /** The published call whose synchronous part is running (`markTier`). */
+  private current: CacheOperationContext | null = null;
+  /** The namespace these calls run on (`CacheOperationContext.cache`); bound once it exists. */
+  private subject: object | undefined = undefined;
   private readonly paced: boolean;
   private readonly lastTimed = new Float64Array(CACHE_OPERATIONS.length).fill(-Infinity);
-  private readonly synchronous: boolean;
-  private readonly timings: OperationTimings | null;
-  private readonly tracer: CacheTracer | null;
+  private readonly metrics: boolean;
+  private readonly tracing: boolean;
+  private readonly sampleEvery: number;
+  private readonly logOperations: boolean;
   private readonly logger: Logger;
   private lastFailureLogAt = -Infinity;
   private suppressedFailures = 0;
@@ -55,48 +66,51 @@ export class OperationObserver {
   constructor(
     readonly namespace: string,
     readonly backend: string,
-    synchronous: boolean,
-    private readonly settings: ObserverSettings,
+    private readonly synchronous: boolean,
+    settings: ObserverSettings,
   ) {
-    this.timings = settings.timings;
-    this.tracer = settings.tracer;
+    this.metrics = settings.metrics;
+    this.tracing = settings.tracing;
+    this.sampleEvery = settings.sampleEvery;
+    this.logOperations = settings.logOperations;
     this.logger = settings.logger;
-    this.synchronous = synchronous;
-    const sampled = settings.sampled ?? synchronous;
-    // `latencySampleEvery: 1` asks for every call everywhere; otherwise remote backends are paced.
-    this.everyCall = settings.logOperations || (settings.timings !== null && settings.sampleEvery === 1);
-    this.paced = settings.timings !== null && !sampled && !this.everyCall;
-    // The first call decides (is an SDK recording? is every call timed?).
-    this.countdown = 1;
+    this.paced = !(settings.sampled ?? synchronous);
+    if (this.metrics || this.tracing) subscriptionWatchers.add(this);
   }
 
-  /** Observes nothing: for namespaces built outside a cache module. */
+  /** Publishes nothing: for namespaces built outside a cache module. */
   static disabled(namespace: string, backend: string): OperationObserver {
     return new OperationObserver(namespace, backend, true, {
-      timings: null, tracer: null, sampleEvery: Number.MAX_SAFE_INTEGER, logOperations: false, logger: new Logger('CacheNamespace'),
+      metrics: false, tracing: false, sampleEvery: Number.MAX_SAFE_INTEGER, logOperations: false, logger: new Logger('CacheNamespace'),
     });
   }
 
-  /** The latency histograms the exporter reads; null when metrics are off. */
-  get operationTimings(): OperationTimings | null {
-    return this.timings;
+  /** Something subscribed to a channel of the cache: decide on the next call. */
+  subscribed(): void {
+    this.countdown = 1;
   }
 
-  /** Whether this namespace makes spans (tracing on); tiers mark `cache.tier` only then, never on an app's own span. */
+  /** Stops listening for subscribers (the module is shutting down). */
+  close(): void {
+    subscriptionWatchers.delete(this);
+  }
+
+  /** The namespace the published messages name as `cache`. */
+  bind(namespace: object): void {
+    this.subject = namespace;
+  }
+
+  /** Whether this namespace's calls may be published to the tracing channels; tiers mark `cache.tier` only then. */
   get traced(): boolean {
-    return this.tracer !== null;
+    return this.tracing;
   }
 
-  /** Records on the span of the call being observed which tier answered; a no-op outside one or without tracing. */
+  /** Records on the published call whose synchronous part is running which tier answered. */
   markTier(tier: string): void {
-    if (this.passing && this.tracer !== null) markCacheTier(tier);
+    if (this.current !== null) this.current.tier = tier;
   }
 
-  /**
-   * Whether this call is observed. The hot path is one decrement: everything else is decided when
-   * the countdown runs out, which is every call while an SDK records or every call is timed, and 1
-   * call in `sampleEvery` otherwise.
-   */
+  /** Whether this call is published. The hot path is one decrement. */
   due(operation: number): boolean {
     if (--this.countdown > 0) return false;
     return this.decide(operation);
@@ -108,26 +122,37 @@ export class OperationObserver {
       this.countdown = 1;
       return false;
     }
-    // Calling one by one, the tracer spaces its own look at the global provider; sampling, look each time.
-    const recording = this.tracer !== null && (this.perCall ? this.tracer.recording() : this.tracer.refreshed());
-    this.perCall = recording || this.everyCall || this.paced;
-    if (this.perCall) this.countdown = 1;
-    if (recording || this.everyCall) return true;
-    if (this.paced) {
+    // A getOrSet is published for its loader's channel too.
+    this.callTraced = this.tracing && (traced(operation) || (operation === OP.getOrSet && traced(OP.load)));
+    const timed = this.metrics && LATENCY_CHANNEL.hasSubscribers;
+    if (this.callTraced || this.logOperations || (timed && this.sampleEvery === 1)) {
+      this.countdown = 1;
+      return true;
+    }
+    if (timed && this.paced) {
       // Remote backends: each operation timed at most once per PACE_MS, so every call is timed at a
       // modest rate, and a few thousand a second at most under load (a timed call costs ~0.5 µs).
+      this.countdown = 1;
       const now = performance.now();
       if (now - this.lastTimed[operation] < PACE_MS) return false;
       this.lastTimed[operation] = now;
       return true;
     }
+    if (this.tracing && anyTraced()) {
+      // Another operation's channel is listened to: decide per call, sampling this one's latency apart.
+      this.countdown = 1;
+      if (!timed || ++this.sinceSample < this.sampleEvery) return false;
+      this.sinceSample = 0;
+      return true;
+    }
     // + 1: the observed call's own re-entry counts down once.
-    this.countdown = this.settings.sampleEvery + 1;
-    return this.timings !== null;
+    this.countdown = this.sampleEvery + (timed ? 1 : 0);
+    this.sinceSample = 0;
+    return timed;
   }
 
   observe<T>(operation: number, call: () => Promise<T>, outcome?: Outcome): Promise<T> {
-    if (this.synchronous && !this.settings.logOperations && (this.tracer === null || !this.tracer.recording())) {
+    if (this.synchronous && !this.callTraced && !this.logOperations) {
       // A sampled call on a synchronous backend: its work is done when call() returns, so time that
       // and hand back the promise untouched (a .then here would cost more than the operation).
       const started = performance.now();
@@ -136,65 +161,70 @@ export class OperationObserver {
         return call();
       } finally {
         this.passing = false;
-        this.timings?.record(operation, (performance.now() - started) / 1000);
+        const message = new CacheOperationContext(this.namespace, this.backend, CACHE_OPERATIONS[operation], this.subject);
+        message.seconds = (performance.now() - started) / 1000;
+        LATENCY_CHANNEL.publish(message);
       }
     }
-    return this.run(operation, () => call(), outcome, undefined);
+    return this.run(operation, call, outcome);
   }
 
-  /**
-   * `getOrSetSync` (a decorated synchronous method): times, traces and logs the call, a child span
-   * around the loader when it runs; everything is done when `call` returns.
-   */
-  observeGetOrSetSync<T>(loader: () => T, call: (loader: () => T) => T): T {
-    const recording = this.tracer !== null && this.tracer.recording();
-    const span = recording ? this.tracer!.start(SPAN_NAMES[OP.getOrSet], this.attributes(OP.getOrSet)) : undefined;
-    const parent = span === undefined ? undefined : trace.setSpan(context.active(), span);
-    let loaded = false;
-    const observedLoader = (): T => {
-      loaded = true;
-      const loadSpan = parent === undefined ? undefined : this.tracer!.start(SPAN_NAMES[OP.load], this.attributes(OP.load), parent);
-      const started = performance.now();
-      try {
-        const value = loadSpan === undefined ? loader() : context.with(trace.setSpan(parent!, loadSpan), loader);
-        this.finish(OP.load, started, loadSpan, 'ok');
-        return value;
-      } catch (error) {
-        this.finish(OP.load, started, loadSpan, 'error', error);
-        throw error;
-      }
-    };
-    const started = performance.now();
-    this.passing = true;
-    try {
-      const value = parent === undefined ? call(observedLoader) : context.with(parent, () => call(observedLoader));
-      this.finish(OP.getOrSet, started, span, loaded ? 'miss' : 'hit');
-      return value;
-    } catch (error) {
-      this.finish(OP.getOrSet, started, span, 'error', error);
-      throw error;
-    } finally {
-      this.passing = false;
-    }
-  }
-
-  /** `getOrSet`: as `observe`, plus a child span and a `load` timing around the loader, when it runs. */
+  /** `getOrSet`: as `observe`, plus the loader call as a `load` operation (its own message, under this one). */
   observeGetOrSet<T>(
     loader: () => T | Promise<T>,
     call: (loader: () => T | Promise<T>) => Promise<T>,
   ): Promise<T> {
     // A non-function loader goes through untouched, so that getOrSet rejects it as usual.
-    if (typeof loader !== 'function') return this.run(OP.getOrSet, () => call(loader), undefined, undefined);
+    if (typeof loader !== 'function') return this.run(OP.getOrSet, () => call(loader), undefined);
     let loaded = false;
+    const published = this.callTraced;
     return this.run(
       OP.getOrSet,
-      (parent) => call(() => {
+      (message) => call(() => {
         loaded = true;
-        return this.runLoader(loader, parent);
+        return this.runLoader(loader, published ? message : undefined);
       }),
       () => (loaded ? 'miss' : 'hit'),
-      undefined,
     );
+  }
+
+  /**
+   * `getOrSetSync` (a decorated synchronous method): publishes the call, and the loader as `load`
+   * under it when it runs; everything is done when `call` returns.
+   */
+  observeGetOrSetSync<T>(loader: () => T, call: (loader: () => T) => T): T {
+    const published = this.callTraced;
+    const message = this.message(OP.getOrSet, undefined);
+    let loaded = false;
+    const observedLoader = (): T => {
+      loaded = true;
+      const publishLoad = published && traced(OP.load);
+      const load = this.message(OP.load, published ? message : undefined);
+      const started = performance.now();
+      try {
+        const value = publishLoad ? OPERATION_CHANNELS[OP.load].start.runStores(load, loader) : loader();
+        this.settledSync(OP.load, load, started, publishLoad, 'ok');
+        return value;
+      } catch (error) {
+        this.settledSync(OP.load, load, started, publishLoad, 'error', error);
+        throw error;
+      }
+    };
+    const started = performance.now();
+    this.passing = true;
+    this.current = message;
+    try {
+      const run = () => call(observedLoader);
+      const value = published ? OPERATION_CHANNELS[OP.getOrSet].start.runStores(message, run) : run();
+      this.settledSync(OP.getOrSet, message, started, published, loaded ? 'miss' : 'hit');
+      return value;
+    } catch (error) {
+      this.settledSync(OP.getOrSet, message, started, published, 'error', error);
+      throw error;
+    } finally {
+      this.passing = false;
+      this.current = null;
+    }
   }
 
   /** A backend failure: logged at error, at most once per 10 s per namespace (with the count of those held back). */
@@ -215,79 +245,95 @@ export class OperationObserver {
     }));
   }
 
-  private run<T>(operation: number, call: (parent: Context | undefined) => Promise<T>, outcome: Outcome | undefined, parent: Context | undefined): Promise<T> {
-    // The span's name and attributes are built only when an SDK records (not on every timed call).
-    const span = this.tracer !== null && this.tracer.recording()
-      ? this.tracer.start(SPAN_NAMES[operation], this.attributes(operation), parent)
-      : undefined;
-    const spanContext = span === undefined ? undefined : trace.setSpan(parent ?? context.active(), span);
+  private message(operation: number, parent: CacheOperationContext | undefined): CacheOperationContext {
+    return new CacheOperationContext(this.namespace, this.backend, CACHE_OPERATIONS[operation], this.subject, parent);
+  }
+
+  private run<T>(operation: number, call: (message: CacheOperationContext) => Promise<T>, outcome: Outcome | undefined): Promise<T> {
+    const published = this.callTraced;
+    const message = this.message(operation, undefined);
     const started = performance.now();
     let result: Promise<T>;
     this.passing = true;
+    this.current = message;
     try {
-      result = spanContext === undefined ? call(undefined) : context.with(spanContext, call, undefined, spanContext);
+      result = published ? this.enter(operation, message, () => call(message)) : call(message);
     } catch (error) {
       result = Promise.reject(error);
     } finally {
       this.passing = false;
+      this.current = null;
     }
+    if (published) OPERATION_CHANNELS[operation].end.publish(message);
     // Observe the settled promise beside the caller instead of in front of it: the caller awaits the
-    // operation's own promise (one hop fewer on every timed call), and this branch swallows nothing,
-    // since the caller gets the rejection.
+    // operation's own promise (one hop fewer on every published call), and this branch swallows
+    // nothing, since the caller gets the rejection.
     result.then(
-      (value) => this.finish(operation, started, span, outcome?.(value) ?? 'ok'),
-      (error: unknown) => this.finish(operation, started, span, 'error', error),
+      (value) => this.settled(operation, message, started, published, outcome?.(value) ?? 'ok'),
+      (error: unknown) => this.settled(operation, message, started, published, 'error', error),
     );
     return result;
   }
 
-  private runLoader<T>(loader: () => T | Promise<T>, parent: Context | undefined): Promise<T> {
-    const span = parent === undefined ? undefined : this.tracer?.start('cache.load', this.attributes(OP.load), parent);
+  private runLoader<T>(loader: () => T | Promise<T>, parent: CacheOperationContext | undefined): Promise<T> {
+    const published = parent !== undefined && traced(OP.load);
+    const message = this.message(OP.load, parent);
     const started = performance.now();
     let result: Promise<T>;
     try {
-      result = Promise.resolve(span === undefined ? loader() : context.with(trace.setSpan(parent!, span), loader));
+      result = Promise.resolve(published ? this.enter(OP.load, message, loader) : loader());
     } catch (error) {
       result = Promise.reject(error);
     }
+    if (published) OPERATION_CHANNELS[OP.load].end.publish(message);
     return result.then(
       (value) => {
-        this.finish(OP.load, started, span, 'ok');
+        this.settled(OP.load, message, started, published, 'ok');
         return value;
       },
       (error: unknown) => {
-        this.finish(OP.load, started, span, 'error', error);
+        this.settled(OP.load, message, started, published, 'error', error);
         throw error;
       },
     );
   }
 
-  private attributes(operation: number): Record<string, string> {
-    return { 'cache.namespace': this.namespace, 'cache.backend': this.backend, 'cache.operation': CACHE_OPERATIONS[operation] };
+  /**
+   * Runs a published call inside the start channel's bound stores (an OpenTelemetry subscriber makes
+   * its span the active one there). On asynchronous backends also inside `operationScope`, so that a
+   * tier can mark which one answered after an await (`markCacheTier`).
+   */
+  private enter<R>(operation: number, message: CacheOperationContext, call: () => R): R {
+    const start = OPERATION_CHANNELS[operation].start;
+    if (this.synchronous) return start.runStores(message, call);
+    return operationScope.run(message, () => start.runStores(message, call));
   }
 
-  private finish(operation: number, started: number, span: Span | undefined, outcome: string, error?: unknown): void {
-    const seconds = (performance.now() - started) / 1000;
-    this.timings?.record(operation, seconds);
-    if (span !== undefined) {
-      if (outcome === 'hit' || outcome === 'miss') span.setAttribute('cache.hit', outcome === 'hit');
-      if (error !== undefined) {
-        // Name and code only: a message may quote what the caller passed.
-        span.recordException({ name: errorName(error), message: errorReason(error) });
-        span.setStatus({ code: SpanStatusCode.ERROR, message: errorReason(error) });
-      }
-      span.end();
+  private settledSync(operation: number, message: CacheOperationContext, started: number, published: boolean, outcome: CacheOperationOutcome, error?: unknown): void {
+    if (published) OPERATION_CHANNELS[operation].end.publish(message);
+    this.settled(operation, message, started, published, outcome, error);
+  }
+
+  private settled(operation: number, message: CacheOperationContext, started: number, published: boolean, outcome: CacheOperationOutcome, error?: unknown): void {
+    message.seconds = (performance.now() - started) / 1000;
+    message.outcome = outcome;
+    if (outcome === 'error') message.error = error;
+    if (published) {
+      const channels = OPERATION_CHANNELS[operation];
+      if (outcome === 'error') channels.error.publish(message);
+      channels.asyncStart.publish(message);
+      channels.asyncEnd.publish(message);
     }
-    if (this.settings.logOperations) {
+    if (this.metrics) LATENCY_CHANNEL.publish(message);
+    if (this.logOperations) {
       this.logger.debug(logLine('cache.operation', {
         namespace: this.namespace, backend: this.backend, operation: CACHE_OPERATIONS[operation], outcome,
-        durationMs: Math.round(seconds * 1e6) / 1e3, error: error === undefined ? undefined : errorName(error),
+        durationMs: Math.round(message.seconds * 1e6) / 1e3, error: error === undefined ? undefined : errorName(error),
       }));
     }
   }
 }
 
-const SPAN_NAMES = CACHE_OPERATIONS.map((operation) => `cache.${operation}`);
 /** The least time between two timed calls of one operation on a remote backend. */
 const PACE_MS = 0.1;
 

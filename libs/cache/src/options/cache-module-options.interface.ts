@@ -77,7 +77,7 @@ export interface CacheModuleOptions {
   bus?: BusOptions;
   /** Circuit breaker of the shared backends behind L1 tiers. */
   breaker?: BreakerOptions;
-  /** Prometheus metrics (default on), OpenTelemetry spans (default on; no-op without an SDK), per-operation debug logs (default off). */
+  /** What this module publishes on `node:diagnostics_channel` for metrics and traces (both on; free while nothing subscribes), per-operation debug logs (off). */
   observability?: ObservabilityOptions;
   /** Role-based access control of every cache operation. Off by default. */
   rbac?: RbacOptions;

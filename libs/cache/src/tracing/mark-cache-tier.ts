@@ -1,9 +1,11 @@
-import { trace } from '@opentelemetry/api';
+import { operationScope } from './cache-channels';
 
 /**
- * Records on the active cache span which tier answered (`'l1'`, `'l2'`): for tiered backends, which
- * know it. A no-op without an OpenTelemetry SDK or outside a cache operation.
+ * Records which tier answered (`'l1'`, `'l2'`) on the cache operation being published
+ * (`CacheOperationContext.tier`; the OpenTelemetry part turns it into the span attribute
+ * `cache.tier`): for tiered backends, which know it. A no-op outside a published operation.
  */
 export function markCacheTier(tier: string): void {
-  trace.getActiveSpan()?.setAttribute('cache.tier', tier);
+  const operation = operationScope.getStore();
+  if (operation !== undefined) operation.tier = tier;
 }

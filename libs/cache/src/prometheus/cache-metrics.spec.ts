@@ -8,12 +8,17 @@ import { CacheModule } from '../cache.module';
 import { CacheService } from '../cache.service';
 import { InvalidOptionsError } from '../errors/invalid-options.error';
 import { CacheModuleOptions } from '../options/cache-module-options.interface';
-import { OP } from './cache-operations';
+import { OP } from '../metrics/cache-operations';
+import { CachePrometheusModule } from './cache-prometheus.module';
 import { MetricNameTakenError } from './metric-name-taken.error';
 import { OperationTimings } from './operation-timings';
+import { CachePrometheusOptions } from './prometheus-options';
 
-async function start(options: CacheModuleOptions): Promise<INestApplicationContext> {
-  const moduleRef = await Test.createTestingModule({ imports: [CacheModule.forRoot(options)] }).compile();
+/** An app with the cache and its Prometheus part (`nest-cachekit/prometheus`). */
+async function start(options: CacheModuleOptions, prometheus: CachePrometheusOptions = {}): Promise<INestApplicationContext> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [CacheModule.forRoot(options), CachePrometheusModule.forRoot(prometheus)],
+  }).compile();
   return moduleRef.createNestApplication({ logger: false }).init();
 }
 
@@ -35,7 +40,7 @@ class ReportingBackendFactory implements CacheBackendFactory {
 describe('Prometheus metrics', () => {
   it('exports the counters at scrape time, with the values of stats()', async () => {
     const registry = new Registry();
-    const app = await start({ namespaces: { users: { maxEntries: 2 } }, observability: { registry, latencySampleEvery: 1 } });
+    const app = await start({ namespaces: { users: { maxEntries: 2 } }, observability: { latencySampleEvery: 1 } }, { registry });
     const users = app.get(CacheService).namespace('users');
     await users.set('a', 1);
     await users.set('b', 2);
@@ -62,7 +67,7 @@ describe('Prometheus metrics', () => {
 
   it('counts coalesced getOrSet calls: callers that joined a running load', async () => {
     const registry = new Registry();
-    const app = await start({ observability: { registry } });
+    const app = await start({}, { registry });
     const cache = app.get(CacheService);
     let release!: (v: string) => void;
     const loader = jest.fn(() => new Promise<string>((resolve) => { release = resolve; }));
@@ -79,7 +84,7 @@ describe('Prometheus metrics', () => {
   it('lights up tier, tamper, fallback and stale counters once a backend or namespace reports them', async () => {
     const registry = new Registry();
     const factory = new ReportingBackendFactory();
-    const app = await start({ backends: { reporting: factory }, defaults: { backend: 'reporting' }, observability: { registry } });
+    const app = await start({ backends: { reporting: factory }, defaults: { backend: 'reporting' } }, { registry });
     let samples = await scrape(registry);
     const labels = { namespace: 'default', backend: 'reporting' };
     expect(sampleValue(samples, 'nest_cachekit_tamper_detections_total', labels)).toBe(0);
@@ -105,8 +110,8 @@ describe('Prometheus metrics', () => {
 
   it('gets-or-creates by name: two modules share one set of metrics, and each removes only its own figures', async () => {
     const registry = new Registry();
-    const one = await start({ namespaces: { users: {} }, observability: { registry } });
-    const two = await start({ namespaces: { users: {}, tracks: {} }, observability: { registry } });
+    const one = await start({ namespaces: { users: {} } }, { registry });
+    const two = await start({ namespaces: { users: {}, tracks: {} } }, { registry });
     await one.get(CacheService).namespace('users').set('a', 1);
     await two.get(CacheService).namespace('users').set('a', 1);
     await two.get(CacheService).namespace('users').set('b', 1);
@@ -123,26 +128,41 @@ describe('Prometheus metrics', () => {
   it('refuses to start when another metric holds one of its names', async () => {
     const registry = new Registry();
     new Counter({ name: 'nest_cachekit_hits_total', help: 'someone else', registers: [registry] });
-    await expect(start({ observability: { registry } })).rejects.toThrow(MetricNameTakenError);
+    await expect(start({}, { registry })).rejects.toThrow(MetricNameTakenError);
   });
 
   it('registers nothing with observability.metrics false', async () => {
     const registry = new Registry();
-    const app = await start({ observability: { registry, metrics: false } });
+    const app = await start({ observability: { metrics: false } }, { registry });
     await app.get(CacheService).set('a', 1);
     expect(registry.getMetricsAsArray()).toHaveLength(0);
     await app.close();
   });
 
   it('validates the observability options, naming the field', async () => {
-    const bad = { latencyBuckets: [0.1, 0.05], latencySampleEvery: 0, registry: {}, colour: 'red' } as never;
+    const bad = { latencySampleEvery: 0, colour: 'red' } as never;
     const error = await start({ observability: bad }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidOptionsError);
     const message = (error as Error).message;
-    expect(message).toContain('observability.latencyBuckets');
     expect(message).toContain('observability.latencySampleEvery');
-    expect(message).toContain('observability.registry: must be a prom-client Registry');
     expect(message).toContain('observability.colour: is not a known option');
+  });
+
+  it('validates the Prometheus options, naming the field', async () => {
+    const bad = { latencyBuckets: [0.1, 0.05], registry: {}, colour: 'red' } as never;
+    const error = await start({}, bad).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidOptionsError);
+    const message = (error as Error).message;
+    expect(message).toContain('CachePrometheusModule.latencyBuckets');
+    expect(message).toContain('CachePrometheusModule.registry: must be a prom-client Registry');
+    expect(message).toContain('CachePrometheusModule.colour: is not a known option');
+  });
+
+  it('points the options that moved to CachePrometheusModule there', async () => {
+    const error = await start({ observability: { registry: new Registry(), latencyBuckets: [1] } as never }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidOptionsError);
+    expect((error as Error).message).toContain('observability.registry: is an option of CachePrometheusModule.forRoot({ registry })');
+    expect((error as Error).message).toContain('observability.latencyBuckets: is an option of CachePrometheusModule.forRoot({ latencyBuckets })');
   });
 });
 

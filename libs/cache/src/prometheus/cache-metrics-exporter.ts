@@ -1,14 +1,14 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { NamespaceStats } from '../namespace/namespace-stats';
-import { CACHE_OPERATIONS } from './cache-operations';
+import { CACHE_OPERATIONS } from '../metrics/cache-operations';
 import { CACHE_METRICS, CounterOrGaugeDefinition, OPERATION_DURATION_METRIC } from './cache-metric-definitions';
 import { CollectedHistogram, HistogramSeries } from './collected-histogram';
 import { MetricNameTakenError } from './metric-name-taken.error';
 import { OperationTimings } from './operation-timings';
 
-/** What one cache module hands the exporter: its namespaces, read at each scrape. */
+/** What one cache module hands the exporter: its namespaces and their latency histograms, read at each scrape. */
 export interface MetricsSource {
-  namespaces(): Iterable<{ stats(): NamespaceStats; readonly observer: { readonly operationTimings: OperationTimings | null } }>;
+  namespaces(): Iterable<{ stats(): NamespaceStats; readonly timings: OperationTimings }>;
 }
 
 /** Marks the metrics this exporter created, and holds the sources that feed each of them. */
@@ -82,15 +82,14 @@ export class CacheMetricsExporter {
     const metric = new CollectedHistogram(
       OPERATION_DURATION_METRIC,
       'Time from the call of a cache operation until its promise settles, by operation (load = a getOrSet loader call). ' +
-        'Every call on asynchronous backends; 1 in observability.latencySampleEvery calls on the memory backend.',
+        'Sampled: 1 in observability.latencySampleEvery calls on memory and tiered namespaces, each operation at most once per 0.1 ms on remote backends.',
       ['namespace', 'backend', 'operation'],
       () => {
         // Two modules with a namespace of the same name add up into one series, as the counters do.
         const out = new Map<string, HistogramSeries>();
         for (const source of sources) {
           for (const ns of source.namespaces()) {
-            const timings = ns.observer.operationTimings;
-            if (timings === null) continue;
+            const timings = ns.timings;
             const stats = ns.stats();
             CACHE_OPERATIONS.forEach((operation, op) => {
               if (timings.totals[op] === 0) return;

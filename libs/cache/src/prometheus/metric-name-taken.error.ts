@@ -7,7 +7,7 @@ export class MetricNameTakenError extends CacheError {
   constructor(readonly metric: string) {
     super(
       `The Prometheus registry already holds a metric "${metric}" that nest-cachekit did not create; ` +
-        'pass another registry in observability.registry, or set observability.metrics to false.',
+        'pass another registry to CachePrometheusModule.forRoot({ registry }), or set observability.metrics to false.',
     );
   }
 }

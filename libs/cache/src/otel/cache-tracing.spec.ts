@@ -8,8 +8,11 @@ import { CacheModule } from '../cache.module';
 import { CacheService } from '../cache.service';
 import { Cacheable } from '../decorators/cacheable.decorator';
 import { CacheModuleOptions } from '../options/cache-module-options.interface';
+import { markCacheTier } from '../tracing/mark-cache-tier';
+import { CacheOtelModule } from './cache-otel.module';
+import { CacheOtelTracing } from './cache-otel-tracing';
 import { CacheTracer } from './cache-tracer';
-import { markCacheTier } from './mark-cache-tier';
+import { CacheOtelOptions } from './otel-options';
 
 const exporter = new InMemorySpanExporter();
 const contextManager = new AsyncLocalStorageContextManager();
@@ -70,9 +73,10 @@ class SyncCatalogue {
   }
 }
 
-async function start(options: CacheModuleOptions = {}, providers: any[] = [Catalogue]): Promise<INestApplicationContext> {
+/** An app with the cache and its OpenTelemetry part (`nest-cachekit/otel`), unless `otel` is null. */
+async function start(options: CacheModuleOptions = {}, providers: any[] = [Catalogue], otel: CacheOtelOptions | null = {}): Promise<INestApplicationContext> {
   const moduleRef = await Test.createTestingModule({
-    imports: [CacheModule.forRoot({ namespaces: { tracks: {} }, ...options })],
+    imports: [CacheModule.forRoot({ namespaces: { tracks: {} }, ...options }), ...(otel === null ? [] : [CacheOtelModule.forRoot(otel)])],
     providers,
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
@@ -214,23 +218,54 @@ describe('tracing switched off, or no SDK', () => {
     expect(exporter.getFinishedSpans()).toHaveLength(0);
   });
 
+  it('makes no span without CacheOtelModule, even with an SDK registered', async () => {
+    trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+    const app = await start({}, [Catalogue], null);
+    await app.get(CacheService).namespace('tracks').getOrSet('k', () => 1);
+    await app.close();
+    trace.disable();
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+  });
+
   it('is a no-op without an SDK, and notices one registered later', async () => {
     const tracer = new CacheTracer();
-    expect(tracer.recording()).toBe(false);
-    expect(tracer.start('cache.get', {})).toBeUndefined();
-    const app = await start();
+    expect(tracer.refresh()).toBe(false);
+    expect(tracer.current).toBeNull();
+    const app = await start({}, [Catalogue], { providerCheckIntervalMs: 20 });
     const cache = app.get(CacheService).namespace('tracks');
     await expect(cache.getOrSet('k', () => 1)).resolves.toBe(1);
     await expect(cache.get('k')).resolves.toBe(1);
 
     trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
-    tracer.refresh();
-    expect(tracer.recording()).toBe(true);
-    // The module's tracer looks again within 1024 operations.
+    expect(tracer.refresh()).toBe(true);
+    expect(tracer.current).not.toBeNull();
+    // The module looks again every providerCheckIntervalMs and subscribes; the namespace sees it on its next call.
+    await new Promise((resolve) => setTimeout(resolve, 100));
     for (let i = 0; i < 1100; i++) await cache.get('k');
     await app.close();
     trace.disable();
-    expect(byName('cache.get').length).toBeGreaterThan(0);
-    expect(byName('cache.get').length).toBeLessThan(1100);
+    expect(byName('cache.get')).toHaveLength(1100);
+  });
+
+  it('unsubscribes when the SDK goes, and makes spans with a tracerProvider given, SDK or not', async () => {
+    const app = await start({}, [Catalogue], { providerCheckIntervalMs: 20 });
+    trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+    app.get(CacheOtelTracing).refresh();
+    const cache = app.get(CacheService).namespace('tracks');
+    for (let i = 0; i < 300; i++) await cache.get('k');
+    const made = byName('cache.get').length;
+    expect(made).toBeGreaterThan(0);
+    trace.disable();
+    app.get(CacheOtelTracing).refresh();
+    for (let i = 0; i < 300; i++) await cache.get('k');
+    expect(byName('cache.get').length).toBe(made);
+    await app.close();
+
+    exporter.reset();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const own = await start({}, [Catalogue], { tracerProvider: provider });
+    await own.get(CacheService).namespace('tracks').get('k');
+    await own.close();
+    expect(byName('cache.get')).toHaveLength(1);
   });
 });
