@@ -1,4 +1,4 @@
-import { BackendEntry, BackendStats, BackendContext, CacheBackend, CacheBackendFactory } from '../backends/cache-backend.interface';
+import { BackendEntry, BackendStats, BackendContext, BackendHealth, CacheBackend, CacheBackendFactory } from '../backends/cache-backend.interface';
 import { BackendUnavailableError } from '../errors/backend-unavailable.error';
 import { InvalidArgumentError } from '../errors/invalid-argument.error';
 
@@ -162,6 +162,14 @@ export class FaultInjectionBackendFactory implements CacheBackendFactory {
 
   heal(): void {
     for (const b of this.backends) b.heal();
+  }
+
+  connect(): Promise<void> | void {
+    return this.inner.connect?.();
+  }
+
+  health(): Promise<BackendHealth> {
+    return this.inner.health?.() ?? Promise.resolve({ status: 'up', checked: false });
   }
 
   close(): Promise<void> | void {
