@@ -8,17 +8,15 @@
 // Ratios: clusterGetC64VsRawIoredisCluster (ours, default prefix, vs the baseline), and the others' ratios.
 'use strict';
 require('reflect-metadata');
-const { median, spread, ratioOfRounds, formatOps, printTable, writeResults, gc } = require('./harness');
-const { startCluster, interleavedRounds, percentile, value1k } = require('./redis-servers');
+const { startRedisCluster } = require('../test/support/redis-cluster');
+const { REDIS_LOAD, value1k, interleavedRounds, ratioOfRounds, loadFigures, loadRow, printTable, writeResults, runBench } = require('./harness');
 
-const KEYS = 1000;
-const ROUNDS = 7;
-const ROUND_SECONDS = 0.8;
-const CONCURRENCY = 64;
-const keys = Array.from({ length: KEYS }, (_, i) => `track:${i}`);
+const { keys, concurrency: CONCURRENCY, rounds: ROUNDS, roundSeconds: ROUND_SECONDS } = REDIS_LOAD;
+const KEYS = keys.length;
 
 async function main() {
-  const cluster = await startCluster();
+  // A generous node timeout: no failover while the machine is busy.
+  const cluster = await startRedisCluster({ nodeTimeoutMs: 5_000 });
   const lib = require('../libs/cache');
   const { NestFactory } = require('@nestjs/core');
   const { Cluster } = require('ioredis');
@@ -46,15 +44,14 @@ async function main() {
     { name: 'ioredis Cluster GET + JSON.parse, keys in one slot', get: async (k) => JSON.parse(await raw.get(`{raw}:${k}`)) },
     { name: 'nest-cachekit namespace get, prefix without hash tag (one GET per call)', get: (k) => spreadNs.get(k) },
   ];
-  const { results, lat } = await interleavedRounds(clients, keys, { concurrency: CONCURRENCY, rounds: ROUNDS, seconds: ROUND_SECONDS, gc });
+  const { results, lat } = await interleavedRounds(clients, keys, { concurrency: CONCURRENCY, rounds: ROUNDS, seconds: ROUND_SECONDS });
+  const figures = loadFigures(results, lat, 1);
   printTable(`Redis Cluster (3 masters + 3 replicas) get of a 1 KB JSON value, concurrency ${CONCURRENCY} (${ROUNDS} × ${ROUND_SECONDS} s interleaved rounds, ${KEYS} keys)`,
-    ['client', 'ops/s (median)', 'spread', 'vs raw ioredis Cluster', 'p50 µs', 'p99 µs'],
-    clients.map((c, i) => [c.name, formatOps(median(results[i])), `±${(spread(results[i]) * 100).toFixed(0)}%`,
-      `${ratioOfRounds(results[i], results[1]).toFixed(2)}×`, (percentile(lat[i], 0.5) * 1000).toFixed(0), (percentile(lat[i], 0.99) * 1000).toFixed(0)]));
-  const rows = clients.map((c, i) => ({
-    scenario: `cluster-get-c${CONCURRENCY}`, task: c.name, opsPerSec: median(results[i]), spread: spread(results[i]),
-    vsRawIoredisCluster: ratioOfRounds(results[i], results[1]), p50us: percentile(lat[i], 0.5) * 1000, p99us: percentile(lat[i], 0.99) * 1000,
-  }));
+    ['client', 'ops/s (median)', 'spread', 'vs raw ioredis Cluster', 'p50 µs', 'p99 µs'], clients.map((c, i) => loadRow(c.name, figures[i])));
+  const rows = clients.map((c, i) => {
+    const { opsPerSec, spread, vsBaseline, p50us, p99us } = figures[i];
+    return { scenario: `cluster-get-c${CONCURRENCY}`, task: c.name, opsPerSec, spread, vsRawIoredisCluster: vsBaseline, p50us, p99us };
+  });
   const ratios = {
     clusterGetC64VsRawIoredisCluster: ratioOfRounds(results[0], results[1]),
     clusterGetC64VsRawIoredisClusterOneSlot: ratioOfRounds(results[0], results[2]),
@@ -69,7 +66,4 @@ async function main() {
   await cluster.stop();
 }
 
-main().then(() => process.exit(0), (error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

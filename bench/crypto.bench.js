@@ -5,87 +5,15 @@
 // Ratios: redisGetEncryptedVsPlain (>= 0.75), fernetVsFernetNpm (>= 10).
 'use strict';
 require('reflect-metadata');
-const { spawn } = require('node:child_process');
 const { createCipheriv, createDecipheriv, createSecretKey, randomBytes } = require('node:crypto');
-const { mkdtempSync, rmSync } = require('node:fs');
-const { createServer } = require('node:net');
-const { tmpdir } = require('node:os');
-const { join } = require('node:path');
 const Redis = require('ioredis');
-const { measure, median, spread, ratioOfRounds, formatOps, printTable, writeResults } = require('./harness');
+const { startRedisServer } = require('../test/support/redis-server');
+const { value1k, concurrentLoop, measure, median, spread, ratioOfRounds, formatOps, formatSpread, printTable, writeResults, runBench } = require('./harness');
 
 const KEYS = 1000;
 const CONCURRENCY = 64;
 const keys = Array.from({ length: KEYS }, (_, i) => `user:${i}:history`);
-/** A 1024-byte JSON object, as in the peer baseline. */
-function value(i) {
-  const v = { id: i, name: `listener ${i}`, plays: [3, 1, 4, 1, 5], note: '' };
-  v.note = 'x'.repeat(1024 - JSON.stringify(v).length);
-  return v;
-}
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A private redis-server, started the way test/support/redis-server.ts does it. */
-async function startRedisServer() {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'nest-cachekit-bench-redis-'));
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-    '--daemonize', 'no', '--dir', dir, '--logfile', join(dir, 'redis.log')], { stdio: 'ignore' });
-  process.on('exit', () => child.kill('SIGKILL'));
-  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  probe.on('error', () => undefined); // refused while the server starts: connect() below retries
-  for (let i = 0; ; i++) {
-    try {
-      await probe.connect();
-      await probe.ping();
-      break;
-    } catch (error) {
-      if (i >= 200) throw new Error(`redis-server on ${port} did not start: ${error.message}`);
-      await sleep(25);
-    }
-  }
-  probe.disconnect();
-  return {
-    port,
-    url: `redis://127.0.0.1:${port}`,
-    async stop() {
-      const gone = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await gone;
-      clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** `n` gets spread over `CONCURRENCY` workers, each awaiting its own get in a loop. */
-function concurrentGets(get) {
-  return new Function('get', 'keys', 'concurrency', `
-    return async function run(n) {
-      let next = 0;
-      let hits = 0;
-      const worker = async () => {
-        while (next < n) {
-          const i = next++;
-          if ((await get(keys[(i * 7919) % keys.length])) !== undefined) hits++;
-        }
-      };
-      await Promise.all(Array.from({ length: concurrency }, worker));
-      if (hits !== n) throw new Error('expected every read to hit (' + hits + ' of ' + n + ')');
-    };`)(get, keys, CONCURRENCY);
-}
+const concurrentGets = (get) => concurrentLoop(get, keys, CONCURRENCY);
 
 async function redisGets() {
   const lib = require('../libs/cache');
@@ -103,11 +31,11 @@ async function redisGets() {
     const plain = cache.namespace('plain');
     const sealed = cache.namespace('sealed');
     for (let i = 0; i < KEYS; i++) {
-      await plain.set(keys[i], value(i));
-      await sealed.set(keys[i], value(i));
+      await plain.set(keys[i], value1k(i));
+      await sealed.set(keys[i], value1k(i));
     }
     const raw = new Redis(server.port, '127.0.0.1');
-    for (let i = 0; i < KEYS; i++) await raw.set(`raw:${keys[i]}`, JSON.stringify(value(i)));
+    for (let i = 0; i < KEYS; i++) await raw.set(`raw:${keys[i]}`, JSON.stringify(value1k(i)));
     const sizes = {
       plain: Buffer.byteLength(await raw.get(`cache:{plain}:${keys[0]}`)),
       sealed: Buffer.byteLength(await raw.get(`cache:{sealed}:${keys[0]}`)),
@@ -158,7 +86,7 @@ function fernetTasks(FernetNpm, ours) {
 
 function aesTasks(lib) {
   const provider = new lib.AesGcmEncryptionProvider({ keys: [{ id: 'k1', key: randomBytes(32).toString('base64') }] });
-  const text = JSON.stringify(value(1));
+  const text = JSON.stringify(value1k(1));
   const ctx = { namespace: 'users', key: keys[1] };
   const payload = provider.encrypt(text, ctx);
   // Node's own floor for opening one 1 KB AES-256-GCM message: the five calls every decrypt needs, on
@@ -196,7 +124,7 @@ function rowsOf(tasks, results, baseline = 0) {
 
 function print(title, rows) {
   printTable(title, ['task', 'ops/s (median)', 'µs/op', 'spread', 'vs baseline'], rows.map((r) => [
-    r.task, formatOps(r.opsPerSec), r.usPerOp.toFixed(2), `±${(r.spread * 100).toFixed(0)}%`, Number.isNaN(r.vsBaseline) ? '–' : `${r.vsBaseline.toFixed(2)}×`,
+    r.task, formatOps(r.opsPerSec), r.usPerOp.toFixed(2), formatSpread(r.spread), Number.isNaN(r.vsBaseline) ? '–' : `${r.vsBaseline.toFixed(2)}×`,
   ]));
 }
 
@@ -228,7 +156,4 @@ async function main() {
   writeResults('crypto', [...redisRows, ...fernetRows, ...aesRows], ratios);
 }
 
-main().then(() => process.exit(0), (error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

@@ -5,8 +5,7 @@
 // the growth is what the cache keeps alive.
 // Figure: maxAbsErrorPercent, the largest |reported - heap| / heap over the shapes (docs/backends.md states it).
 'use strict';
-const { execFileSync } = require('node:child_process');
-const { printTable, writeResults } = require('./harness');
+const { inFreshProcess, printTable, writeResults } = require('./harness');
 
 const N = 200_000;
 
@@ -76,7 +75,7 @@ function child(name) {
       await app.close();
     })().catch((e) => { console.error(e); process.exit(1); });
   `;
-  return JSON.parse(execFileSync(process.execPath, ['--expose-gc', '--max-old-space-size=4096', '-e', script], { encoding: 'utf8' }));
+  return inFreshProcess(script, ['--max-old-space-size=4096']);
 }
 
 function main() {

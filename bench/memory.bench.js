@@ -5,39 +5,15 @@
 // Ratios: backendGetVsLruCache (>= 0.8), serviceGetVsCacheManager (>= 4), bytesPerEntryVsLruCache (<= 1.25).
 'use strict';
 require('reflect-metadata');
-const { execFileSync } = require('node:child_process');
 const { LRUCache } = require('lru-cache');
-const { measure, median, spread, ratioOfRounds, formatOps, printTable, writeResults } = require('./harness');
+const {
+  randomOrder, syncLoop, asyncLoop, inFreshProcess, measure, median, spread, ratioOfRounds, formatOps, formatSpread, printTable, writeResults, runBench,
+} = require('./harness');
 
 const KEYS = 10_000;
 const keys = Array.from({ length: KEYS }, (_, i) => `user:${i}:top-tracks`);
 const value = (i) => ({ id: i, topTracks: ['t1', 't2', 't3'] });
-// Pre-generated random access order, so every task reads the same keys in the same order.
-const order = new Uint32Array(1 << 20);
-let seed = 42;
-for (let i = 0; i < order.length; i++) {
-  seed = (seed * 1664525 + 1013904223) >>> 0;
-  order[i] = seed % KEYS;
-}
-
-/** A loop compiled per task, so that each library gets its own monomorphic call site. */
-function syncLoop(get) {
-  const run = new Function('get', 'keys', 'order', `
-    return function run(n) {
-      let hits = 0;
-      for (let i = 0; i < n; i++) if (get(keys[order[i & 1048575]]) !== undefined) hits++;
-      if (hits !== n) throw new Error('expected every read to hit');
-    };`)(get, keys, order);
-  return run;
-}
-function asyncLoop(get) {
-  return new Function('get', 'keys', 'order', `
-    return async function run(n) {
-      let hits = 0;
-      for (let i = 0; i < n; i++) if ((await get(keys[order[i & 1048575]])) !== undefined) hits++;
-      if (hits !== n) throw new Error('expected every read to hit');
-    };`)(get, keys, order);
-}
+const order = randomOrder(KEYS, 42);
 
 async function hitPath() {
   const lib = require('../libs/cache');
@@ -60,13 +36,13 @@ async function hitPath() {
   }
 
   const syncTasks = [
-    { name: 'lru-cache get (baseline)', run: syncLoop((k) => lru.get(k)) },
-    { name: 'MemoryBackend.get', run: syncLoop((k) => backend.get(k)) },
+    { name: 'lru-cache get (baseline)', run: syncLoop((k) => lru.get(k), keys, order) },
+    { name: 'MemoryBackend.get', run: syncLoop((k) => backend.get(k), keys, order) },
   ];
   const asyncTasks = [
-    { name: 'cache-manager 7 + Keyv memory get (baseline)', run: asyncLoop((k) => manager.get(k)) },
-    { name: 'CacheService.get', run: asyncLoop((k) => service.get(k)) },
-    { name: '[ref] await lru-cache get in an async function', run: asyncLoop(async (k) => lru.get(k)) },
+    { name: 'cache-manager 7 + Keyv memory get (baseline)', run: asyncLoop((k) => manager.get(k), keys, order) },
+    { name: 'CacheService.get', run: asyncLoop((k) => service.get(k), keys, order) },
+    { name: '[ref] await lru-cache get in an async function', run: asyncLoop(async (k) => lru.get(k), keys, order) },
   ];
   const syncResults = await measure(syncTasks);
   const asyncResults = await measure(asyncTasks);
@@ -102,7 +78,7 @@ function footprint(kind) {
     const buffers = (after.arrayBuffers - before.arrayBuffers) / N;
     process.stdout.write(JSON.stringify({ heap, buffers, total: heap + buffers }));
   `;
-  return JSON.parse(execFileSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8' }));
+  return inFreshProcess(script);
 }
 
 async function main() {
@@ -114,7 +90,7 @@ async function main() {
       const ops = median(results[i]);
       const ratio = ratioOfRounds(results[i], results[0]);
       rows.push({ scenario: 'hit', task: t.name, opsPerSec: ops, nsPerOp: 1e9 / ops, spread: spread(results[i]), ratio });
-      return [t.name, formatOps(ops), (1e9 / ops).toFixed(1), `±${(spread(results[i]) * 100).toFixed(0)}%`, `${ratio.toFixed(2)}x`];
+      return [t.name, formatOps(ops), (1e9 / ops).toFixed(1), formatSpread(spread(results[i])), `${ratio.toFixed(2)}x`];
     });
   printTable('a. Memory hit path, synchronous (10k keys, random order)', ['task', 'ops/s', 'ns/op', 'spread', 'vs lru-cache'], hitRows(syncTasks, syncResults));
   printTable('b. Service hit path, awaited (10k keys, random order)', ['task', 'ops/s', 'ns/op', 'spread', 'vs cache-manager'], hitRows(asyncTasks, asyncResults));
@@ -140,7 +116,4 @@ async function main() {
   writeResults('memory', rows, ratios);
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

@@ -8,8 +8,8 @@
 'use strict';
 require('reflect-metadata');
 const { fork } = require('node:child_process');
-const { startRedis } = require('./redis-servers');
-const { printTable } = require('./harness');
+const { startRedisServer } = require('../test/support/redis-server');
+const { printTable, runBench } = require('./harness');
 
 const PLANTED_BYTES = 60 * 1024 * 1024;
 const SCENARIOS = ['raw ioredis GET (reference)', 'namespace get', 'namespace mget (planted + 3 normal)', 'namespace getOrSet', 'tiered namespace get', 'encrypted namespace get'];
@@ -104,7 +104,7 @@ async function main() {
     process.send(result);
     return;
   }
-  const server = await startRedis();
+  const server = await startRedisServer();
   const Redis = require('ioredis');
   const planter = new Redis(server.url);
   // A valid payload of the tagged-JSON serializer (a JSON string), so that only its size is wrong.
@@ -128,7 +128,4 @@ async function main() {
   await server.stop();
 }
 
-main().then(() => process.exit(0), (error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

@@ -6,18 +6,15 @@
 // Ratios (no target; they decide the default): pool2VsPool1, pool4VsPool1 for a (batched) and b (GET).
 'use strict';
 require('reflect-metadata');
-const { median, spread, ratioOfRounds, formatOps, printTable, writeResults, gc } = require('./harness');
-const { startRedis, interleavedRounds, percentile, value1k } = require('./redis-servers');
+const { startRedisServer } = require('../test/support/redis-server');
+const { REDIS_LOAD, value1k, interleavedRounds, ratioOfRounds, loadFigures, loadRow, printTable, writeResults, runBench } = require('./harness');
 
-const KEYS = 1000;
-const ROUNDS = 7;
-const ROUND_SECONDS = 0.8;
-const CONCURRENCY = 64;
+const { keys, concurrency: CONCURRENCY, rounds: ROUNDS, roundSeconds: ROUND_SECONDS } = REDIS_LOAD;
+const KEYS = keys.length;
 const SIZES = [1, 2, 4];
-const keys = Array.from({ length: KEYS }, (_, i) => `track:${i}`);
 
 async function main() {
-  const redis = await startRedis();
+  const redis = await startRedisServer();
   const lib = require('../libs/cache');
   const { NestFactory } = require('@nestjs/core');
   const apps = [];
@@ -41,16 +38,14 @@ async function main() {
   ];
   for (const scenario of scenarios) {
     const clients = namespaces(scenario.ns).map((ns, i) => ({ name: `commandConnections: ${SIZES[i]}`, get: (k) => ns.get(k) }));
-    const { results, lat } = await interleavedRounds(clients, keys, { concurrency: CONCURRENCY, rounds: ROUNDS, seconds: ROUND_SECONDS, gc });
+    const { results, lat } = await interleavedRounds(clients, keys, { concurrency: CONCURRENCY, rounds: ROUNDS, seconds: ROUND_SECONDS });
+    const figures = loadFigures(results, lat, 0);
     printTable(`${scenario.title} (c=${CONCURRENCY}, 1 KB, ${ROUNDS} × ${ROUND_SECONDS} s interleaved rounds, ${KEYS} keys)`,
-      ['pool', 'ops/s (median)', 'spread', 'vs 1 connection', 'p50 µs', 'p99 µs'],
-      clients.map((c, i) => [c.name, formatOps(median(results[i])), `±${(spread(results[i]) * 100).toFixed(0)}%`,
-        `${ratioOfRounds(results[i], results[0]).toFixed(2)}×`, (percentile(lat[i], 0.5) * 1000).toFixed(0), (percentile(lat[i], 0.99) * 1000).toFixed(0)]));
-    clients.forEach((c, i) => rows.push({
-      scenario: `pool-${scenario.id}-c${CONCURRENCY}`, task: c.name, commandConnections: SIZES[i], opsPerSec: median(results[i]),
-      spread: spread(results[i]), vsOneConnection: ratioOfRounds(results[i], results[0]),
-      p50us: percentile(lat[i], 0.5) * 1000, p99us: percentile(lat[i], 0.99) * 1000,
-    }));
+      ['pool', 'ops/s (median)', 'spread', 'vs 1 connection', 'p50 µs', 'p99 µs'], clients.map((c, i) => loadRow(c.name, figures[i])));
+    clients.forEach((c, i) => {
+      const { opsPerSec, spread, vsBaseline, p50us, p99us } = figures[i];
+      rows.push({ scenario: `pool-${scenario.id}-c${CONCURRENCY}`, task: c.name, commandConnections: SIZES[i], opsPerSec, spread, vsOneConnection: vsBaseline, p50us, p99us });
+    });
     const suffix = scenario.id === 'batched' ? 'Batched' : 'Get';
     ratios[`pool2VsPool1${suffix}`] = ratioOfRounds(results[1], results[0]);
     ratios[`pool4VsPool1${suffix}`] = ratioOfRounds(results[2], results[0]);
@@ -63,7 +58,4 @@ async function main() {
   await redis.stop();
 }
 
-main().then(() => process.exit(0), (error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

@@ -4,25 +4,11 @@
 // Ratios: rbacGetVsOpen, scopedGetVsOpen (throughput, 1 = free), rbacGetVsCacheManager.
 'use strict';
 require('reflect-metadata');
-const { measure, median, spread, ratioOfRounds, formatOps, printTable, writeResults } = require('./harness');
+const { randomOrder, asyncLoop, measure, median, spread, ratioOfRounds, formatOps, formatSpread, printTable, writeResults, runBench } = require('./harness');
 
 const KEYS = 10_000;
 const keys = Array.from({ length: KEYS }, (_, i) => `user:${i}:top-tracks`);
-const order = new Uint32Array(1 << 20);
-let seed = 7;
-for (let i = 0; i < order.length; i++) {
-  seed = (seed * 1664525 + 1013904223) >>> 0;
-  order[i] = seed % KEYS;
-}
-
-function asyncLoop(get) {
-  return new Function('get', 'keys', 'order', `
-    return async function run(n) {
-      let hits = 0;
-      for (let i = 0; i < n; i++) if ((await get(keys[order[i & 1048575]])) !== undefined) hits++;
-      if (hits !== n) throw new Error('expected every read to hit');
-    };`)(get, keys, order);
-}
+const order = randomOrder(KEYS, 7);
 
 async function main() {
   const started = Date.now();
@@ -43,21 +29,21 @@ async function main() {
   for (let i = 0; i < KEYS; i++) await manager.set(keys[i], { id: i });
 
   const inScope = (s) => {
-    const loop = asyncLoop((k) => s.ns.get(k));
+    const loop = asyncLoop((k) => s.ns.get(k), keys, order);
     return (n) => s.access.runAs(principal, () => loop(n));
   };
   const tasks = [
     { name: 'CacheNamespace.get, open (baseline)', run: inScope(open) },
     { name: 'CacheNamespace.get, RBAC on', run: inScope(rbac) },
     { name: 'CacheNamespace.get, RBAC on, scope: user', run: inScope(scoped) },
-    { name: 'cache-manager 7 + Keyv memory get', run: asyncLoop((k) => manager.get(k)) },
+    { name: 'cache-manager 7 + Keyv memory get', run: asyncLoop((k) => manager.get(k), keys, order) },
   ];
   const results = await measure(tasks);
   for (const s of [open, rbac, scoped]) await s.app.close();
 
   const rows = tasks.map((t, i) => ({ task: t.name, opsPerSec: median(results[i]), nsPerOp: 1e9 / median(results[i]), spread: spread(results[i]), ratio: ratioOfRounds(results[i], results[0]) }));
   printTable('Memory hit path, awaited, inside a principal scope (10k keys, random order)', ['task', 'ops/s', 'ns/op', 'spread', 'vs open'],
-    rows.map((r) => [r.task, formatOps(r.opsPerSec), r.nsPerOp.toFixed(1), `±${(r.spread * 100).toFixed(0)}%`, `${r.ratio.toFixed(2)}x`]));
+    rows.map((r) => [r.task, formatOps(r.opsPerSec), r.nsPerOp.toFixed(1), formatSpread(r.spread), `${r.ratio.toFixed(2)}x`]));
   const ratios = {
     rbacGetVsOpen: ratioOfRounds(results[1], results[0]),
     scopedGetVsOpen: ratioOfRounds(results[2], results[0]),
@@ -68,7 +54,4 @@ async function main() {
   writeResults('rbac', rows, ratios);
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

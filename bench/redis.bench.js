@@ -6,16 +6,16 @@
 // Ratios: redisGetC64VsBestPeer (>= 1.2), redisGetC64VsRawIoredis (>= 1.0), l1HitVsBentocache (>= 20).
 'use strict';
 require('reflect-metadata');
-const { startRedis, interleavedRounds, percentile, value1k } = require('./redis-servers');
-const { measure, median, spread, ratioOfRounds, formatOps, printTable, writeResults, gc } = require('./harness');
+const { startRedisServer } = require('../test/support/redis-server');
+const {
+  REDIS_LOAD, value1k, asyncLoop, measure, interleavedRounds, median, spread, ratioOfRounds, loadFigures, formatOps, formatSpread, loadRow, printTable, writeResults, runBench,
+} = require('./harness');
 
-const KEYS = 1000;
-const ROUNDS = 7;
-const ROUND_SECONDS = 0.8;
-const keys = Array.from({ length: KEYS }, (_, i) => `track:${i}`);
+const { keys, rounds: ROUNDS, roundSeconds: ROUND_SECONDS } = REDIS_LOAD;
+const KEYS = keys.length;
 
 async function main() {
-  const redisServer = await startRedis();
+  const redisServer = await startRedisServer();
   const { url, port } = redisServer;
   const lib = require('../libs/cache');
   const { NestFactory } = require('@nestjs/core');
@@ -70,15 +70,14 @@ async function main() {
   const rows = [];
   const ratios = {};
   for (const concurrency of [1, 64]) {
-    const { results, lat } = await interleavedRounds(clients, keys, { concurrency, rounds: ROUNDS, seconds: ROUND_SECONDS, warmupSeconds: 0.3, gc });
-    const table = clients.map((c, i) => [
-      c.name, formatOps(median(results[i])), `±${(spread(results[i]) * 100).toFixed(0)}%`,
-      `${ratioOfRounds(results[i], results[1]).toFixed(2)}×`,
-      (percentile(lat[i], 0.5) * 1000).toFixed(0), (percentile(lat[i], 0.99) * 1000).toFixed(0),
-    ]);
+    const { results, lat } = await interleavedRounds(clients, keys, { concurrency, rounds: ROUNDS, seconds: ROUND_SECONDS, warmupSeconds: 0.3 });
+    const figures = loadFigures(results, lat, 1);
     printTable(`a. Redis get of a 1 KB JSON value, concurrency ${concurrency} (${ROUNDS} × ${ROUND_SECONDS} s rounds, ${KEYS} keys)`,
-      ['client', 'ops/s (median)', 'spread', 'vs ioredis+parse', 'p50 µs', 'p99 µs'], table);
-    clients.forEach((c, i) => rows.push({ scenario: `redis-get-c${concurrency}`, task: c.name, opsPerSec: median(results[i]), spread: spread(results[i]), vsRawIoredis: ratioOfRounds(results[i], results[1]), p50us: percentile(lat[i], 0.5) * 1000, p99us: percentile(lat[i], 0.99) * 1000 }));
+      ['client', 'ops/s (median)', 'spread', 'vs ioredis+parse', 'p50 µs', 'p99 µs'], clients.map((c, i) => loadRow(c.name, figures[i])));
+    clients.forEach((c, i) => {
+      const { opsPerSec, spread: s, vsBaseline, p50us, p99us } = figures[i];
+      rows.push({ scenario: `redis-get-c${concurrency}`, task: c.name, opsPerSec, spread: s, vsRawIoredis: vsBaseline, p50us, p99us });
+    });
     if (concurrency === 64) {
       // The best peer is the one with the highest median; the ratio is the median of per-round ratios
       // against it (a per-round maximum over three noisy peers would be biased upwards).
@@ -93,26 +92,20 @@ async function main() {
 
   // b. L1 hits: Redis must see no command.
   const commands = async () => Number(/total_commands_processed:(\d+)/.exec(await raw.info('stats'))[1]);
-  const asyncLoop = (get) => new Function('get', 'keys', `
-    return async function run(n) {
-      let hits = 0;
-      for (let i = 0; i < n; i++) if ((await get(keys[i % ${KEYS}])) !== undefined) hits++;
-      if (hits !== n) throw new Error('expected every read to hit');
-    };`)(get, keys);
   for (const k of keys) {
     await tiered.get(k);
     await bento2.get({ key: k });
   }
   const l1Tasks = [
-    { name: 'nest-cachekit two-tier get, L1 hit', run: asyncLoop((k) => tiered.get(k)) },
-    { name: 'bentocache L1+L2 get, L1 hit (serialize=false)', run: asyncLoop((k) => bento2.get({ key: k })) },
+    { name: 'nest-cachekit two-tier get, L1 hit', run: asyncLoop((k) => tiered.get(k), keys) },
+    { name: 'bentocache L1+L2 get, L1 hit (serialize=false)', run: asyncLoop((k) => bento2.get({ key: k }), keys) },
   ];
   const before = await commands();
   const l1 = await measure(l1Tasks, { rounds: 7, batchSeconds: 0.2, maxSeconds: 30 });
   const redisCommandsDuringL1 = (await commands()) - before - 1; // minus the INFO itself
   const l1Ratio = ratioOfRounds(l1[0], l1[1]);
   printTable('b. Two-tier namespace, get that hits L1 (1000 keys, 1 KB object)', ['task', 'ops/s (median)', 'ns/op', 'spread', 'vs bentocache'],
-    l1Tasks.map((t, i) => [t.name, formatOps(median(l1[i])), (1e9 / median(l1[i])).toFixed(0), `±${(spread(l1[i]) * 100).toFixed(0)}%`, `${ratioOfRounds(l1[i], l1[1]).toFixed(1)}×`]));
+    l1Tasks.map((t, i) => [t.name, formatOps(median(l1[i])), (1e9 / median(l1[i])).toFixed(0), formatSpread(spread(l1[i])), `${ratioOfRounds(l1[i], l1[1]).toFixed(1)}×`]));
   console.log(`\nRedis commands during the L1-hit runs (bus heartbeats included): ${redisCommandsDuringL1}`);
   l1Tasks.forEach((t, i) => rows.push({ scenario: 'l1-hit', task: t.name, opsPerSec: median(l1[i]), spread: spread(l1[i]) }));
   ratios.l1HitVsBentocache = l1Ratio;
@@ -130,7 +123,4 @@ async function main() {
   await redisServer.stop();
 }
 
-main().then(() => process.exit(0), (error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

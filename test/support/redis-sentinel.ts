@@ -4,11 +4,13 @@
  * Ready means the replica is in sync and every sentinel sees the replica and its 2 peers, the
  * point from which a failover can happen (~2.5 s after spawn, see shared/redis-topologies.md).
  */
-import Redis from 'ioredis';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, RedisServer, sleep, startRedisServer } from './redis-server';
+import { askNode, freePort, RedisServer, startRedisServer, waitUntil } from './redis-server';
+
+// The node helpers live with the launcher; specs take them from here too.
+export { askNode, waitUntil };
 
 export interface RedisSentinelGroup {
   readonly masterName: string;
@@ -107,31 +109,6 @@ export async function startRedisSentinelGroup(options: RedisSentinelGroupOptions
   } catch (error) {
     await stopAll();
     throw error;
-  }
-}
-
-/** One short-lived connection to a node, for the harness's own checks (no retries, 1 s timeout). */
-export async function askNode<T>(port: number, ask: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1_000, commandTimeout: 1_000, retryStrategy: () => null });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    return await ask(redis);
-  } finally {
-    redis.disconnect();
-  }
-}
-
-export async function waitUntil(timeoutMs: number, what: string, check: () => Promise<boolean>, everyMs = 50): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
-    await sleep(everyMs);
   }
 }
 

@@ -1,8 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, Optional, Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { CacheBackendFactory } from './backends/cache-backend.interface';
-import { MemoryBackendFactory } from './backends/memory/memory-backend.factory';
-import { RedisBackendFactory } from './backends/redis/redis-backend.factory';
 import { TierRuntime } from './backends/tiered/tier-runtime';
 import { CACHE_MODULE_OPTIONS } from './cache.module-definition';
 import { UnknownNamespaceError } from './errors/unknown-namespace.error';
@@ -144,22 +142,17 @@ export class CacheRegistry implements OnApplicationShutdown {
     return { ...ns, encryption: { ...ns.encryption!, provider } };
   }
 
+  /**
+   * The factory registered under `name` (built-in or the app's own, alike: validation saw to it that
+   * it exists), made once and connected once; held from before `connect()`, so a failed start closes it.
+   */
   private async factory(name: string): Promise<CacheBackendFactory> {
     let factory = this.factories.get(name);
     if (factory !== undefined) return factory;
-    if (name === 'memory') {
-      factory = new MemoryBackendFactory();
-    } else if (name === 'redis') {
-      const redis = new RedisBackendFactory(this.resolved.raw.redis!);
-      await redis.connect();
-      factory = redis;
-    } else {
-      const configured = this.resolved.raw.backends![name];
-      factory = typeof configured === 'function'
-        ? await this.moduleRef.create(configured as Type<CacheBackendFactory>)
-        : configured;
-    }
+    const registered = this.resolved.backends.get(name)!;
+    factory = typeof registered === 'function' ? await this.moduleRef.create(registered) : registered;
     this.factories.set(name, factory);
+    await factory.connect?.();
     return factory;
   }
 }

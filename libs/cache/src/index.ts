@@ -85,6 +85,8 @@ export { InvalidOptionsError } from './errors/invalid-options.error';
 export type { OptionProblem } from './errors/invalid-options.error';
 export { UnknownNamespaceError } from './errors/unknown-namespace.error';
 export { TagsUnsupportedError } from './errors/tags-unsupported.error';
+export { InvalidArgumentError } from './errors/invalid-argument.error';
+export { ContractViolationError } from './errors/contract-violation.error';
 
 export { CachekitKeyvStore } from './interop/keyv-store';
 export type { KeyvStoreEntry } from './interop/keyv-store';

@@ -6,7 +6,7 @@ import { RedisBackendFactory } from '../src/backends/redis/redis-backend.factory
 import { TierRuntime } from '../src/backends/tiered/tier-runtime';
 import { BackendContext, CacheBackend, CacheBackendFactory } from '../src/backends/cache-backend.interface';
 import { CacheEvents } from '../src/events/cache-events';
-import { describeBackendContract } from './backend-contract';
+import { describeBackendContract } from '../src/testing';
 import { MapBackendFactory } from './map-backend.fixture';
 import { LruStrategy } from '../src/eviction/lru-strategy';
 

@@ -11,7 +11,7 @@ import { BackendUnavailableError } from '../src/errors/backend-unavailable.error
 import { TagsUnsupportedError } from '../src/errors/tags-unsupported.error';
 import { CacheManagerStoreBackendFactory } from '../src/interop/cache-manager-store.backend';
 import { CacheManagerStore } from '../src/interop/cache-manager-store.interface';
-import { describeBackendContract } from './backend-contract';
+import { describeBackendContract } from '../src/testing';
 
 /** cache-manager-ioredis-yet's typings extend cache-manager 5's `Store`, which cache-manager 7 (installed here) no longer exports. */
 const asStore = (store: Awaited<ReturnType<typeof redisStore>>): CacheManagerStore => store as unknown as CacheManagerStore;

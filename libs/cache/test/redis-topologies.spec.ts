@@ -22,7 +22,7 @@ import { keySlot } from '../src/backends/redis/topology/key-slot';
 import { CacheModule } from '../src/cache.module';
 import { CacheService } from '../src/cache.service';
 import { TagsUnsupportedError } from '../src/errors/tags-unsupported.error';
-import { describeBackendContract } from './backend-contract';
+import { describeBackendContract } from '../src/testing';
 
 let standalone: RedisServer;
 let sentinel: RedisSentinelGroup;

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { createCacheAdminController } from './cache-admin.controller';
+import { InvalidArgumentError } from '../errors/invalid-argument.error';
 
 export interface CacheAdminModuleOptions {
   /** Route prefix. Default `'cache/admin'`. */
@@ -17,7 +18,7 @@ export class CacheAdminModule {
   static register(options: CacheAdminModuleOptions): DynamicModule {
     const roles = options?.roles;
     if (!Array.isArray(roles) || roles.some((r) => typeof r !== 'string' || r === '')) {
-      throw new TypeError('CacheAdminModule.register({ roles }): roles must be an array of role names (the roles admitted to the admin API)');
+      throw new InvalidArgumentError('CacheAdminModule.register({ roles }): roles must be an array of role names (the roles admitted to the admin API)');
     }
     return { module: CacheAdminModule, controllers: [createCacheAdminController(options.path ?? 'cache/admin', roles)] };
   }

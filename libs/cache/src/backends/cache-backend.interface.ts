@@ -125,10 +125,19 @@ export interface BackendHealth {
 /**
  * Creates a backend per namespace. Register your own under `CacheModule` options `backends`
  * (an instance, e.g. injected in `forRootAsync`, or a class that Nest instantiates with DI) and
- * select it by name in a namespace's `backend`.
+ * select it by name in a namespace's `backend`. The built-in `memory` and `redis` backends are
+ * factories registered the same way. Lifecycle: at start-up, for a factory some namespace uses,
+ * `connect()` once, then `create()` per namespace; `health()` on each health check; `close()` at
+ * shutdown (also after a failed start).
  */
 export interface CacheBackendFactory {
   create(context: BackendContext): CacheBackend;
+  /**
+   * Opens shared resources (connections) at start-up, before the first `create()`; the app starts
+   * only once it resolves. A rejection fails the start (the built-in `redis` instead logs an
+   * unreachable server and keeps retrying in the background).
+   */
+  connect?(): Promise<void> | void;
   /** Releases shared resources (connections) at application shutdown. */
   close?(): Promise<void> | void;
   /** Checks the store (e.g. a PING) for `CacheHealthIndicator`; never throws, reports `down` instead. */

@@ -58,10 +58,11 @@ export function parseWarmupArgs(argv: readonly string[]): WarmupCliOptions {
 }
 
 /** A mistake in how the CLI was called: one line on stderr, exit status 2, no stack trace. */
-export class UsageError extends Error {
+export class UsageError extends CacheError {
+  readonly code = 'CACHE_CLI_USAGE';
+
   constructor(message: string, readonly showUsage = false) {
     super(message);
-    this.name = 'UsageError';
   }
 }
 

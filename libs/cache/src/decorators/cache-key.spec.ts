@@ -1,5 +1,6 @@
 import { canonicalKey } from '../keys/canonical-key';
 import { CacheDecoratorError, compileKey, defaultKey, encodeKeyPart, formatCacheKey, MethodRef } from './cache-key';
+import { InvalidArgumentError } from '../errors/invalid-argument.error';
 
 const method = (...parameterNames: string[]): MethodRef => ({ className: 'S', methodName: 'm', parameterNames });
 const template = (spec: string, ...parameterNames: string[]) => compileKey(spec, method(...parameterNames), 'Cacheable');
@@ -94,8 +95,8 @@ describe('encodeKeyPart', () => {
 
   it('refuses functions, symbols and undefined', () => {
     expect(() => encodeKeyPart(() => 1)).toThrow('a key cannot hold a function');
-    expect(() => encodeKeyPart(Symbol('s'))).toThrow(TypeError);
-    expect(() => encodeKeyPart(undefined)).toThrow(TypeError);
+    expect(() => encodeKeyPart(Symbol('s'))).toThrow(InvalidArgumentError);
+    expect(() => encodeKeyPart(undefined)).toThrow(InvalidArgumentError);
   });
 });
 

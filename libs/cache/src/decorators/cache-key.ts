@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { CacheError } from '../errors/cache-error';
+import { InvalidArgumentError } from '../errors/invalid-argument.error';
 import { CacheKeySpec } from './cache-decorator-options';
 
 /** Builds a cache key from a call's arguments. */
@@ -12,10 +14,11 @@ export interface MethodRef {
 }
 
 /** Raised when a decorator is applied with a key that cannot work: at class definition, naming the method. */
-export class CacheDecoratorError extends TypeError {
+export class CacheDecoratorError extends CacheError {
+  readonly code = 'CACHE_DECORATOR_MISUSE';
+
   constructor(method: Pick<MethodRef, 'className' | 'methodName'>, decorator: string, problem: string) {
     super(`@${decorator} on ${method.className}.${method.methodName}: ${problem}`);
-    this.name = 'CacheDecoratorError';
   }
 }
 
@@ -158,7 +161,7 @@ export function encodeKeyPart(value: unknown): string {
     case 'function':
     case 'symbol':
     case 'undefined':
-      throw new TypeError(`a key cannot hold a ${typeof value}`);
+      throw new InvalidArgumentError(`a key cannot hold a ${typeof value}`);
   }
   if (value instanceof Date) return percentEncode(Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString());
   return STRUCTURED + percentEncode(stableStringify(value).normalize('NFC'));
@@ -199,7 +202,7 @@ const UNRESERVED_CODE = Uint8Array.from({ length: 128 }, (_, c) => (UNRESERVED.t
  * ```
  */
 export function formatCacheKey(template: string, values: Readonly<Record<string, unknown>> | readonly unknown[]): string {
-  const fail = (problem: string) => new TypeError(`formatCacheKey: ${problem}`);
+  const fail = (problem: string) => new InvalidArgumentError(`formatCacheKey: ${problem}`);
   if (typeof template !== 'string' || template.length === 0) throw fail('the template must be a non-empty string');
   if (values === null || typeof values !== 'object') throw fail('values must be an object or an array');
   if (Array.isArray(values)) return compileTemplate(template, values.map(() => null), fail)(values);
@@ -238,11 +241,11 @@ export function stableStringify(value: unknown, seen: object[] = []): string {
       return 'undefined';
     case 'function':
     case 'symbol':
-      throw new TypeError(`an argument is a ${typeof value}`);
+      throw new InvalidArgumentError(`an argument is a ${typeof value}`);
   }
   if (value === null) return 'null';
   const object = value as object;
-  if (seen.includes(object)) throw new TypeError('an argument is circular');
+  if (seen.includes(object)) throw new InvalidArgumentError('an argument is circular');
   if (object instanceof Date) return JSON.stringify(object.toISOString());
   seen.push(object);
   let out: string;

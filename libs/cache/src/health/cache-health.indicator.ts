@@ -25,23 +25,11 @@ export class CacheHealthIndicator {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const backends: Record<string, BackendHealth> = {};
     const checks = [...this.registry.backendFactories()].map(async ([name, factory]) => {
-      if (name === 'memory') backends[name] = this.memory();
-      else if (typeof factory.health === 'function') backends[name] = await withTimeout(factory.health(), timeoutMs);
-      else backends[name] = { status: 'up', checked: false };
+      backends[name] = typeof factory.health === 'function' ? await withTimeout(factory.health(), timeoutMs) : { status: 'up', checked: false };
     });
     await Promise.all(checks);
     const up = Object.values(backends).every((b) => b.status === 'up');
     return { [key]: { status: up ? 'up' : 'down', backends } };
-  }
-
-  private memory(): BackendHealth {
-    const namespaces: Record<string, { entries?: number; bytes?: number }> = {};
-    for (const name of this.registry.names()) {
-      const stats = this.registry.namespace(name).stats();
-      if (stats.backend === 'memory') namespaces[name] = { entries: stats.entries, bytes: stats.bytes };
-    }
-    const usage = process.memoryUsage();
-    return { status: 'up', namespaces, heapUsedBytes: usage.heapUsed, rssBytes: usage.rss };
   }
 }
 

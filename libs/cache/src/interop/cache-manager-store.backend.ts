@@ -1,6 +1,7 @@
 import { BackendUnavailableError } from '../errors/backend-unavailable.error';
 import { BackendContext, BackendEntry, CacheBackend, CacheBackendFactory } from '../backends/cache-backend.interface';
 import { CacheManagerStore } from './cache-manager-store.interface';
+import { InvalidArgumentError } from '../errors/invalid-argument.error';
 
 // Characters with a meaning in glob patterns (Redis KEYS/SCAN MATCH, and most stores' keys()).
 const GLOB_SPECIAL = /[*?[\]\\]/g;
@@ -107,7 +108,7 @@ export class CacheManagerStoreBackendFactory implements CacheBackendFactory {
     private readonly options: { name?: string; onClose?: () => unknown } = {},
   ) {
     if (store === null || typeof store !== 'object' || ['get', 'set', 'del'].some((m) => typeof (store as never)[m] !== 'function')) {
-      throw new TypeError('CacheManagerStoreBackendFactory needs a cache-manager store with get(), set() and del()');
+      throw new InvalidArgumentError('CacheManagerStoreBackendFactory needs a cache-manager store with get(), set() and del()');
     }
   }
 

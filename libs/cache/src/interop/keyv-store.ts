@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { CacheNamespace } from '../namespace/cache-namespace';
+import { InvalidArgumentError } from '../errors/invalid-argument.error';
 
 /** What Keyv 5 hands a store's `setMany`. */
 export interface KeyvStoreEntry {
@@ -38,7 +39,7 @@ export class CachekitKeyvStore extends EventEmitter {
   constructor(private readonly cache: CacheNamespace) {
     super();
     if (!(cache instanceof CacheNamespace)) {
-      throw new TypeError('CachekitKeyvStore needs a cache namespace: new CachekitKeyvStore(cacheService.namespace(name))');
+      throw new InvalidArgumentError('CachekitKeyvStore needs a cache namespace: new CachekitKeyvStore(cacheService.namespace(name))');
     }
   }
 

@@ -7,6 +7,7 @@ import { InvalidValueError } from '../errors/invalid-value.error';
 import { ValueTooLargeError } from '../errors/value-too-large.error';
 import { TagsUnsupportedError } from '../errors/tags-unsupported.error';
 import { InvalidKeyError } from '../errors/invalid-key.error';
+import { InvalidArgumentError } from '../errors/invalid-argument.error';
 import { MAX_TAG_LENGTH } from '../keys/assert-valid-key';
 import { canonicalKey } from '../keys/canonical-key';
 import { ResolvedNamespaceOptions } from '../options/resolved-namespace-options';
@@ -216,7 +217,7 @@ export class CacheNamespace<V = unknown> {
     if (this.observer.due(OP.getOrSet)) return this.observer.observeGetOrSet(loader, (observed) => this.getOrSet<T>(key, observed, options));
     const stored = this.access.key('getOrSet', key);
     const ttlMs = this.ttlOf(options?.ttl, 'getOrSet() options.ttl');
-    if (typeof loader !== 'function') throw new TypeError(`getOrSet() in namespace "${this.name}": loader must be a function`);
+    if (typeof loader !== 'function') throw new InvalidArgumentError(`getOrSet() in namespace "${this.name}": loader must be a function`);
     const cacheIf = options?.cacheIf as ((value: unknown) => boolean) | undefined;
     const tags = this.tagsOf('getOrSet', options?.tags);
     // A load of this key is running: its value will be the newest, and a read sent now could reach
@@ -260,7 +261,7 @@ export class CacheNamespace<V = unknown> {
     if (this.observer.due(OP.mget)) return this.observer.observe(OP.mget, () => this.mget<T>(keys));
     if (!Array.isArray(keys)) {
       this.access.check('mget'); // an unauthorised caller gets the 403 first
-      throw new TypeError(`mget() in namespace "${this.name}": keys must be an array`);
+      throw new InvalidArgumentError(`mget() in namespace "${this.name}": keys must be an array`);
     }
     keys = this.access.keys('mget', keys);
     let stored: unknown[];
@@ -287,12 +288,12 @@ export class CacheNamespace<V = unknown> {
     if (this.observer.due(OP.mset)) return this.observer.observe(OP.mset, () => this.mset<T>(entries));
     if (!Array.isArray(entries)) {
       this.access.check('mset'); // an unauthorised caller gets the 403 first
-      throw new TypeError(`mset() in namespace "${this.name}": entries must be an array of { key, value, ttl? }`);
+      throw new InvalidArgumentError(`mset() in namespace "${this.name}": entries must be an array of { key, value, ttl? }`);
     }
     const prepared: BackendEntry[] = entries.map((entry, i) => {
       if (entry === null || typeof entry !== 'object') {
         this.access.check('mset');
-        throw new TypeError(`mset() in namespace "${this.name}": entries[${i}] must be { key, value, ttl? }`);
+        throw new InvalidArgumentError(`mset() in namespace "${this.name}": entries[${i}] must be { key, value, ttl? }`);
       }
       const key = this.access.key('mset', entry.key);
       const ttlMs = this.ttlOf(entry.ttl, `mset() entries[${i}].ttl`);
@@ -441,7 +442,7 @@ export class CacheNamespace<V = unknown> {
    * @internal
    */
   getOrSetSync<T>(key: string, loader: () => T, ttl: Ttl | undefined, cacheIf?: (value: T) => boolean): T {
-    if (this.fast === null) throw new TypeError(`namespace "${this.name}" is on the asynchronous "${this.backend.name}" backend`);
+    if (this.fast === null) throw new InvalidArgumentError(`namespace "${this.name}" is on the asynchronous "${this.backend.name}" backend`);
     if (this.observer.due(OP.getOrSet)) return this.observer.observeGetOrSetSync(loader, (observed) => this.getOrSetSync<T>(key, observed, ttl, cacheIf));
     key = this.access.key('getOrSet', key);
     const ttlMs = this.ttlOf(ttl, 'ttl');

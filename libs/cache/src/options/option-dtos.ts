@@ -206,6 +206,3 @@ export class WarmupOptionsDto {
 
 /** Fields whose value must never appear in an error message. */
 export const SECRET_FIELDS = new Set(['password', 'sentinelPassword', 'key', 'cert', 'ca', 'url', 'secret', 'keys']);
-
-export const BUILT_IN_BACKENDS = ['memory', 'redis'] as const;
-export const isBuiltInBackend = (name: string): boolean => (BUILT_IN_BACKENDS as readonly string[]).includes(name);

@@ -6,8 +6,9 @@ import { TaggedJsonSerializer } from '../serialization/tagged-json-serializer';
 import { parseTtl } from '../ttl/parse-ttl';
 import { CacheModuleOptions, NamespaceOptions } from './cache-module-options.interface';
 import { checkRedisTopology } from './check-redis-topology';
+import { BackendRegistration, builtInBackends, isBuiltInBackend } from '../backends/built-in-backends';
 import {
-  CacheModuleOptionsDto, isBuiltInBackend, NamespaceOptionsDto, RedisOptionsDto, RedisTlsOptionsDto,
+  CacheModuleOptionsDto, NamespaceOptionsDto, RedisOptionsDto, RedisTlsOptionsDto,
   WarmupOptionsDto,
 } from './option-dtos';
 import { check, describe } from './check-option-dto';
@@ -28,6 +29,8 @@ const NAMESPACE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 export interface ResolvedCacheOptions {
   readonly defaultNamespace: string;
   readonly namespaces: ReadonlyMap<string, ResolvedNamespaceOptions>;
+  /** Every backend a namespace may name: the built-in ones, then the app's own (`backends`). */
+  readonly backends: ReadonlyMap<string, BackendRegistration>;
   readonly raw: CacheModuleOptions;
   readonly observability: ResolvedObservabilityOptions;
   readonly rbac: ResolvedRbacOptions;
@@ -54,12 +57,17 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
   }
   if (isObject(raw.warmup)) check(WarmupOptionsDto, raw.warmup, 'warmup.', problems);
   checkModuleResilience(raw, problems);
-  const backends = isObject(raw.backends) ? (raw.backends as Record<string, unknown>) : {};
-  for (const [name, factory] of Object.entries(backends)) {
-    if (isBuiltInBackend(name)) problems.push({ path: `backends.${name}`, reason: `"${name}" is a built-in backend name; pick another` });
-    else if (typeof factory !== 'function' && !(isObject(factory) && typeof (factory as { create?: unknown }).create === 'function')) {
+  const backends = builtInBackends(isObject(raw.redis) ? raw.redis : undefined);
+  const registered = isObject(raw.backends) ? (raw.backends as Record<string, unknown>) : {};
+  for (const [name, factory] of Object.entries(registered)) {
+    if (isBuiltInBackend(name)) {
+      problems.push({ path: `backends.${name}`, reason: `"${name}" is a built-in backend name; pick another` });
+      continue;
+    }
+    if (typeof factory !== 'function' && !(isObject(factory) && typeof (factory as { create?: unknown }).create === 'function')) {
       problems.push({ path: `backends.${name}`, reason: 'must be a CacheBackendFactory (an object with create()) or a class implementing it' });
     }
+    backends.set(name, factory as BackendRegistration);
   }
 
   const encryptionProviders = isObject(raw.encryptionProviders) ? (raw.encryptionProviders as Record<string, unknown>) : {};
@@ -92,11 +100,14 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
     checkNamespace(own, path, problems);
     const merged: NamespaceOptions = { ...defaults, ...own };
     const backend = merged.backend ?? 'memory';
-    if (typeof backend === 'string' && !isBuiltInBackend(backend) && !Object.hasOwn(backends, backend)) {
-      problems.push({ path: `${path}backend`, reason: `unknown backend "${backend}"; use "memory", "redis" or a name registered under "backends"` });
-    }
-    if (backend === 'redis' && !isObject(raw.redis)) {
-      problems.push({ path: `${path}backend`, reason: 'is "redis" but no "redis" connection options are set' });
+    if (typeof backend === 'string' && !backends.has(backend)) {
+      problems.push({
+        path: `${path}backend`,
+        // Built-in names are registered like the app's own; "redis" is, once its connection options are set.
+        reason: backend === 'redis'
+          ? 'is "redis" but no "redis" connection options are set'
+          : `unknown backend "${backend}"; use "memory", "redis" or a name registered under "backends"`,
+      });
     }
     if (problems.length > before) continue;
     let ttlMs = 0;
@@ -140,7 +151,7 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
   const observability = resolveObservabilityOptions(raw.observability, problems);
   const { rbac, audit } = resolveAccessOptions(raw, Object.keys(declared), problems, check);
   if (problems.length > 0) throw new InvalidOptionsError(problems);
-  return { defaultNamespace, namespaces, raw, observability, rbac, audit };
+  return { defaultNamespace, namespaces, backends, raw, observability, rbac, audit };
 }
 
 function checkNamespace(options: object, path: string, problems: OptionProblem[]): void {

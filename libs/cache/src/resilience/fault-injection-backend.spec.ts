@@ -3,6 +3,7 @@ import { BackendUnavailableError } from '../errors/backend-unavailable.error';
 import { FaultInjectionBackend, FaultInjectionBackendFactory } from './fault-injection-backend';
 import { MemoryBackendFactory } from '../backends/memory/memory-backend.factory';
 import { LruStrategy } from '../eviction/lru-strategy';
+import { InvalidArgumentError } from '../errors/invalid-argument.error';
 
 describe('FaultInjectionBackend', () => {
   const wrap = (options = {}): FaultInjectionBackend => new FaultInjectionBackend(new MemoryBackend({ maxEntries: 10 }), options, 'users');
@@ -48,8 +49,8 @@ describe('FaultInjectionBackend', () => {
   });
 
   it('rejects nonsense settings', () => {
-    expect(() => wrap({ failureRate: 2 })).toThrow(RangeError);
-    expect(() => wrap({ latencyMs: -1 })).toThrow(RangeError);
+    expect(() => wrap({ failureRate: 2 })).toThrow(InvalidArgumentError);
+    expect(() => wrap({ latencyMs: -1 })).toThrow(InvalidArgumentError);
   });
 
   it('offers invalidateTag only when the wrapped backend has it', () => {

@@ -1,5 +1,6 @@
-import { BackendEntry, BackendStats, BackendContext, CacheBackend, CacheBackendFactory } from '../backends/cache-backend.interface';
+import { BackendEntry, BackendStats, BackendContext, BackendHealth, CacheBackend, CacheBackendFactory } from '../backends/cache-backend.interface';
 import { BackendUnavailableError } from '../errors/backend-unavailable.error';
+import { InvalidArgumentError } from '../errors/invalid-argument.error';
 
 /** Faults applied to every call of a wrapped backend. All default to none. */
 export interface FaultInjectionOptions {
@@ -163,6 +164,14 @@ export class FaultInjectionBackendFactory implements CacheBackendFactory {
     for (const b of this.backends) b.heal();
   }
 
+  connect(): Promise<void> | void {
+    return this.inner.connect?.();
+  }
+
+  health(): Promise<BackendHealth> {
+    return this.inner.health?.() ?? Promise.resolve({ status: 'up', checked: false });
+  }
+
   close(): Promise<void> | void {
     return this.inner.close?.();
   }
@@ -173,11 +182,11 @@ function delay(ms: number): Promise<void> {
 }
 
 function checkLatency(ms: number): number {
-  if (!Number.isFinite(ms) || ms < 0 || ms > 600_000) throw new RangeError(`FaultInjectionBackend: a delay must be 0–600000 ms (got ${ms})`);
+  if (!Number.isFinite(ms) || ms < 0 || ms > 600_000) throw new InvalidArgumentError(`FaultInjectionBackend: a delay must be 0–600000 ms (got ${ms})`);
   return ms;
 }
 
 function checkRate(rate: number): number {
-  if (!(rate >= 0 && rate <= 1)) throw new RangeError(`FaultInjectionBackend: failureRate must be between 0 and 1 (got ${rate})`);
+  if (!(rate >= 0 && rate <= 1)) throw new InvalidArgumentError(`FaultInjectionBackend: failureRate must be between 0 and 1 (got ${rate})`);
   return rate;
 }

@@ -3,6 +3,7 @@ import { DecryptionFailedError } from './decryption-failed.error';
 import { isProvider, ResolvedEncryption } from './encryption-options';
 import { DecryptedPayload } from './encryption-provider.interface';
 import { KeyRotationListener, NamespaceCipher } from './namespace-cipher';
+import { InvalidArgumentError } from '../errors/invalid-argument.error';
 
 /** The namespace's cipher, or null when encryption is off. Re-sealed entries are reported to `events` (`keyRotated`). */
 export function createNamespaceCipher(options: { name: string; encryption?: ResolvedEncryption }, events?: KeyRotationListener): NamespaceCipher | null {
@@ -10,7 +11,7 @@ export function createNamespaceCipher(options: { name: string; encryption?: Reso
   if (encryption === undefined) return null;
   const { provider } = encryption;
   // Never fall back to plaintext: a provider the registry has not instantiated is a wiring bug.
-  if (!isProvider(provider)) throw new TypeError(`namespace "${options.name}": encryption provider "${(provider as { registered?: string }).registered}" was not instantiated`);
+  if (!isProvider(provider)) throw new InvalidArgumentError(`namespace "${options.name}": encryption provider "${(provider as { registered?: string }).registered}" was not instantiated`);
   return new NamespaceCipher(options.name, { provider, reencryptOnRead: encryption.reencryptOnRead }, events);
 }
 

@@ -1,5 +1,6 @@
 import { DecryptionFailedError } from './decryption-failed.error';
 import { DecryptedPayload, EncryptionProvider } from './encryption-provider.interface';
+import { ContractViolationError } from '../errors/contract-violation.error';
 
 /** An entry sealed again with the newest key (the `keyRotated` cache event). */
 export interface KeyRotation {
@@ -44,7 +45,7 @@ export class NamespaceCipher {
 
   seal(text: string, key: string): string {
     const sealed = this.provider.encrypt(text, { namespace: this.namespace, key });
-    if (typeof sealed !== 'string') throw new TypeError(`encryption provider "${this.provider.name}" returned a ${typeof sealed}, not a string`);
+    if (typeof sealed !== 'string') throw new ContractViolationError(`encryption provider "${this.provider.name}" returned a ${typeof sealed}, not a string`);
     return sealed;
   }
 

@@ -1,3 +1,4 @@
+import { CacheError } from '../errors/cache-error';
 import { childPath, MAX_VALUE_DEPTH } from './value-path';
 
 /**
@@ -15,8 +16,8 @@ const PROTOTYPE_KEYS = ['__proto__', 'constructor', 'prototype'] as const;
 const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 
 /** Thrown by the serializer's decoder for a payload whose objects own such a property: the entry reads as a miss and is dropped. */
-export class PrototypeKeyError extends Error {
-  override readonly name = 'PrototypeKeyError';
+export class PrototypeKeyError extends CacheError {
+  readonly code = 'CACHE_PROTOTYPE_KEY';
 
   constructor(readonly key: string) {
     super(`an object owns a "${key}" property`);

@@ -1,3 +1,4 @@
+import { CacheError } from '../errors/cache-error';
 import { binaryKind, TYPED_ARRAYS, TypedArrayName } from './binary-types';
 import { isPrototypeKey, PrototypeKeyError } from './prototype-keys';
 import { Serializer } from './serializer.interface';
@@ -119,8 +120,8 @@ function encodeObject(value: object, path: string, ancestors: object[], depth: n
 }
 
 /** Thrown for a payload that is valid JSON but not a valid tagged value. */
-class CorruptPayloadError extends Error {
-  override readonly name = 'CorruptPayloadError';
+class CorruptPayloadError extends CacheError {
+  readonly code = 'CACHE_CORRUPT_PAYLOAD';
 }
 
 function decode(value: unknown, depth: number): unknown {

@@ -7,6 +7,7 @@ import { CacheError } from '../errors/cache-error';
 import { CacheModuleOptions } from '../options/cache-module-options.interface';
 import { WARMUP_METADATA, WarmupOptions } from './warmup.decorator';
 import { describeError } from '../logging/error-fields';
+import { ContractViolationError } from '../errors/contract-violation.error';
 
 /** One discovered `@Warmup` method. */
 export interface WarmupTask {
@@ -158,7 +159,7 @@ export class WarmupService implements OnApplicationBootstrap {
       return result.length;
     }
     if (result === undefined) return undefined;
-    throw new TypeError('a @Warmup method must return an array of { key, value, ttl?, tags? }, a count, or nothing');
+    throw new ContractViolationError('a @Warmup method must return an array of { key, value, ttl?, tags? }, a count, or nothing');
   }
 }
 

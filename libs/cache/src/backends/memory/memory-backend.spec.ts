@@ -5,6 +5,7 @@ import { LruStrategy } from '../../eviction/lru-strategy';
 import { RemovalReason } from '../cache-backend.interface';
 import { MemoryBackend, MemoryBackendOptions } from './memory-backend';
 import { mulberry32 } from '../../../test/seeded-random';
+import { InvalidArgumentError } from '../../errors/invalid-argument.error';
 
 describe('MemoryBackend', () => {
   let clock: number;
@@ -44,7 +45,7 @@ describe('MemoryBackend', () => {
 
   describe('construction', () => {
     it.each([0, -1, 1.5, NaN])('rejects maxEntries %p', (maxEntries) => {
-      expect(() => new MemoryBackend({ maxEntries })).toThrow(RangeError);
+      expect(() => new MemoryBackend({ maxEntries })).toThrow(InvalidArgumentError);
     });
 
     it('reports its strategy', () => {
@@ -459,12 +460,12 @@ describe('MemoryBackend', () => {
     it('rejects a size it cannot account for exactly (negative, fractional or 4 GiB and over), storing nothing', () => {
       const store = backend();
       for (const size of [2 ** 32 + 10, 1.5, -1, NaN]) {
-        expect(() => store.set('huge', 'H', 0, size)).toThrow(RangeError);
-        expect(() => store.mset([{ key: 'ok', value: 1, ttlMs: 0, sizeBytes: 1 }, { key: 'huge', value: 'H', ttlMs: 0, sizeBytes: size }])).toThrow(RangeError);
+        expect(() => store.set('huge', 'H', 0, size)).toThrow(InvalidArgumentError);
+        expect(() => store.mset([{ key: 'ok', value: 1, ttlMs: 0, sizeBytes: 1 }, { key: 'huge', value: 'H', ttlMs: 0, sizeBytes: size }])).toThrow(InvalidArgumentError);
       }
       expect(store.stats()).toMatchObject({ entries: 0, bytes: 0 });
       const entry = overhead('max');
-      expect(() => store.set('max', 'M', 0, 2 ** 32 - entry)).toThrow(RangeError); // with its key, over 2^32-1
+      expect(() => store.set('max', 'M', 0, 2 ** 32 - entry)).toThrow(InvalidArgumentError); // with its key, over 2^32-1
       expect(store.stats()).toMatchObject({ entries: 0, bytes: 0 });
       store.set('max', 'M', 0, 2 ** 32 - 1 - entry);
       expect(store.stats().bytes).toBe(2 ** 32 - 1);

@@ -3,6 +3,8 @@ import { EvictionStrategy } from '../../eviction/eviction-strategy.interface';
 import { LruStrategy } from '../../eviction/lru-strategy';
 import { stringBytes } from '../../serialization/estimate-value-size';
 import { BackendEntry, BackendStats, CacheBackend, RemovalReason } from '../cache-backend.interface';
+import { InvalidArgumentError } from '../../errors/invalid-argument.error';
+import { ContractViolationError } from '../../errors/contract-violation.error';
 
 export interface MemoryBackendOptions {
   /** Upper bound on entries; the backend evicts through `strategy` to stay within it. */
@@ -100,7 +102,7 @@ export class MemoryBackend implements CacheBackend {
 
   constructor(options: MemoryBackendOptions) {
     if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) {
-      throw new RangeError(`MemoryBackend: maxEntries must be an integer >= 1 (got ${options.maxEntries})`);
+      throw new InvalidArgumentError(`MemoryBackend: maxEntries must be an integer >= 1 (got ${options.maxEntries})`);
     }
     this.maxEntries = options.maxEntries;
     this.maxBytes = options.maxBytes ?? 0;
@@ -246,11 +248,11 @@ export class MemoryBackend implements CacheBackend {
   /** `entryBytes`, after checking that it can be stored at all (RangeError, ValueTooLargeError). */
   private checkedEntryBytes(key: string, ttlMs: number, sizeBytes: number, tags: readonly string[] | undefined): number {
     if (sizeBytes >>> 0 !== sizeBytes) {
-      throw new RangeError(`MemoryBackend: sizeBytes must be an integer from 0 to 2^32-1 (got ${sizeBytes})`);
+      throw new InvalidArgumentError(`MemoryBackend: sizeBytes must be an integer from 0 to 2^32-1 (got ${sizeBytes})`);
     }
     const entryBytes = this.entryBytes(key, ttlMs, sizeBytes, tags);
     if (entryBytes > MAX_UINT32) {
-      throw new RangeError(`MemoryBackend: an entry of ${entryBytes} bytes (value, key and tags) is over 2^32-1`);
+      throw new InvalidArgumentError(`MemoryBackend: an entry of ${entryBytes} bytes (value, key and tags) is over 2^32-1`);
     }
     if (this.maxBytes > 0) {
       const total = entryBytes + this.newTagBytes(tags);
@@ -324,7 +326,7 @@ export class MemoryBackend implements CacheBackend {
     if (victim < 0) return false;
     if (this.keys[victim] === undefined) {
       // A custom strategy out of step with the backend; stop instead of looping on a free slot.
-      throw new Error(`Eviction strategy "${this.strategy.name}" named slot ${victim}, which holds no entry`);
+      throw new ContractViolationError(`Eviction strategy "${this.strategy.name}" named slot ${victim}, which holds no entry`);
     }
     this.removeSlot(victim, this.isExpired(victim) ? 'expired' : 'capacity');
     return true;

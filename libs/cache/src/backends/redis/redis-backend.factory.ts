@@ -6,15 +6,19 @@ import { RedisConnectionPool } from './topology/redis-connection-pool';
 
 /**
  * The built-in `redis` backend: one connection pool (standalone, Sentinel or Cluster; see
- * `RedisConnectionPool`) shared by every Redis namespace.
+ * `RedisConnectionPool`) shared by every Redis namespace. The pool and its clients are made on first
+ * use (`connect`, `create` or `connections`), so a factory no namespace uses holds nothing.
  */
 export class RedisBackendFactory implements CacheBackendFactory {
   private readonly logger = new Logger('CacheRedis');
-  private readonly pool: RedisConnectionPool;
+  private madePool: RedisConnectionPool | undefined;
+  private connecting: Promise<void> | undefined;
   private lastError: string | undefined;
 
-  constructor(options: RedisConnectionOptions) {
-    this.pool = new RedisConnectionPool(options, {
+  constructor(private readonly options: RedisConnectionOptions) {}
+
+  private get pool(): RedisConnectionPool {
+    return this.madePool ??= new RedisConnectionPool(this.options, {
       // Log each distinct connection error once (reconnect loops repeat them).
       onError: (error) => {
         if (error.message === this.lastError) return;
@@ -43,14 +47,13 @@ export class RedisBackendFactory implements CacheBackendFactory {
   /**
    * Connects at start-up. A Redis that is down does not stop the app: the error is logged, the
    * client keeps reconnecting in the background, and until then calls fail with
-   * `BackendUnavailableError` (and `getOrSet` falls through to its loader).
+   * `BackendUnavailableError` (and `getOrSet` falls through to its loader). Connects once: later
+   * calls wait for the first.
    */
-  async connect(): Promise<void> {
-    try {
-      await this.pool.connect();
-    } catch (error) {
+  connect(): Promise<void> {
+    return this.connecting ??= this.pool.connect().catch((error: unknown) => {
       this.logger.error(`Redis is not reachable at start-up; retrying in the background: ${(error as Error).message}`);
-    }
+    });
   }
 
   /**
@@ -81,6 +84,6 @@ export class RedisBackendFactory implements CacheBackendFactory {
   }
 
   async close(): Promise<void> {
-    await this.pool.close();
+    await this.madePool?.close();
   }
 }

@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEq
 import { InvalidEncryptionKeyError } from '../invalid-encryption-key.error';
 import { RandomPool } from '../random-pool';
 import { InvalidTokenError } from './invalid-token.error';
+import { InvalidArgumentError } from '../../errors/invalid-argument.error';
 
 const VERSION = 0x80;
 const HEADER_BYTES = 1 + 8 + 16; // version ‖ timestamp ‖ IV
@@ -97,7 +98,7 @@ export class Fernet {
   /** @internal For the spec's test vectors, which fix the IV. */
   encryptFromParts(data: Buffer | string, currentTime: number, iv: Buffer): string {
     const plaintext = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    if (!Buffer.isBuffer(plaintext)) throw new TypeError('Fernet.encrypt: data must be a Buffer or a string');
+    if (!Buffer.isBuffer(plaintext)) throw new InvalidArgumentError('Fernet.encrypt: data must be a Buffer or a string');
     const cipherLength = (Math.floor(plaintext.length / BLOCK) + 1) * BLOCK;
     const out = Buffer.allocUnsafe(HEADER_BYTES + cipherLength + HMAC_BYTES);
     out[0] = VERSION;

@@ -1,8 +1,10 @@
 import { ForbiddenException } from '@nestjs/common';
+import { brandAsCacheError } from '../../errors/cache-error';
 
 /**
  * A principal lacked the permission (or role) an operation needs: HTTP 403 through Nest's exception
- * layer. Not a `CacheError` (Nest maps only `HttpException`s to statuses), but it carries a stable `code`.
+ * layer, which maps only `HttpException`s to statuses, so it extends `ForbiddenException`; it is
+ * branded as a `CacheError` (`instanceof CacheError` holds) and carries a stable `code`.
  */
 export class CacheAccessDeniedError extends ForbiddenException {
   readonly code = 'CACHE_ACCESS_DENIED';
@@ -23,3 +25,5 @@ export class CacheAccessDeniedError extends ForbiddenException {
     this.name = 'CacheAccessDeniedError';
   }
 }
+
+brandAsCacheError(CacheAccessDeniedError);
