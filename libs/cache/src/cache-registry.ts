@@ -3,12 +3,12 @@ import { ModuleRef } from '@nestjs/core';
 import { CacheBackendFactory } from './backends/cache-backend.interface';
 import { MemoryBackendFactory } from './backends/memory/memory-backend.factory';
 import { RedisBackendFactory } from './backends/redis/redis-backend.factory';
-import { TierRuntime } from './backends/tiered/tier-runtime';
+import { TierRuntime } from './tiers/tier-runtime';
 import { CACHE_MODULE_OPTIONS } from './cache.module-definition';
 import { UnknownNamespaceError } from './errors/unknown-namespace.error';
 import { CacheEvents } from './events/cache-events';
 import { CacheNamespace } from './namespace/cache-namespace';
-import { maxPayloadBytes } from './namespace/payload-limits';
+import { maxPayloadBytes } from './codec/payload-limits';
 import { CacheObservability } from './observability/cache-observability';
 import { CacheModuleOptions } from './options/cache-module-options.interface';
 import { DEFAULT_KEY_PREFIX, ResolvedCacheOptions, resolveCacheOptions } from './options/resolve-cache-options';
@@ -19,9 +19,9 @@ import { AuditSink } from './audit/audit-sink';
 import { AuditTrail } from './audit/audit-trail';
 import { LoggerAuditSink } from './audit/logger-audit-sink';
 import { subscribeAudit } from './audit/subscribe-audit';
-import { CacheAccessControl } from './security/rbac/cache-access-control';
-import { NamespaceAccess } from './security/rbac/namespace-access';
-import { DefaultPrincipalResolver, PrincipalResolver } from './security/rbac/principal-resolver';
+import { CacheAccessControl } from './access/cache-access-control';
+import { NamespaceAccess } from './access/namespace-access';
+import { DefaultPrincipalResolver, PrincipalResolver } from './access/principal-resolver';
 import { describeError } from './logging/error-fields';
 
 /**

@@ -3,7 +3,7 @@ import { startRedisServer, RedisServer } from '../../../test/support/redis-serve
 import { MemoryBackendFactory } from '../src/backends/memory/memory-backend.factory';
 import { AdaptiveStrategy } from '../src/eviction/adaptive/adaptive-strategy';
 import { RedisBackendFactory } from '../src/backends/redis/redis-backend.factory';
-import { TierRuntime } from '../src/backends/tiered/tier-runtime';
+import { TierRuntime } from '../src/tiers/tier-runtime';
 import { BackendContext, CacheBackend, CacheBackendFactory } from '../src/backends/cache-backend.interface';
 import { CacheEvents } from '../src/events/cache-events';
 import { describeBackendContract } from './backend-contract';

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { BackendEntry, CacheBackend, OversizedPayload } from '../backends/cache-backend.interface';
-import { isTieredBackend, TieredBackend } from '../backends/tiered/tiered-backend';
+import { isTieredBackend, TieredBackend } from '../tiers/tiered-backend';
 import { BackendUnavailableError } from '../errors/backend-unavailable.error';
 import { CacheError } from '../errors/cache-error';
 import { InvalidValueError } from '../errors/invalid-value.error';
@@ -16,17 +16,17 @@ import { estimateValueSize } from '../serialization/estimate-value-size';
 import { UnsupportedValueError } from '../serialization/unsupported-value.error';
 import { parseTtl, Ttl } from '../ttl/parse-ttl';
 import { CacheEvents } from '../events/cache-events';
-import { refreshLoad, resilientLoad, ResilientLoadPlan } from '../resilience/resilient-load';
+import { refreshLoad, resilientLoad, ResilientLoadPlan } from '../tiers/resilient-load';
 import { logLine } from '../logging/log-line';
 import { OP } from '../metrics/cache-operations';
 import { tierHitRatios } from '../metrics/tier-hit-ratios';
 import { FOUND_OR_NOT, HIT_OR_MISS, OperationObserver } from '../observability/operation-observer';
 import { NamespaceStats } from './namespace-stats';
-import { maxStoredBytes } from './payload-limits';
+import { maxStoredBytes } from '../codec/payload-limits';
 import { overByteLimit } from '../serialization/over-byte-limit';
 import { describeError } from '../logging/error-fields';
-import { NamespaceAccess, StoredKey } from '../security/rbac/namespace-access';
-import type { CacheOperation } from '../security/rbac/cache-permission';
+import { NamespaceAccess, StoredKey } from '../access/namespace-access';
+import type { CacheOperation } from '../access/cache-permission';
 
 export interface SetOptions {
   /** Overrides the namespace's default TTL: milliseconds (0 = no expiry) or `'30s'`, `'1h'`… */

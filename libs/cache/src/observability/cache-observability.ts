@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { register as globalRegistry } from 'prom-client';
 import { CacheBackend } from '../backends/cache-backend.interface';
-import { isTieredBackend } from '../backends/tiered/tiered-backend';
+import { isTieredBackend } from '../tiers/tiered-backend';
 import { CacheEvents } from '../events/cache-events';
 import { logLine } from '../logging/log-line';
 import { CacheMetricsExporter, MetricsSource } from '../metrics/cache-metrics-exporter';

@@ -14,7 +14,7 @@ import { check, describe } from './check-option-dto';
 import { ResolvedNamespaceOptions } from './resolved-namespace-options';
 import { checkModuleResilience, resolveResilience } from './resolve-resilience-options';
 import { ResolvedObservabilityOptions, resolveObservabilityOptions } from '../observability/observability-options';
-import { ResolvedRbacOptions } from '../security/rbac/rbac-options';
+import { ResolvedRbacOptions } from '../access/rbac-options';
 import { compileValueSchema } from '../security/value-schema/value-schema';
 import { resolveAccessOptions, ResolvedAuditOptions } from './resolve-access-options';
 

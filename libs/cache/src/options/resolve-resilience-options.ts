@@ -1,5 +1,5 @@
 import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { ResolvedResilienceOptions } from '../backends/tiered/tier-options';
+import { ResolvedResilienceOptions } from '../tiers/tier-options';
 import { OptionProblem } from '../errors/invalid-options.error';
 import { BUILT_IN_EVICTION_POLICIES, EvictionPolicy, evictionStrategyFactory } from '../eviction/create-eviction-strategy';
 import { secretKeyProblem } from '../security/encryption-keys';

@@ -1,8 +1,8 @@
-import { CacheEvents } from '../../events/cache-events';
-import { BackendContext, CacheBackend, CacheBackendFactory } from '../cache-backend.interface';
-import { MemoryBackend } from '../memory/memory-backend';
-import { RedisBackendFactory } from '../redis/redis-backend.factory';
-import { RedisLock } from '../redis/redis-lock';
+import { CacheEvents } from '../events/cache-events';
+import { BackendContext, CacheBackend, CacheBackendFactory } from '../backends/cache-backend.interface';
+import { MemoryBackend } from '../backends/memory/memory-backend';
+import { RedisBackendFactory } from '../backends/redis/redis-backend.factory';
+import { RedisLock } from '../backends/redis/redis-lock';
 import { CircuitBreaker } from './circuit-breaker';
 import { InvalidationBus } from './invalidation-bus';
 import { ResolvedResilienceOptions } from './tier-options';

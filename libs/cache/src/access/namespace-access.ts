@@ -1,6 +1,6 @@
-import { MAX_TAG_LENGTH } from '../../keys/assert-valid-key';
-import { canonicalKey, KeyCharset } from '../../keys/canonical-key';
-import { KeyScope, scopedKey } from '../../keys/scoped-key';
+import { MAX_TAG_LENGTH } from '../keys/assert-valid-key';
+import { canonicalKey, KeyCharset } from '../keys/canonical-key';
+import { KeyScope, scopedKey } from '../keys/scoped-key';
 import { CacheAccessControl } from './cache-access-control';
 import { CacheOperation } from './cache-permission';
 import { CachePrincipal } from './cache-principal';

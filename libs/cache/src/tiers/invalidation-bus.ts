@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { CommandConnectionSource } from '../redis/topology/redis-connection-pool';
-import type { RedisClient } from '../redis/topology/create-topology-client';
+import type { CommandConnectionSource } from '../backends/redis/topology/redis-connection-pool';
+import type { RedisClient } from '../backends/redis/topology/create-topology-client';
 
 /** What one instance tells the others: drop these keys, or everything of a namespace (`clear`, tag invalidation). */
 export interface BusMessage {

@@ -1,5 +1,5 @@
-import { BackendEntry, BackendStats, BackendContext, CacheBackend, CacheBackendFactory } from '../backends/cache-backend.interface';
-import { BackendUnavailableError } from '../errors/backend-unavailable.error';
+import { BackendEntry, BackendStats, BackendContext, CacheBackend, CacheBackendFactory } from '../cache-backend.interface';
+import { BackendUnavailableError } from '../../errors/backend-unavailable.error';
 
 /** Faults applied to every call of a wrapped backend. All default to none. */
 export interface FaultInjectionOptions {

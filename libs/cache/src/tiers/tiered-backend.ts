@@ -1,12 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { CacheEvents } from '../../events/cache-events';
-import { BackendEntry, BackendStats, CacheBackend, OversizedPayload } from '../cache-backend.interface';
-import { MemoryBackend } from '../memory/memory-backend';
-import { BackendUnavailableError } from '../../errors/backend-unavailable.error';
-import { CacheError } from '../../errors/cache-error';
-import { estimateValueSize } from '../../serialization/estimate-value-size';
-import { markCacheTier } from '../../tracing/mark-cache-tier';
-import { RedisLock } from '../redis/redis-lock';
+import { CacheEvents } from '../events/cache-events';
+import { BackendEntry, BackendStats, CacheBackend, OversizedPayload } from '../backends/cache-backend.interface';
+import { MemoryBackend } from '../backends/memory/memory-backend';
+import { BackendUnavailableError } from '../errors/backend-unavailable.error';
+import { CacheError } from '../errors/cache-error';
+import { estimateValueSize } from '../serialization/estimate-value-size';
+import { markCacheTier } from '../tracing/mark-cache-tier';
+import { RedisLock } from '../backends/redis/redis-lock';
 import { CircuitBreaker } from './circuit-breaker';
 import { BusMessage, InvalidationBus } from './invalidation-bus';
 

@@ -1,8 +1,8 @@
-import { MemoryBackend } from '../backends/memory/memory-backend';
-import { BackendUnavailableError } from '../errors/backend-unavailable.error';
+import { MemoryBackend } from '../memory/memory-backend';
+import { BackendUnavailableError } from '../../errors/backend-unavailable.error';
 import { FaultInjectionBackend, FaultInjectionBackendFactory } from './fault-injection-backend';
-import { MemoryBackendFactory } from '../backends/memory/memory-backend.factory';
-import { LruStrategy } from '../eviction/lru-strategy';
+import { MemoryBackendFactory } from '../memory/memory-backend.factory';
+import { LruStrategy } from '../../eviction/lru-strategy';
 
 describe('FaultInjectionBackend', () => {
   const wrap = (options = {}): FaultInjectionBackend => new FaultInjectionBackend(new MemoryBackend({ maxEntries: 10 }), options, 'users');

@@ -1,6 +1,6 @@
-import { EvictionPolicy } from '../../eviction/create-eviction-strategy';
-import { EvictionStrategyFactory } from '../../eviction/eviction-strategy.interface';
-import { Ttl } from '../../ttl/parse-ttl';
+import { EvictionPolicy } from '../eviction/create-eviction-strategy';
+import { EvictionStrategyFactory } from '../eviction/eviction-strategy.interface';
+import { Ttl } from '../ttl/parse-ttl';
 
 /** `namespaces.<name>.l1`: an in-process tier in front of the namespace's (shared) backend. */
 export interface L1Options {
