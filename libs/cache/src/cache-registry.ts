@@ -9,6 +9,8 @@ import { UnknownNamespaceError } from './errors/unknown-namespace.error';
 import { CacheEvents } from './events/cache-events';
 import { CacheNamespace } from './namespace/cache-namespace';
 import { maxPayloadBytes } from './codec/payload-limits';
+import { ValueCodec } from './codec/value-codec';
+import { NamespaceKeys } from './keys/namespace-keys';
 import { CacheObservability } from './observability/cache-observability';
 import { CacheModuleOptions } from './options/cache-module-options.interface';
 import { DEFAULT_KEY_PREFIX, ResolvedCacheOptions, resolveCacheOptions } from './options/resolve-cache-options';
@@ -84,13 +86,17 @@ export class CacheRegistry implements OnApplicationShutdown {
           onRemove: (key: string, reason: string) => this.events.emit(reason === 'capacity' ? 'evicted' : 'expired', { namespace: ns.name, key }),
         };
         const stored = factory.create(context);
-        const backend = ns.resilience ? this.tiers.wrap(context, ns.resilience, stored, ns.backend, factory) : stored;
         if (ns.valueSchema !== undefined && stored.storesLiveValues) {
           this.logger.log(`namespaces.${ns.name}.valueSchema is not applied: the "${stored.name}" backend keeps this process's own live values`);
         }
-        const access = new NamespaceAccess(ns.name, ns.maxKeyLength, ns.keyCharset, ns.scope, this.access);
-        const observer = this.observability.observer(ns.name, backend);
-        this.namespaces.set(ns.name, new CacheNamespace(await this.withEncryptionProvider(ns), backend, this.events, observer, access));
+        const options = await this.withEncryptionProvider(ns);
+        // Tiers are built with the namespace's codec; a plain backend gets its own from the namespace.
+        const store = ns.resilience
+          ? this.tiers.store(context, ns.resilience, stored, ns.backend, factory, new ValueCodec(options, stored.name, this.events, true), this.resolved.observability.tracing)
+          : stored;
+        const access = new NamespaceAccess(new NamespaceKeys(ns.name, ns.maxKeyLength, ns.keyCharset, ns.scope), this.access);
+        const observer = this.observability.observer(ns.name, store);
+        this.namespaces.set(ns.name, new CacheNamespace(options, store, this.events, observer, access));
       }
       this.tiers.start();
       this.observability.start({ namespaces: () => this.namespaces.values() });

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { register as globalRegistry } from 'prom-client';
 import { CacheBackend } from '../backends/cache-backend.interface';
-import { isTieredBackend } from '../tiers/tiered-backend';
+import { isTwoTierStore } from '../tiers/two-tier-store';
 import { CacheEvents } from '../events/cache-events';
 import { logLine } from '../logging/log-line';
 import { CacheMetricsExporter, MetricsSource } from '../metrics/cache-metrics-exporter';
@@ -52,12 +52,12 @@ export class CacheObservability {
     }));
   }
 
-  observer(namespace: string, backend: CacheBackend): OperationObserver {
+  observer(namespace: string, backend: Pick<CacheBackend, 'name' | 'synchronous' | 'storesLiveValues'>): OperationObserver {
     const synchronous = backend.synchronous === true && backend.storesLiveValues;
     return new OperationObserver(namespace, backend.name, synchronous, {
       // Tiers answer most reads from L1 in a few dozen ns: sample them like memory (a timed call costs
       // several times a hit); the sampled calls are still timed to their settled promise, L2 reads included.
-      sampled: synchronous || isTieredBackend(backend),
+      sampled: synchronous || isTwoTierStore(backend),
       timings: this.options.metrics ? new OperationTimings(this.options.latencyBuckets) : null,
       tracer: this.tracer,
       sampleEvery: this.options.latencySampleEvery,
