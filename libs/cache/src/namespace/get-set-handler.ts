@@ -12,7 +12,8 @@ import { Flight, SingleFlight } from './single-flight';
 const WARN_INTERVAL_MS = 10_000;
 
 /**
- * `getOrSet` past the namespace's entry checks: a counted lookup through the read path; on a hit
+ * `getOrSet` past the namespace's entry checks: a load of the key already running is joined first;
+ * otherwise a counted lookup through the read path; on a hit
  * due for it (two tiers), an early refresh in the background; on a miss, one load per key in this
  * process (`SingleFlight`), run as the read path runs loads (directly, or under the tiers' lock and
  * fail-safe), its value stored unless superseded or refused by `cacheIf`. A cache failure (backend
@@ -31,6 +32,8 @@ export class GetSetHandler {
   async handle<T>(
     key: StoredKey, loader: () => T | Promise<T>, ttlMs: number, cacheIf?: (value: unknown) => boolean, tags?: readonly string[],
   ): Promise<T> {
+    const loading = this.flights.joinLoad<T>(key);
+    if (loading !== undefined) return loading;
     let cached: T | undefined;
     try {
       cached = (await this.reads.lookup(key)) as T | undefined;

@@ -5,6 +5,8 @@ import { describeError } from '../logging/error-fields';
 export class Flight {
   superseded = false;
   promise!: Promise<unknown>;
+  /** An early refresh of a value still fresh: callers that hit the cache do not wait for it. */
+  constructor(readonly refresh = false) {}
 }
 
 /**
@@ -22,7 +24,19 @@ export class SingleFlight {
 
   constructor(private readonly namespace: string) {}
 
-  /** The load running for `key`, joined; undefined when there is none. */
+  /**
+   * The load (not an early refresh) running for `key`, joined before the store is read: its value will
+   * be the newest, and a read sent now could reach the store before the load's write and come back a
+   * miss after the load has ended.
+   */
+  joinLoad<T>(key: string): Promise<T> | undefined {
+    const running = this.inflight.size === 0 ? undefined : this.inflight.get(key);
+    if (running === undefined || running.refresh) return undefined;
+    this.coalesced++;
+    return running.promise as Promise<T>;
+  }
+
+  /** The load or refresh running for `key`, joined; undefined when there is none. */
   join<T>(key: string): Promise<T> | undefined {
     const running = this.inflight.get(key);
     if (running === undefined) return undefined;
@@ -50,7 +64,7 @@ export class SingleFlight {
    */
   refresh<T>(key: string, cached: T, load: (flight: Flight) => Promise<T | undefined>): void {
     if (this.inflight.has(key)) return;
-    const flight = new Flight();
+    const flight = new Flight(true);
     const running = load(flight);
     flight.promise = running.then((value) => (value === undefined ? cached : value));
     this.inflight.set(key, flight);
