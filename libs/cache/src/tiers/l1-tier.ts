@@ -1,6 +1,7 @@
 import { BackendStats } from '../backends/cache-backend.interface';
 import { MemoryBackend } from '../backends/memory/memory-backend';
 import { InvalidationBus } from './invalidation-bus';
+import { TierReports } from './tier-reports';
 
 /** Lookups and writes of one tier (`stats().tiers`). */
 export interface TierCounters {
@@ -36,6 +37,7 @@ export class L1Tier {
     /** Longest life of a copy; 0 = as long as in L2. */
     private readonly ttlMs: number,
     private readonly graceMs: number,
+    private readonly reports: TierReports,
   ) {}
 
   /** A fresh, trusted copy (the namespace's hit path, counted as an L1 hit); `undefined` sends the read on. */
@@ -74,6 +76,36 @@ export class L1Tier {
   confirmedFresh(entry: L1Entry, now: number): boolean {
     return entry.generation === this.generation && (entry.freshUntil === 0 || entry.freshUntil > now)
       && (this.bus === undefined || this.bus.confirmedAt(now));
+  }
+
+  /**
+   * L2 is down: the copy answers. One still known fresh answers as such; any other is a stale answer,
+   * given only with fail-safe grace (flagged `staleServed`); without grace it is a miss.
+   */
+  fallback(key: string): unknown {
+    this.reports.fallback('get');
+    const entry = this.entry(key);
+    if (entry === undefined) return undefined;
+    if (!this.confirmedFresh(entry, Date.now())) {
+      if (this.graceMs === 0) return undefined;
+      this.reports.stale(key, 'backend-down');
+    }
+    this.answered();
+    return entry.value;
+  }
+
+  /**
+   * L2 is slower than `failSafe.softTimeout`: a copy still within its TTL (held back only by a resync
+   * or a distrusted bus) answers; one past its TTL waits for L2 (fail-safe's stale answers are
+   * `getOrSet`'s call). `undefined`: no such copy.
+   */
+  slowL2(key: string): L1Entry | undefined {
+    const copy = this.withinTtl(key);
+    if (copy === undefined) return undefined;
+    this.reports.fallback('get');
+    this.answered();
+    if (!this.confirmedFresh(copy, Date.now())) this.reports.stale(key, 'backend-down');
+    return copy;
   }
 
   /** Keeps a copy until `l1.ttl`, or until its grace ends (fail-safe answers from here); one past its grace is not kept. */
@@ -117,6 +149,13 @@ export class L1Tier {
     }
     this.epoch++;
     this.generation++;
+  }
+
+  /** A read first counted as an L1 miss (no fresh copy) that L1 answered after all. */
+  private answered(): void {
+    this.counters.misses--;
+    this.counters.hits++;
+    this.reports.tier('l1');
   }
 
   stats(): BackendStats {

@@ -5,7 +5,7 @@ import { BackendUnavailableError } from '../errors/backend-unavailable.error';
 import { estimateValueSize } from '../serialization/estimate-value-size';
 import { NamespaceStore } from '../store/namespace-store';
 import { BusMessage } from './invalidation-bus';
-import { L1Entry, L1Tier } from './l1-tier';
+import { L1Tier } from './l1-tier';
 import { L2Tier } from './l2-tier';
 import { StaleReason } from './resilient-load';
 import { envelopeTimes, openEnvelope, wrapEnvelope } from './tier-envelope';
@@ -49,7 +49,7 @@ export class TwoTierStore extends NamespaceStore implements PayloadOwner {
     this.lock = options.lock;
     this.graceMs = options.graceMs;
     this.reports = new TierReports(options.namespace, options.l2.name, options.events, options.traced === true);
-    this.l1 = new L1Tier(options.l1, options.bus, options.l1TtlMs, options.graceMs);
+    this.l1 = new L1Tier(options.l1, options.bus, options.l1TtlMs, options.graceMs, this.reports);
     this.l2 = new L2Tier({
       namespace: options.namespace,
       backend: options.l2,
@@ -85,7 +85,7 @@ export class TwoTierStore extends NamespaceStore implements PayloadOwner {
     const hit = this.l1.fresh(key);
     if (hit !== undefined) return hit;
     this.l1.counters.misses++;
-    if (!this.l2.allows) return this.fallbackGet(key);
+    if (!this.l2.allows) return this.l1.fallback(key);
     const epoch = this.l1.epoch;
     const soft = this.options.l2ReadSoftTimeoutMs ?? 0;
     if (soft > 0 && this.l1.withinTtl(key) !== undefined) return this.getWithSoftTimeout(key, epoch, soft);
@@ -95,7 +95,7 @@ export class TwoTierStore extends NamespaceStore implements PayloadOwner {
       this.l2.succeeded();
     } catch {
       this.l2.failed();
-      return this.fallbackGet(key);
+      return this.l1.fallback(key);
     }
     return this.fromL2(key, payload, epoch);
   }
@@ -128,7 +128,7 @@ export class TwoTierStore extends NamespaceStore implements PayloadOwner {
     this.l1.counters.misses += missing.length;
     if (missing.length === 0) return values;
     if (!this.l2.allows) {
-      for (const i of missing) values[i] = this.fallbackGet(keys[i]);
+      for (const i of missing) values[i] = this.l1.fallback(keys[i]);
       return values;
     }
     const epoch = this.l1.epoch;
@@ -138,7 +138,7 @@ export class TwoTierStore extends NamespaceStore implements PayloadOwner {
       this.l2.succeeded();
     } catch {
       this.l2.failed();
-      for (const i of missing) values[i] = this.fallbackGet(keys[i]);
+      for (const i of missing) values[i] = this.l1.fallback(keys[i]);
       return values;
     }
     for (let j = 0; j < missing.length; j++) {
@@ -203,13 +203,6 @@ export class TwoTierStore extends NamespaceStore implements PayloadOwner {
     return this.l1.refreshDue(key);
   }
 
-  /** A read first counted as an L1 miss (no fresh copy) that L1 answered after all (fallback, soft timeout). */
-  private answeredByL1(): void {
-    this.l1.counters.misses--;
-    this.l1.counters.hits++;
-    this.reports.tier('l1');
-  }
-
   private fromL2(key: string, payload: unknown, epoch: number): unknown {
     if (payload === undefined) {
       this.l2Missed(key, epoch);
@@ -233,14 +226,9 @@ export class TwoTierStore extends NamespaceStore implements PayloadOwner {
     return new Promise((resolve) => {
       let answered = false;
       const timer = setTimeout(() => {
-        // Only a copy still within its TTL (held back only by a resync or a distrusted bus) answers
-        // for a slow L2; one past its TTL waits for L2 (fail-safe's stale answers are getOrSet's call).
-        const copy = this.l1.withinTtl(key);
+        const copy = this.l1.slowL2(key);
         if (copy === undefined) return;
         answered = true;
-        this.reports.fallback('get');
-        this.answeredByL1();
-        if (!this.l1.confirmedFresh(copy, Date.now())) this.reportStale(key, 'backend-down');
         resolve(copy.value);
       }, softMs);
       Promise.resolve().then(() => this.l2.backend.get(key)).then(
@@ -254,7 +242,7 @@ export class TwoTierStore extends NamespaceStore implements PayloadOwner {
         () => {
           this.l2.failed();
           clearTimeout(timer);
-          if (!answered) resolve(this.fallbackGet(key));
+          if (!answered) resolve(this.l1.fallback(key));
         },
       );
     });
@@ -283,22 +271,6 @@ export class TwoTierStore extends NamespaceStore implements PayloadOwner {
     this.l2.counters.hits++;
     this.reports.tier('l2');
     return value;
-  }
-
-  /**
-   * L2 is down: the L1 copy answers. A copy still known fresh answers as such; any other is a stale
-   * answer, given only with fail-safe grace (flagged `staleServed`); without grace it is a miss.
-   */
-  private fallbackGet(key: string): unknown {
-    this.reports.fallback('get');
-    const entry: L1Entry | undefined = this.l1.entry(key);
-    if (entry === undefined) return undefined;
-    if (!this.l1.confirmedFresh(entry, Date.now())) {
-      if (this.graceMs === 0) return undefined;
-      this.reportStale(key, 'backend-down');
-    }
-    this.answeredByL1();
-    return entry.value;
   }
 
   /**
