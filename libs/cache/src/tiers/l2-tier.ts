@@ -3,7 +3,7 @@ import { CacheBackend, OversizedPayload } from '../backends/cache-backend.interf
 import { BackendUnavailableError } from '../errors/backend-unavailable.error';
 import { CacheError } from '../errors/cache-error';
 import { CircuitBreaker } from './circuit-breaker';
-import { BusMessage } from './invalidation-bus';
+import { BusMessage } from './bus-wire';
 import { TierCounters } from './l1-tier';
 import { openEnvelope } from './tier-envelope';
 import { TierReports } from './tier-reports';

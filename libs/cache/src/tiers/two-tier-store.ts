@@ -4,7 +4,7 @@ import { PayloadOwner, PreparedValue } from '../codec/value-codec';
 import { BackendUnavailableError } from '../errors/backend-unavailable.error';
 import { estimateValueSize } from '../serialization/estimate-value-size';
 import { NamespaceStore } from '../store/namespace-store';
-import { BusMessage } from './invalidation-bus';
+import { BusMessage } from './bus-wire';
 import { L1Tier } from './l1-tier';
 import { L2Tier } from './l2-tier';
 import { StaleReason } from './resilient-load';
