@@ -11,19 +11,17 @@ import { OP } from '../metrics/cache-operations';
 import { tierHitRatios } from '../metrics/tier-hit-ratios';
 import { FOUND_OR_NOT, HIT_OR_MISS, OperationObserver } from '../observability/operation-observer';
 import { ResolvedNamespaceOptions } from '../options/resolved-namespace-options';
-import { LiveStore } from '../store/live-store';
 import { NamespaceStore } from '../store/namespace-store';
 import { singleTierStore } from '../store/single-tier-store';
-import { TwoTierStore } from '../tiers/two-tier-store';
 import { parseTtl, Ttl } from '../ttl/parse-ttl';
 import { CacheEntryInput, GetOrSetOptions, SetOptions } from './operation-options';
 import { MemoryPath } from './memory-path';
 import { NamespaceStats } from './namespace-stats';
 import { NamespaceCounters, PathContext } from './path-context';
+import { pickReadPath } from './pick-read-path';
 import { ReadPath } from './read-path';
 import { GetSetHandler } from './get-set-handler';
 import { SingleFlight } from './single-flight';
-import { TwoTierPath } from './two-tier-path';
 
 export type { SetOptions, GetOrSetOptions, CacheEntryInput } from './operation-options';
 
@@ -66,9 +64,7 @@ export class CacheNamespace<V = unknown> {
     const store = backend instanceof NamespaceStore ? backend : singleTierStore(options, backend, events);
     this.store = store;
     const context: PathContext = { name: this.name, store, access, counters: this.counters, observer, fail: (operation, error) => this.failure(operation, error) };
-    if (store instanceof TwoTierStore) this.reads = new TwoTierPath(store, context, options.resilience!);
-    else if (store instanceof LiveStore && store.synchronous) this.reads = new MemoryPath(store, context);
-    else this.reads = new ReadPath(store, context);
+    this.reads = pickReadPath(store, context, options.resilience);
     this.sync = this.reads instanceof MemoryPath ? this.reads : null;
     this.getSet = new GetSetHandler(this.reads, context, this.events);
     this.flights = this.getSet.flights;
