@@ -14,7 +14,7 @@ import { NamespaceKeys } from './keys/namespace-keys';
 import { CacheObservability } from './observability/cache-observability';
 import { CacheModuleOptions } from './options/cache-module-options.interface';
 import { DEFAULT_KEY_PREFIX, ResolvedCacheOptions, resolveCacheOptions } from './options/resolve-cache-options';
-import { resolveBreakerOptions, resolveBusOptions } from './options/resolve-resilience-options';
+import { resolveBreakerOptions, resolveBusOptions } from './tiers/resilience-options';
 import { ResolvedNamespaceOptions } from './options/resolved-namespace-options';
 import { EncryptionProvider } from './security/encryption-provider.interface';
 import { AuditSink } from './audit/audit-sink';

@@ -12,7 +12,7 @@ import {
 } from './option-dtos';
 import { check, describe } from './check-option-dto';
 import { ResolvedNamespaceOptions } from './resolved-namespace-options';
-import { checkModuleResilience, resolveResilience } from './resolve-resilience-options';
+import { checkModuleResilience, resolveResilience } from '../tiers/resilience-options';
 import { ResolvedObservabilityOptions, resolveObservabilityOptions } from '../observability/observability-options';
 import { ResolvedRbacOptions } from '../access/rbac-options';
 import { compileValueSchema } from '../security/value-schema/value-schema';
@@ -53,7 +53,7 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
     checkRedisTopology(raw.redis, problems, check);
   }
   if (isObject(raw.warmup)) check(WarmupOptionsDto, raw.warmup, 'warmup.', problems);
-  checkModuleResilience(raw, problems);
+  checkModuleResilience(raw, problems, check);
   const backends = isObject(raw.backends) ? (raw.backends as Record<string, unknown>) : {};
   for (const [name, factory] of Object.entries(backends)) {
     if (isBuiltInBackend(name)) problems.push({ path: `backends.${name}`, reason: `"${name}" is a built-in backend name; pick another` });
@@ -110,7 +110,7 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
       problems.push({ path: `${path}maxValueBytes`, reason: `is ${merged.maxValueBytes}, larger than maxBytes (${maxBytes}); no such value could be stored` });
       continue;
     }
-    const resilience = resolveResilience(merged, backend, path, raw, problems);
+    const resilience = resolveResilience(merged, backend, path, raw, problems, check);
     if (problems.length > before) continue;
     const eviction = (merged.eviction ?? 'lru') as EvictionPolicy;
     const encryption = Object.hasOwn(own, 'encryption')
