@@ -6,7 +6,7 @@ import { CacheError } from '../errors/cache-error';
 import { TagsUnsupportedError } from '../errors/tags-unsupported.error';
 import { InvalidKeyError } from '../errors/invalid-key.error';
 import { CacheEvents } from '../events/cache-events';
-import { NamespaceKeys } from '../keys/namespace-keys';
+import { NamespaceKeys, StoredKey } from '../keys/namespace-keys';
 import { OP } from '../metrics/cache-operations';
 import { tierHitRatios } from '../metrics/tier-hit-ratios';
 import { FOUND_OR_NOT, HIT_OR_MISS, OperationObserver } from '../observability/operation-observer';
@@ -128,14 +128,21 @@ export class CacheNamespace<V = unknown> {
    * returns `undefined` is not cached. In a namespace with an `l1` (tiers), the miss also goes through
    * the cross-instance lock (`lock`) and the fail-safe timeouts and grace (`failSafe`).
    */
-  async getOrSet<T extends V = V>(key: string, loader: () => T | Promise<T>, options?: GetOrSetOptions<T>): Promise<T> {
+  getOrSet<T extends V = V>(key: string, loader: () => T | Promise<T>, options?: GetOrSetOptions<T>): Promise<T> {
     if (this.observer.due(OP.getOrSet)) return this.observer.observeGetOrSet(loader, (observed) => this.getOrSet<T>(key, observed, options));
-    const stored = this.access.key('getOrSet', key);
-    const ttlMs = this.ttlOf(options?.ttl, 'getOrSet() options.ttl');
-    if (typeof loader !== 'function') throw new TypeError(`getOrSet() in namespace "${this.name}": loader must be a function`);
-    const cacheIf = options?.cacheIf as ((value: unknown) => boolean) | undefined;
-    const tags = this.tagsOf('getOrSet', options?.tags);
-    return this.getSet.handle(stored, loader, ttlMs, cacheIf, tags);
+    let stored: StoredKey;
+    let ttlMs: number;
+    let tags: readonly string[] | undefined;
+    try {
+      stored = this.access.key('getOrSet', key);
+      ttlMs = this.ttlOf(options?.ttl, 'getOrSet() options.ttl');
+      if (typeof loader !== 'function') throw new TypeError(`getOrSet() in namespace "${this.name}": loader must be a function`);
+      tags = this.tagsOf('getOrSet', options?.tags);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // Not async itself: the handler's promise is the caller's, with no extra hop.
+    return this.getSet.handle(stored, loader, ttlMs, options?.cacheIf as ((value: unknown) => boolean) | undefined, tags);
   }
 
   /** Values in the order of `keys`, `undefined` for misses. All keys are checked before any is read. */
@@ -229,7 +236,7 @@ export class CacheNamespace<V = unknown> {
   }
 
   stats(): NamespaceStats {
-    const { hits, misses } = this.counters;
+    const { hits, misses, sets, invalidations, errors, invalidKeyBypasses } = this.counters;
     const lookups = hits + misses;
     const backendStats = this.store.stats();
     const strategy = this.store.strategyState();
@@ -238,16 +245,11 @@ export class CacheNamespace<V = unknown> {
       namespace: this.name,
       backend: this.store.name,
       eviction: this.options.evictionName,
-      hits,
-      misses,
-      hitRatio: lookups === 0 ? 0 : hits / lookups,
-      sets: this.counters.sets,
-      invalidations: this.counters.invalidations,
-      errors: this.counters.errors,
+      hits, misses, hitRatio: lookups === 0 ? 0 : hits / lookups, sets, invalidations, errors,
       unreadableDropped: codec.dropped,
       ...(codec.sealed && { tamperDetected: codec.tampered }),
       coalesced: this.flights.coalesced,
-      invalidKeyBypasses: this.counters.invalidKeyBypasses,
+      invalidKeyBypasses,
       ...backendStats,
       ...tierHitRatios(backendStats),
       ...(strategy !== undefined && { strategy }),
