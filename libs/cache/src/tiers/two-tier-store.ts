@@ -198,11 +198,6 @@ export class TwoTierStore extends NamespaceStore implements PayloadOwner {
     return this.l1.strategyState();
   }
 
-  /** Whether a fresh L1 copy is past its early-refresh time (checked on `getOrSet` hits only). */
-  refreshDue(key: string): boolean {
-    return this.l1.refreshDue(key);
-  }
-
   private fromL2(key: string, payload: unknown, epoch: number): unknown {
     if (payload === undefined) {
       this.l2Missed(key, epoch);
