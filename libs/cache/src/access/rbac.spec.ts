@@ -18,6 +18,7 @@ import { CacheAccessDeniedError } from './cache-access-denied.error';
 import { CacheRoles } from './cache-roles.decorator';
 import { CacheRolesGuard } from './cache-roles.guard';
 import { DefaultPrincipalResolver, PrincipalResolver } from './principal-resolver';
+import { InvalidArgumentError } from '../errors/invalid-argument.error';
 
 class ListSink implements AuditSink {
   readonly records: AuditRecord[] = [];
@@ -238,7 +239,7 @@ describe('RBAC on cache operations', () => {
     for (const call of calls) {
       await expect(access.runAs(guest, call)).rejects.toBeInstanceOf(CacheAccessDeniedError);
     }
-    await expect(access.runAs({ id: 'w', roles: ['writer'] }, () => drafts.mget('draft:1' as never))).rejects.toThrow(TypeError);
+    await expect(access.runAs({ id: 'w', roles: ['writer'] }, () => drafts.mget('draft:1' as never))).rejects.toThrow(InvalidArgumentError);
   });
 
   it('never runs a cache call made during a request as the system principal, even before authentication', async () => {

@@ -5,6 +5,7 @@ import { BackendUnavailableError } from '../errors/backend-unavailable.error';
 import { CacheError } from '../errors/cache-error';
 import { TagsUnsupportedError } from '../errors/tags-unsupported.error';
 import { InvalidKeyError } from '../errors/invalid-key.error';
+import { InvalidArgumentError } from '../errors/invalid-argument.error';
 import { CacheEvents } from '../events/cache-events';
 import { NamespaceKeys, StoredKey } from '../keys/namespace-keys';
 import { OP } from '../metrics/cache-operations';
@@ -136,7 +137,7 @@ export class CacheNamespace<V = unknown> {
     try {
       stored = this.access.key('getOrSet', key);
       ttlMs = this.ttlOf(options?.ttl, 'getOrSet() options.ttl');
-      if (typeof loader !== 'function') throw new TypeError(`getOrSet() in namespace "${this.name}": loader must be a function`);
+      if (typeof loader !== 'function') throw new InvalidArgumentError(`getOrSet() in namespace "${this.name}": loader must be a function`);
       tags = this.tagsOf('getOrSet', options?.tags);
     } catch (error) {
       return Promise.reject(error);
@@ -150,7 +151,7 @@ export class CacheNamespace<V = unknown> {
     if (this.observer.due(OP.mget)) return this.observer.observe(OP.mget, () => this.mget<T>(keys));
     if (!Array.isArray(keys)) {
       this.access.check('mget'); // an unauthorised caller gets the 403 first
-      throw new TypeError(`mget() in namespace "${this.name}": keys must be an array`);
+      throw new InvalidArgumentError(`mget() in namespace "${this.name}": keys must be an array`);
     }
     keys = this.access.keys('mget', keys);
     let found: unknown[];
@@ -176,12 +177,12 @@ export class CacheNamespace<V = unknown> {
     if (this.observer.due(OP.mset)) return this.observer.observe(OP.mset, () => this.mset<T>(entries));
     if (!Array.isArray(entries)) {
       this.access.check('mset'); // an unauthorised caller gets the 403 first
-      throw new TypeError(`mset() in namespace "${this.name}": entries must be an array of { key, value, ttl? }`);
+      throw new InvalidArgumentError(`mset() in namespace "${this.name}": entries must be an array of { key, value, ttl? }`);
     }
     const prepared: BackendEntry[] = entries.map((entry, i) => {
       if (entry === null || typeof entry !== 'object') {
         this.access.check('mset');
-        throw new TypeError(`mset() in namespace "${this.name}": entries[${i}] must be { key, value, ttl? }`);
+        throw new InvalidArgumentError(`mset() in namespace "${this.name}": entries[${i}] must be { key, value, ttl? }`);
       }
       const key = this.access.key('mset', entry.key);
       const ttlMs = this.ttlOf(entry.ttl, `mset() entries[${i}].ttl`);
@@ -264,7 +265,7 @@ export class CacheNamespace<V = unknown> {
    */
   getOrSetSync<T>(key: string, loader: () => T, ttl: Ttl | undefined, cacheIf?: (value: T) => boolean): T {
     const sync = this.sync;
-    if (sync === null) throw new TypeError(`namespace "${this.name}" is on the asynchronous "${this.store.name}" backend`);
+    if (sync === null) throw new InvalidArgumentError(`namespace "${this.name}" is on the asynchronous "${this.store.name}" backend`);
     if (this.observer.due(OP.getOrSet)) return this.observer.observeGetOrSetSync(loader, (observed) => this.getOrSetSync<T>(key, observed, ttl, cacheIf));
     const stored = this.access.key('getOrSet', key);
     const ttlMs = this.ttlOf(ttl, 'ttl');

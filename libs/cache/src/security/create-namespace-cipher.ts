@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '../errors/invalid-argument.error';
 import { isProvider, ResolvedEncryption } from './encryption-options';
 import { KeyRotationListener, NamespaceCipher } from './namespace-cipher';
 
@@ -7,6 +8,6 @@ export function createNamespaceCipher(options: { name: string; encryption?: Reso
   if (encryption === undefined) return null;
   const { provider } = encryption;
   // Never fall back to plaintext: a provider the registry has not instantiated is a wiring bug.
-  if (!isProvider(provider)) throw new TypeError(`namespace "${options.name}": encryption provider "${(provider as { registered?: string }).registered}" was not instantiated`);
+  if (!isProvider(provider)) throw new InvalidArgumentError(`namespace "${options.name}": encryption provider "${(provider as { registered?: string }).registered}" was not instantiated`);
   return new NamespaceCipher(options.name, { provider, reencryptOnRead: encryption.reencryptOnRead }, events);
 }
