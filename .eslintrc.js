@@ -22,7 +22,7 @@ const LAYERS = [
   { folders: ['namespace'] },
   {
     folders: ['cache-registry.ts', 'cache.service.ts', 'cache.module.ts', 'cache.module-definition.ts', 'index.ts',
-      'decorators', 'http', 'warmup', 'interop', 'admin', 'cli', 'health', 'prometheus', 'otel', 'observed-caches.ts'],
+      'decorators', 'http', 'warmup', 'interop', 'admin', 'cli', 'health', 'prometheus', 'otel', 'testing', 'observed-caches.ts'],
     layered: false,
   },
 ];
