@@ -1,4 +1,37 @@
 // ESLint 8 (eslintrc format) with typescript-eslint 8. `npm run lint`.
+
+/*
+ * The layers of libs/cache/src, lowest first (docs/architecture.md): a folder may import from its own
+ * layer and those below, never from one above. `layered: false` folders are not checked as importers
+ * here (yet), only kept out of the layers below them.
+ */
+const SRC = './libs/cache/src';
+const LAYERS = [
+  { folders: ['errors'] },
+  { folders: ['ttl', 'keys', 'eviction'] },
+  { folders: ['logging', 'tracing'], layered: false },
+  { folders: ['serialization', 'events'] },
+  { folders: ['security'] },
+  { folders: ['backends'] },
+  { folders: ['codec'] },
+  { folders: ['store'] },
+  { folders: ['tiers'] },
+  { folders: ['audit', 'access'] },
+  { folders: ['observability', 'metrics'], layered: false },
+  { folders: ['options'] },
+  { folders: ['namespace'] },
+  {
+    folders: ['cache-registry.ts', 'cache.service.ts', 'cache.module.ts', 'cache.module-definition.ts', 'index.ts',
+      'decorators', 'http', 'warmup', 'interop', 'admin', 'cli', 'health', 'prometheus', 'otel', 'testing', 'observed-caches.ts'],
+    layered: false,
+  },
+];
+const layerZones = LAYERS.flatMap((layer, i) => (layer.layered === false ? [] : layer.folders.map((folder) => ({
+  target: `${SRC}/${folder}`,
+  from: LAYERS.slice(i + 1).flatMap((above) => above.folders.map((f) => `${SRC}/${f}`)),
+  message: `${folder}/ is below these folders (see the layers in docs/architecture.md)`,
+}))));
+
 module.exports = {
   root: true,
   parser: '@typescript-eslint/parser',
@@ -11,11 +44,17 @@ module.exports = {
   rules: {
     // Folders depend only on folders below them; a cycle means a layering mistake.
     'import/no-cycle': 'error',
+    'import/no-restricted-paths': ['error', { zones: layerZones }],
     '@typescript-eslint/no-explicit-any': 'off',
     '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     'no-control-regex': 'off',
   },
   overrides: [
+    {
+      // Specs may build a whole module to test a lower folder.
+      files: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
+      rules: { 'import/no-restricted-paths': 'off' },
+    },
     {
       files: ['bench/**/*.js', '*.js'],
       parserOptions: { sourceType: 'script' },

@@ -1,25 +1,27 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, Optional, Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { CacheBackendFactory } from './backends/cache-backend.interface';
-import { TierRuntime } from './backends/tiered/tier-runtime';
+import { TierRuntime } from './tiers/tier-runtime';
 import { CACHE_MODULE_OPTIONS } from './cache.module-definition';
 import { UnknownNamespaceError } from './errors/unknown-namespace.error';
 import { CacheEvents } from './events/cache-events';
 import { CacheNamespace } from './namespace/cache-namespace';
-import { maxPayloadBytes } from './namespace/payload-limits';
+import { maxPayloadBytes } from './codec/payload-limits';
+import { ValueCodec } from './codec/value-codec';
+import { NamespaceKeys } from './keys/namespace-keys';
 import { CacheObservability } from './observability/cache-observability';
 import { CacheModuleOptions } from './options/cache-module-options.interface';
 import { DEFAULT_KEY_PREFIX, ResolvedCacheOptions, resolveCacheOptions } from './options/resolve-cache-options';
-import { resolveBreakerOptions, resolveBusOptions } from './options/resolve-resilience-options';
+import { resolveBreakerOptions, resolveBusOptions } from './tiers/resilience-options';
 import { ResolvedNamespaceOptions } from './options/resolved-namespace-options';
 import { EncryptionProvider } from './security/encryption-provider.interface';
 import { AuditSink } from './audit/audit-sink';
 import { AuditTrail } from './audit/audit-trail';
 import { LoggerAuditSink } from './audit/logger-audit-sink';
 import { subscribeAudit } from './audit/subscribe-audit';
-import { CacheAccessControl } from './security/rbac/cache-access-control';
-import { NamespaceAccess } from './security/rbac/namespace-access';
-import { DefaultPrincipalResolver, PrincipalResolver } from './security/rbac/principal-resolver';
+import { CacheAccessControl } from './access/cache-access-control';
+import { NamespaceAccess } from './access/namespace-access';
+import { DefaultPrincipalResolver, PrincipalResolver } from './access/principal-resolver';
 import { describeError } from './logging/error-fields';
 
 /**
@@ -83,13 +85,17 @@ export class CacheRegistry implements OnApplicationShutdown {
           onRemove: (key: string, reason: string) => this.events.emit(reason === 'capacity' ? 'evicted' : 'expired', { namespace: ns.name, key }),
         };
         const stored = factory.create(context);
-        const backend = ns.resilience ? this.tiers.wrap(context, ns.resilience, stored, ns.backend, factory) : stored;
         if (ns.valueSchema !== undefined && stored.storesLiveValues) {
           this.logger.log(`namespaces.${ns.name}.valueSchema is not applied: the "${stored.name}" backend keeps this process's own live values`);
         }
-        const access = new NamespaceAccess(ns.name, ns.maxKeyLength, ns.keyCharset, ns.scope, this.access);
-        const observer = this.observability.observer(ns.name, backend);
-        this.namespaces.set(ns.name, new CacheNamespace(await this.withEncryptionProvider(ns), backend, this.events, observer, access));
+        const options = await this.withEncryptionProvider(ns);
+        // Tiers are built with the namespace's codec; a plain backend gets its own from the namespace.
+        const store = ns.resilience
+          ? this.tiers.store(context, ns.resilience, stored, ns.backend, factory, new ValueCodec(options, stored.name, this.events, true), this.resolved.observability.tracing)
+          : stored;
+        const access = new NamespaceAccess(new NamespaceKeys(ns.name, ns.maxKeyLength, ns.keyCharset, ns.scope), this.access);
+        const observer = this.observability.observer(ns.name, store);
+        this.namespaces.set(ns.name, new CacheNamespace(options, store, this.events, observer, access));
       }
       this.tiers.start();
       this.observability.start({ namespaces: () => this.namespaces.values() });

@@ -6,7 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { CacheAccessControl } from './security/rbac/cache-access-control';
+import { CacheAccessControl } from './access/cache-access-control';
 import { MapBackendFactory } from '../test/map-backend.fixture';
 import { CacheModule } from './cache.module';
 import { CacheService } from './cache.service';

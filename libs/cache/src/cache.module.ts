@@ -13,11 +13,11 @@ import { DEFAULT_NAMESPACE } from './options/resolve-cache-options';
 import { AuditSink } from './audit/audit-sink';
 import { AuditTrail } from './audit/audit-trail';
 import { LoggerAuditSink } from './audit/logger-audit-sink';
-import { CacheAccessControl } from './security/rbac/cache-access-control';
-import { CacheRolesGuard } from './security/rbac/cache-roles.guard';
-import { PrincipalContextInterceptor } from './security/rbac/principal-context.interceptor';
-import { PrincipalContextMiddleware } from './security/rbac/principal-context.middleware';
-import { DefaultPrincipalResolver, PrincipalResolver } from './security/rbac/principal-resolver';
+import { CacheAccessControl } from './access/cache-access-control';
+import { CacheRolesGuard } from './access/cache-roles.guard';
+import { PrincipalContextInterceptor } from './access/principal-context.interceptor';
+import { PrincipalContextMiddleware } from './access/principal-context.middleware';
+import { DefaultPrincipalResolver, PrincipalResolver } from './access/principal-resolver';
 
 export type CacheModuleAsyncOptions = typeof CACHE_ASYNC_OPTIONS_TYPE & {
   /** Namespaces to make injectable with `@InjectCache(name)` (the async options are not known yet when the module is built). */

@@ -3,7 +3,7 @@ import { CacheRegistry } from './cache-registry';
 import { CacheEvents } from './events/cache-events';
 import { CacheEntryInput, CacheNamespace, GetOrSetOptions, SetOptions } from './namespace/cache-namespace';
 import { NamespaceStats } from './namespace/namespace-stats';
-import { CachePrincipal } from './security/rbac/cache-principal';
+import { CachePrincipal } from './access/cache-principal';
 
 /**
  * What apps inject. Key operations act on the default namespace; `namespace(name)` gives the cache of

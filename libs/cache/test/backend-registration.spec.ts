@@ -12,7 +12,7 @@ import { RedisBackendFactory } from '../src/backends/redis/redis-backend.factory
 import { CacheModule } from '../src/cache.module';
 import { CacheModuleOptions } from '../src/options/cache-module-options.interface';
 import { CacheHealthIndicator } from '../src/health/cache-health.indicator';
-import { FaultInjectionBackendFactory } from '../src/resilience/fault-injection-backend';
+import { FaultInjectionBackendFactory } from '../src/backends/fault-injection/fault-injection-backend';
 import { MapBackendFactory } from './map-backend.fixture';
 
 async function start(options: CacheModuleOptions): Promise<TestingModule> {

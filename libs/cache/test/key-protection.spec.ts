@@ -19,8 +19,8 @@ import { InvalidKeyError } from '../src/errors/invalid-key.error';
 import { CacheInterceptor } from '../src/http/cache.interceptor';
 import { CacheRoute } from '../src/http/cache-route.decorator';
 import { CacheModuleOptions } from '../src/options/cache-module-options.interface';
-import { CacheAccessControl } from '../src/security/rbac/cache-access-control';
-import { CacheAccessDeniedError } from '../src/security/rbac/cache-access-denied.error';
+import { CacheAccessControl } from '../src/access/cache-access-control';
+import { CacheAccessDeniedError } from '../src/access/cache-access-denied.error';
 import { TaggedJsonSerializer } from '../src/serialization/tagged-json-serializer';
 
 class ArtistDto {

@@ -7,7 +7,7 @@ import { CacheModule } from '../src/cache.module';
 import { CacheService } from '../src/cache.service';
 import { CacheEventMap } from '../src/events/cache-events';
 import { LoaderTimeoutError } from '../src/errors/loader-timeout.error';
-import { FaultInjectionBackendFactory } from '../src/resilience/fault-injection-backend';
+import { FaultInjectionBackendFactory } from '../src/backends/fault-injection/fault-injection-backend';
 import { MapBackendFactory } from './map-backend.fixture';
 import { estimateValueSize } from '../src/serialization/estimate-value-size';
 import { MemoryBackend } from '../src/backends/memory/memory-backend';

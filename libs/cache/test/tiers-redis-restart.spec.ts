@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Test, TestingModule } from '@nestjs/testing';
 import { RedisServer, sleep, startRedisServer } from '../../../test/support/redis-server';
-import { BreakerState } from '../src/backends/tiered/circuit-breaker';
+import { BreakerState } from '../src/tiers/circuit-breaker';
 import { CacheModule } from '../src/cache.module';
 import { CacheService } from '../src/cache.service';
 

@@ -12,8 +12,8 @@ import { AuditSink } from '../src/audit/audit-sink';
 import { CacheModule } from '../src/cache.module';
 import { CacheService } from '../src/cache.service';
 import { CacheModuleOptions } from '../src/options/cache-module-options.interface';
-import { CacheAccessControl } from '../src/security/rbac/cache-access-control';
-import { CacheAccessDeniedError } from '../src/security/rbac/cache-access-denied.error';
+import { CacheAccessControl } from '../src/access/cache-access-control';
+import { CacheAccessDeniedError } from '../src/access/cache-access-denied.error';
 
 /** The bus secret every instance shares: a random key, as the module requires. */
 const BUS_SECRET = randomBytes(32).toString('base64');

@@ -6,10 +6,10 @@ import { InvalidKeyError } from '../errors/invalid-key.error';
 import { TagsUnsupportedError } from '../errors/tags-unsupported.error';
 import { UnknownNamespaceError } from '../errors/unknown-namespace.error';
 import { NamespaceStats } from '../namespace/namespace-stats';
-import { CacheAccessControl } from '../security/rbac/cache-access-control';
-import { CacheOperation } from '../security/rbac/cache-permission';
-import { CacheRoles } from '../security/rbac/cache-roles.decorator';
-import { CacheRolesGuard } from '../security/rbac/cache-roles.guard';
+import { CacheAccessControl } from '../access/cache-access-control';
+import { CacheOperation } from '../access/cache-permission';
+import { CacheRoles } from '../access/cache-roles.decorator';
+import { CacheRolesGuard } from '../access/cache-roles.guard';
 import { WarmupReport, WarmupService } from '../warmup/warmup.service';
 import { InvalidateKeyDto, InvalidateTagDto, NamespaceTargetDto, WarmupRequestDto } from './admin-dtos';
 

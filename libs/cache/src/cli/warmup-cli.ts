@@ -5,7 +5,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { CacheService } from '../cache.service';
 import { CacheError } from '../errors/cache-error';
 import { describeError } from '../logging/error-fields';
-import { CacheAccessDeniedError } from '../security/rbac/cache-access-denied.error';
+import { CacheAccessDeniedError } from '../access/cache-access-denied.error';
 import { WarmupReport, WarmupService } from '../warmup/warmup.service';
 import { EntryLine, BadLine, readEntryFile } from './entry-file';
 

@@ -3,7 +3,7 @@ import { BackendUnavailableError } from '../errors/backend-unavailable.error';
 import type { CacheRegistry } from '../cache-registry';
 import { CacheNamespace } from '../namespace/cache-namespace';
 import { Ttl } from '../ttl/parse-ttl';
-import type { CacheOperation as CheckedOperation } from '../security/rbac/cache-permission';
+import type { CacheOperation as CheckedOperation } from '../access/cache-permission';
 import { CacheDecoratorError, KeyBuilder, MethodRef } from './cache-key';
 import { methodParameterNames } from './method-parameters';
 import { describeError } from '../logging/error-fields';

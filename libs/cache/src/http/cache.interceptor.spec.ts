@@ -2,7 +2,7 @@ import { Controller, Get, INestApplication, NotFoundException, Param, Post, Quer
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { CacheModule } from '../cache.module';
-import { FaultInjectionBackendFactory } from '../resilience/fault-injection-backend';
+import { FaultInjectionBackendFactory } from '../backends/fault-injection/fault-injection-backend';
 import { MapBackendFactory } from '../../test/map-backend.fixture';
 import { CacheRoute } from './cache-route.decorator';
 import { CacheInterceptor } from './cache.interceptor';

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CacheBackend } from '../backends/cache-backend.interface';
-import { isTieredBackend } from '../backends/tiered/tiered-backend';
+import { isTwoTierStore } from '../tiers/two-tier-store';
 import { CacheEvents } from '../events/cache-events';
 import { CacheEventLog } from '../logging/cache-event-log';
 import { NamespaceStats } from '../namespace/namespace-stats';
@@ -29,14 +29,14 @@ export class CacheObservability {
     this.eventLog = new CacheEventLog(events, this.logger);
   }
 
-  observer(namespace: string, backend: CacheBackend): OperationObserver {
+  observer(namespace: string, backend: Pick<CacheBackend, 'name' | 'synchronous' | 'storesLiveValues'>): OperationObserver {
     const synchronous = backend.synchronous === true && backend.storesLiveValues;
     const observer = new OperationObserver(namespace, backend.name, synchronous, {
       metrics: this.settings.metrics,
       tracing: this.settings.tracing,
       // Tiers answer most reads from L1 in a few dozen ns: sample them like memory (a timed call costs
       // several times a hit); the sampled calls are still timed to their settled promise, L2 reads included.
-      sampled: synchronous || isTieredBackend(backend),
+      sampled: synchronous || isTwoTierStore(backend),
       sampleEvery: this.settings.latencySampleEvery,
       logOperations: this.settings.logOperations,
       logger: this.logger,

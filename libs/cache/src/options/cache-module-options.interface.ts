@@ -1,5 +1,5 @@
 import { Type } from '@nestjs/common';
-import { BreakerOptions, BusOptions, FailSafeOptions, L1Options, LockOptions } from '../backends/tiered/tier-options';
+import { BreakerOptions, BusOptions, FailSafeOptions, L1Options, LockOptions } from '../tiers/tier-options';
 import { CacheBackendFactory } from '../backends/cache-backend.interface';
 import { RedisConnectionOptions } from '../backends/redis/redis-connection-options';
 import { NamespaceEncryptionOptions } from '../security/encryption-options';
@@ -10,7 +10,7 @@ import { Serializer } from '../serialization/serializer.interface';
 import { AuditOptions } from '../audit/audit-options';
 import { KeyCharset } from '../keys/canonical-key';
 import { KeyScope } from '../keys/scoped-key';
-import { RbacOptions } from '../security/rbac/rbac-options';
+import { RbacOptions } from '../access/rbac-options';
 import { ValueSchemaOptions } from '../security/value-schema/value-schema';
 import { Ttl } from '../ttl/parse-ttl';
 

@@ -41,7 +41,7 @@ export class NamespaceOptionsDto {
   @IsOptional()
   serializer?: unknown;
 
-  // Tiers and resilience (checked in resolve-resilience-options.ts).
+  // Tiers and resilience (checked in tiers/resilience-options.ts).
   @IsOptional()
   l1?: unknown;
 

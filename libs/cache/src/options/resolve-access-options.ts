@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { OptionProblem } from '../errors/invalid-options.error';
-import { CACHE_PERMISSIONS, CachePermission, grantedMask } from '../security/rbac/cache-permission';
-import { ResolvedRbacOptions } from '../security/rbac/rbac-options';
+import { CACHE_PERMISSIONS, CachePermission, grantedMask } from '../access/cache-permission';
+import { ResolvedRbacOptions } from '../access/rbac-options';
 import { CacheModuleOptions } from './cache-module-options.interface';
 import { AuditOptionsDto, RbacOptionsDto, SystemPrincipalDto } from './access-option-dtos';
 

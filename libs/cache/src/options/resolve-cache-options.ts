@@ -13,9 +13,9 @@ import {
 } from './option-dtos';
 import { check, describe } from './check-option-dto';
 import { ResolvedNamespaceOptions } from './resolved-namespace-options';
-import { checkModuleResilience, resolveResilience } from './resolve-resilience-options';
+import { checkModuleResilience, resolveResilience } from '../tiers/resilience-options';
 import { ResolvedObservabilityOptions, resolveObservabilityOptions } from '../observability/observability-options';
-import { ResolvedRbacOptions } from '../security/rbac/rbac-options';
+import { ResolvedRbacOptions } from '../access/rbac-options';
 import { compileValueSchema } from '../security/value-schema/value-schema';
 import { resolveAccessOptions, ResolvedAuditOptions } from './resolve-access-options';
 
@@ -56,7 +56,7 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
     checkRedisTopology(raw.redis, problems, check);
   }
   if (isObject(raw.warmup)) check(WarmupOptionsDto, raw.warmup, 'warmup.', problems);
-  checkModuleResilience(raw, problems);
+  checkModuleResilience(raw, problems, check);
   const backends = builtInBackends(isObject(raw.redis) ? raw.redis : undefined);
   const registered = isObject(raw.backends) ? (raw.backends as Record<string, unknown>) : {};
   for (const [name, factory] of Object.entries(registered)) {
@@ -121,7 +121,7 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
       problems.push({ path: `${path}maxValueBytes`, reason: `is ${merged.maxValueBytes}, larger than maxBytes (${maxBytes}); no such value could be stored` });
       continue;
     }
-    const resilience = resolveResilience(merged, backend, path, raw, problems);
+    const resilience = resolveResilience(merged, backend, path, raw, problems, check);
     if (problems.length > before) continue;
     const eviction = (merged.eviction ?? 'lru') as EvictionPolicy;
     const encryption = Object.hasOwn(own, 'encryption')

@@ -1,4 +1,4 @@
-import { ResolvedResilienceOptions } from '../backends/tiered/tier-options';
+import { ResolvedResilienceOptions } from '../tiers/tier-options';
 import { EvictionStrategyFactory } from '../eviction/eviction-strategy.interface';
 import { ResolvedEncryption } from '../security/encryption-options';
 import { Serializer } from '../serialization/serializer.interface';

@@ -1,3 +1,7 @@
+/*
+ * Over 350 lines on purpose: the slot tables, their growth, lazy expiry, eviction and byte
+ * accounting share the invariants of the hit path (`bench:memory`); split, a hit would cross files.
+ */
 import { ValueTooLargeError } from '../../errors/value-too-large.error';
 import { EvictionStrategy } from '../../eviction/eviction-strategy.interface';
 import { LruStrategy } from '../../eviction/lru-strategy';

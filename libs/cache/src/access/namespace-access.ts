@@ -1,6 +1,4 @@
-import { MAX_TAG_LENGTH } from '../../keys/assert-valid-key';
-import { canonicalKey, KeyCharset } from '../../keys/canonical-key';
-import { KeyScope, scopedKey } from '../../keys/scoped-key';
+import { NamespaceKeys, StoredKey } from '../keys/namespace-keys';
 import { CacheAccessControl } from './cache-access-control';
 import { CacheOperation } from './cache-permission';
 import { CachePrincipal } from './cache-principal';
@@ -8,45 +6,38 @@ import { CachePrincipal } from './cache-principal';
 const AUDITED_FAILURES = new Set(['invalidate', 'invalidateTag', 'clear']);
 
 /**
- * A key (or tag) as stored: checked, canonical and, in a scoped namespace, owner-prefixed. Only
- * `NamespaceAccess` makes them, so a backend call on a key that skipped the check does not compile.
- */
-export type StoredKey = string & { readonly __stored: unique symbol };
-
-/**
- * The entry check of every public `CacheNamespace` operation: the caller's permission (RBAC), the
- * key's validity and canonical form (NFC, charset) and, in scoped namespaces, its owner prefix.
- * Returns the key as stored. `open` namespaces (no RBAC, no scope) only canonicalise.
- *
- * The key is validated once, here, as the caller passed it: `maxKeyLength` (and `MAX_TAG_LENGTH`
- * for tags) bounds that key, and a scoped namespace adds the owner prefix on top. The prefix is
- * percent-encoded, so it holds no character a key may not hold.
+ * The entry check of every public `CacheNamespace` operation: the caller's permission (RBAC) and, in
+ * scoped namespaces, the principal rules and the owner whose entries the key names; the key itself
+ * goes through the namespace's key rules (`NamespaceKeys`: validation, NFC, owner prefix). Returns
+ * the key as stored. `open` namespaces (no RBAC, no scope) only canonicalise.
  */
 export class NamespaceAccess {
   readonly open: boolean;
+  private readonly namespace: string;
+  private readonly scope: NamespaceKeys['scope'];
 
   constructor(
-    private readonly namespace: string,
-    private readonly maxKeyLength: number,
-    private readonly charset: KeyCharset = 'unicode',
-    private readonly scope: KeyScope = 'none',
+    /** The namespace's key rules. */
+    readonly rules: NamespaceKeys,
     private readonly control: CacheAccessControl | null = null,
   ) {
-    this.open = control === null || (!control.enabled && scope === 'none');
+    this.namespace = rules.namespace;
+    this.scope = rules.scope;
+    this.open = control === null || (!control.enabled && this.scope === 'none');
   }
 
   /** Checks `operation` and returns the stored form of `key`. */
   key(operation: CacheOperation, key: string): StoredKey {
-    if (this.open) return this.canonical(key);
+    if (this.open) return this.rules.key(key);
     const owner = this.owner(operation, key);
-    return this.stored(owner, this.canonical(key), operation, key);
+    return this.stored(owner, this.rules.key(key), operation, key);
   }
 
   /** `key` for each of `keys` (one permission check). */
   keys(operation: CacheOperation, keys: readonly string[]): StoredKey[] {
-    if (this.open) return keys.map((k) => this.canonical(k));
+    if (this.open) return keys.map((k) => this.rules.key(k));
     const owner = this.owner(operation, keys[0]);
-    return keys.map((k) => this.stored(owner, this.canonical(k), operation, k));
+    return keys.map((k) => this.stored(owner, this.rules.key(k), operation, k));
   }
 
   /**
@@ -56,7 +47,7 @@ export class NamespaceAccess {
    */
   tags(operation: CacheOperation, tags: readonly unknown[]): StoredKey[] {
     const owner = this.open ? undefined : this.owner(operation, undefined);
-    return tags.map((tag) => this.stored(owner, canonicalKey(tag, this.namespace, MAX_TAG_LENGTH, this.charset, 'tag') as StoredKey, operation));
+    return tags.map((tag) => this.stored(owner, this.rules.tag(tag), operation));
   }
 
   /**
@@ -75,10 +66,6 @@ export class NamespaceAccess {
   /** A backend failure of an audited operation (an invalidation or clear that did not happen) is audited as such. */
   failed(operation: string, backend: string): void {
     if (this.control !== null && AUDITED_FAILURES.has(operation)) this.control.recordFailure(this.namespace, operation as CacheOperation, backend);
-  }
-
-  private canonical(key: unknown): StoredKey {
-    return canonicalKey(key, this.namespace, this.maxKeyLength, this.charset) as StoredKey;
   }
 
   /** Checks the permission and, in a scoped namespace, that there is a principal; returns it. */
@@ -110,11 +97,11 @@ export class NamespaceAccess {
 
   private stored(owner: string | undefined, canonical: StoredKey, operation: CacheOperation, key?: unknown): StoredKey {
     if (owner === undefined) return canonical;
-    const scoped = scopedKey(this.scope as 'user' | 'tenant', owner, canonical);
+    const scoped = this.rules.owned(owner, canonical);
     if (scoped === undefined) {
       const control = this.control!;
       throw control.deny(control.current(), this.namespace, operation, `the ${this.scope} id cannot be encoded`, key);
     }
-    return scoped as StoredKey;
+    return scoped;
   }
 }

@@ -3,22 +3,22 @@ import {
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { AuditRecord } from '../../audit/audit-record';
-import { AuditSink } from '../../audit/audit-sink';
-import { CacheModule } from '../../cache.module';
-import { CacheService } from '../../cache.service';
-import { CacheEvict } from '../../decorators/cache-evict.decorator';
-import { CachePut } from '../../decorators/cache-put.decorator';
-import { Cacheable } from '../../decorators/cacheable.decorator';
-import { InvalidOptionsError } from '../../errors/invalid-options.error';
-import { CacheModuleOptions } from '../../options/cache-module-options.interface';
-import { Warmup } from '../../warmup/warmup.decorator';
+import { AuditRecord } from '../audit/audit-record';
+import { AuditSink } from '../audit/audit-sink';
+import { CacheModule } from '../cache.module';
+import { CacheService } from '../cache.service';
+import { CacheEvict } from '../decorators/cache-evict.decorator';
+import { CachePut } from '../decorators/cache-put.decorator';
+import { Cacheable } from '../decorators/cacheable.decorator';
+import { InvalidOptionsError } from '../errors/invalid-options.error';
+import { CacheModuleOptions } from '../options/cache-module-options.interface';
+import { Warmup } from '../warmup/warmup.decorator';
 import { CacheAccessControl } from './cache-access-control';
 import { CacheAccessDeniedError } from './cache-access-denied.error';
 import { CacheRoles } from './cache-roles.decorator';
 import { CacheRolesGuard } from './cache-roles.guard';
 import { DefaultPrincipalResolver, PrincipalResolver } from './principal-resolver';
-import { InvalidArgumentError } from '../../errors/invalid-argument.error';
+import { InvalidArgumentError } from '../errors/invalid-argument.error';
 
 class ListSink implements AuditSink {
   readonly records: AuditRecord[] = [];

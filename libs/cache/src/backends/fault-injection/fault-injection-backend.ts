@@ -1,6 +1,6 @@
-import { BackendEntry, BackendStats, BackendContext, BackendHealth, CacheBackend, CacheBackendFactory } from '../backends/cache-backend.interface';
-import { BackendUnavailableError } from '../errors/backend-unavailable.error';
-import { InvalidArgumentError } from '../errors/invalid-argument.error';
+import { BackendEntry, BackendStats, BackendContext, BackendHealth, CacheBackend, CacheBackendFactory } from '../cache-backend.interface';
+import { BackendUnavailableError } from '../../errors/backend-unavailable.error';
+import { InvalidArgumentError } from '../../errors/invalid-argument.error';
 
 /** Faults applied to every call of a wrapped backend. All default to none. */
 export interface FaultInjectionOptions {

@@ -1,28 +1,13 @@
+/*
+ * Over 350 lines on purpose: one protocol (signed messages, replay refusal per sender, loss
+ * detection, trust by own heartbeats) whose timers and per-sender state keep invariants together;
+ * the wire format is in `bus-wire.ts`.
+ */
 import { Logger } from '@nestjs/common';
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { CommandConnectionSource } from '../redis/topology/redis-connection-pool';
-import type { RedisClient } from '../redis/topology/create-topology-client';
-
-/** What one instance tells the others: drop these keys, or everything of a namespace (`clear`, tag invalidation). */
-export interface BusMessage {
-  /** Namespace. */
-  readonly n: string;
-  /** `k` keys, `c` clear the namespace's L1 (also sent for a tag invalidation), `h` heartbeat, `b` this instance stops. */
-  readonly o: 'k' | 'c' | 'h' | 'b';
-  readonly k?: readonly string[];
-}
-
-/** A message as signed on the wire: who sent it, its place in the sender's sequence, and when. */
-interface SignedMessage extends BusMessage {
-  /** Sender instance id (random per start). */
-  readonly s: string;
-  /** The sender's sequence number: 1, 2, 3… for every message it publishes, heartbeats included. */
-  readonly q: number;
-  /** Sent at (ms since epoch, the sender's clock). */
-  readonly t: number;
-  /** Heartbeats: the sender's heartbeat period (ms), by which its silence is judged. */
-  readonly p?: number;
-}
+import { randomUUID } from 'node:crypto';
+import type { CommandConnectionSource } from '../backends/redis/topology/redis-connection-pool';
+import type { RedisClient } from '../backends/redis/topology/create-topology-client';
+import { BusMessage, SignedMessage, signBusMessage, verifyBusMessage } from './bus-wire';
 
 /** A tiered namespace's side of the bus. */
 export interface BusSubscriber {
@@ -61,7 +46,6 @@ interface SenderState {
   silent: boolean;
 }
 
-const VERSION = 'v2';
 const MISSED_HEARTBEATS = 3;
 /** Out-of-order numbers tracked per sender; a larger gap is a loss at once. */
 const MAX_MISSING = 256;
@@ -201,7 +185,7 @@ export class InvalidationBus {
       ? { ...message, s: this.senderId, q: sequence, t: sentAt, p: this.options.heartbeatMs }
       : { ...message, s: this.senderId, q: sequence, t: sentAt };
     const body = JSON.stringify(signed);
-    const wire = `${VERSION}.${this.sign(body, this.options.secrets[0])}.${body}`;
+    const wire = signBusMessage(body, this.options.secrets[0]);
     this.ownPending.set(sequence, sentAt);
     this.publisher.next().publish(this.options.channel, wire).then(
       () => {
@@ -227,7 +211,7 @@ export class InvalidationBus {
 
   private receive(wire: string): void {
     if (this.stopped) return;
-    const message = this.verify(wire);
+    const message = verifyBusMessage(wire, this.options.secrets);
     if (message === undefined) {
       this.counters.forged++;
       this.warn('forged', `Ignored a bus message that failed HMAC verification on channel "${this.options.channel}" (${this.counters.forged} so far)`);
@@ -365,33 +349,6 @@ export class InvalidationBus {
     this.counters.missed++;
     this.resyncAll();
     this.warn('missed', `Invalidation bus: ${reason}; L1 tiers resynced (${this.counters.missed} so far)`);
-  }
-
-  private verify(wire: string): SignedMessage | undefined {
-    const first = wire.indexOf('.');
-    const second = wire.indexOf('.', first + 1);
-    if (first < 0 || second < 0 || wire.slice(0, first) !== VERSION) return undefined;
-    const mac = Buffer.from(wire.slice(first + 1, second), 'base64url');
-    const body = wire.slice(second + 1);
-    const valid = this.options.secrets.some((secret) => {
-      const expected = Buffer.from(this.sign(body, secret), 'base64url');
-      return expected.length === mac.length && timingSafeEqual(expected, mac);
-    });
-    if (!valid) return undefined;
-    try {
-      const parsed = JSON.parse(body) as SignedMessage;
-      if (typeof parsed.n !== 'string' || typeof parsed.s !== 'string' || !['k', 'c', 'h', 'b'].includes(parsed.o)) return undefined;
-      if (!Number.isSafeInteger(parsed.q) || parsed.q < 1 || !Number.isFinite(parsed.t)) return undefined;
-      if (parsed.o === 'h' && !(typeof parsed.p === 'number' && parsed.p > 0 && parsed.p <= 3_600_000)) return undefined;
-      if (parsed.o === 'k' && (!Array.isArray(parsed.k) || !parsed.k.every((k) => typeof k === 'string'))) return undefined;
-      return parsed;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private sign(body: string, secret: string): string {
-    return createHmac('sha256', secret).update(body).digest('base64url');
   }
 
   private distrust(reason: string): void {

@@ -1,7 +1,7 @@
 import { Test } from '@nestjs/testing';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { firstValueFrom, Observable } from 'rxjs';
-import { CacheModule } from '../../cache.module';
+import { CacheModule } from '../cache.module';
 import { CacheAccessControl } from './cache-access-control';
 import { PrincipalContextInterceptor } from './principal-context.interceptor';
 

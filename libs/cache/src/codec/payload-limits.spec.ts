@@ -10,7 +10,7 @@ import { AesGcmEncryptionProvider } from '../security/aes-gcm-encryption-provide
 import { EncryptionProvider } from '../security/encryption-provider.interface';
 import { FernetEncryptionProvider } from '../security/fernet-encryption-provider';
 import { Fernet } from '../security/fernet/fernet';
-import { CacheNamespace } from './cache-namespace';
+import { CacheNamespace } from '../namespace/cache-namespace';
 import { overByteLimit } from '../serialization/over-byte-limit';
 import { maxPayloadBytes, maxStoredBytes, TIER_ENVELOPE_MAX_BYTES } from './payload-limits';
 

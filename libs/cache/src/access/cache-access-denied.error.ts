@@ -1,5 +1,5 @@
 import { ForbiddenException } from '@nestjs/common';
-import { brandAsCacheError } from '../../errors/cache-error';
+import { brandAsCacheError } from '../errors/cache-error';
 
 /**
  * A principal lacked the permission (or role) an operation needs: HTTP 403 through Nest's exception

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { describeError } from '../../logging/error-fields';
+import { describeError } from '../logging/error-fields';
 
 export type BreakerState = 'open' | 'half-open' | 'closed';
 

@@ -1,16 +1,24 @@
 import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { ResolvedResilienceOptions } from '../backends/tiered/tier-options';
+import { BreakerOptions, BusOptions, ResolvedResilienceOptions } from './tier-options';
 import { OptionProblem } from '../errors/invalid-options.error';
 import { BUILT_IN_EVICTION_POLICIES, EvictionPolicy, evictionStrategyFactory } from '../eviction/create-eviction-strategy';
 import { secretKeyProblem } from '../security/encryption-keys';
 import { parseTtl } from '../ttl/parse-ttl';
-import { CacheModuleOptions, NamespaceOptions } from './cache-module-options.interface';
-import { check } from './check-option-dto';
 
 /*
- * Tiers and resilience options (issue 9): `namespaces.<n>.l1`, `.failSafe`, `.lock`, and the module's
- * `bus` and `breaker`. Checked once at start-up like every other option; problems name the field path.
+ * Tiers and resilience options: `namespaces.<n>.l1`, `.failSafe`, `.lock`, and the module's `bus` and
+ * `breaker`. Checked once at start-up by `resolveCacheOptions` like every other option, which hands
+ * in its DTO check (`OptionCheck`); problems name the field path.
  */
+
+/** `options/`' class-validator check of a DTO, each problem recorded under `path` + field. */
+export type OptionCheck = (dto: new () => object, value: object, path: string, problems: OptionProblem[]) => void;
+
+/** The module options the tiers read. */
+export interface ModuleResilienceOptions {
+  readonly bus?: BusOptions;
+  readonly breaker?: BreakerOptions;
+}
 
 /** A bus secret is a random key of at least this many bytes (base64 or hex). */
 export const MIN_BUS_SECRET_BYTES = 32;
@@ -93,7 +101,7 @@ export interface ResolvedBreakerOptions {
 }
 
 /** Checks the module-level `bus` and `breaker`; call once. */
-export function checkModuleResilience(raw: CacheModuleOptions, problems: OptionProblem[]): void {
+export function checkModuleResilience(raw: ModuleResilienceOptions, problems: OptionProblem[], check: OptionCheck): void {
   const bus = raw.bus as unknown;
   if (isObject(bus)) {
     check(BusOptionsDto, bus, 'bus.', problems);
@@ -116,7 +124,7 @@ export function checkModuleResilience(raw: CacheModuleOptions, problems: OptionP
   }
 }
 
-export function resolveBusOptions(raw: CacheModuleOptions, globalPrefix: string): ResolvedBusOptions | undefined {
+export function resolveBusOptions(raw: ModuleResilienceOptions, globalPrefix: string): ResolvedBusOptions | undefined {
   if (!isObject(raw.bus)) return undefined;
   const secret = raw.bus.secret;
   return {
@@ -127,7 +135,7 @@ export function resolveBusOptions(raw: CacheModuleOptions, globalPrefix: string)
   };
 }
 
-export function resolveBreakerOptions(raw: CacheModuleOptions): ResolvedBreakerOptions {
+export function resolveBreakerOptions(raw: ModuleResilienceOptions): ResolvedBreakerOptions {
   const breaker = isObject(raw.breaker) ? raw.breaker : {};
   return {
     failureThreshold: breaker.failureThreshold ?? DEFAULT_BREAKER_FAILURES,
@@ -140,7 +148,7 @@ export function resolveBreakerOptions(raw: CacheModuleOptions): ResolvedBreakerO
  * them; `undefined` when the namespace has no `l1`.
  */
 export function resolveResilience(
-  merged: NamespaceOptions, backend: string, path: string, raw: CacheModuleOptions, problems: OptionProblem[],
+  merged: { l1?: unknown; failSafe?: unknown; lock?: unknown }, backend: string, path: string, raw: ModuleResilienceOptions, problems: OptionProblem[], check: OptionCheck,
 ): ResolvedResilienceOptions | undefined {
   const { l1, failSafe, lock } = merged as { l1?: unknown; failSafe?: unknown; lock?: unknown };
   const before = problems.length;

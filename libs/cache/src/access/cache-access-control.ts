@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { AuditActor, AuditActorKind } from '../../audit/audit-record';
-import { AuditTrail } from '../../audit/audit-trail';
-import { CacheEvents } from '../../events/cache-events';
+import { AuditActor, AuditActorKind } from '../audit/audit-record';
+import { AuditTrail } from '../audit/audit-trail';
+import { CacheEvents } from '../events/cache-events';
 import { CacheAccessDeniedError } from './cache-access-denied.error';
 import { CacheOperation, REQUIRED_PERMISSIONS, requiredMask } from './cache-permission';
 import { CachePrincipal } from './cache-principal';

@@ -1,9 +1,9 @@
-import { MemoryBackend } from '../backends/memory/memory-backend';
-import { BackendUnavailableError } from '../errors/backend-unavailable.error';
+import { MemoryBackend } from '../memory/memory-backend';
+import { BackendUnavailableError } from '../../errors/backend-unavailable.error';
 import { FaultInjectionBackend, FaultInjectionBackendFactory } from './fault-injection-backend';
-import { MemoryBackendFactory } from '../backends/memory/memory-backend.factory';
-import { LruStrategy } from '../eviction/lru-strategy';
-import { InvalidArgumentError } from '../errors/invalid-argument.error';
+import { MemoryBackendFactory } from '../memory/memory-backend.factory';
+import { LruStrategy } from '../../eviction/lru-strategy';
+import { InvalidArgumentError } from '../../errors/invalid-argument.error';
 
 describe('FaultInjectionBackend', () => {
   const wrap = (options = {}): FaultInjectionBackend => new FaultInjectionBackend(new MemoryBackend({ maxEntries: 10 }), options, 'users');

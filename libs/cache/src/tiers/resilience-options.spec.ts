@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { InvalidOptionsError } from '../errors/invalid-options.error';
-import { CacheModuleOptions } from './cache-module-options.interface';
-import { resolveCacheOptions } from './resolve-cache-options';
-import { resolveBusOptions } from './resolve-resilience-options';
+import { CacheModuleOptions } from '../options/cache-module-options.interface';
+import { resolveCacheOptions } from '../options/resolve-cache-options';
+import { resolveBusOptions } from './resilience-options';
 
 const SECRET = randomBytes(32).toString('base64');
 

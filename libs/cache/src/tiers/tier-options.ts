@@ -1,6 +1,13 @@
-import { EvictionPolicy } from '../../eviction/create-eviction-strategy';
-import { EvictionStrategyFactory } from '../../eviction/eviction-strategy.interface';
-import { Ttl } from '../../ttl/parse-ttl';
+import { CacheBackend } from '../backends/cache-backend.interface';
+import { MemoryBackend } from '../backends/memory/memory-backend';
+import { RedisLock } from '../backends/redis/redis-lock';
+import { ValueCodec } from '../codec/value-codec';
+import { CacheEvents } from '../events/cache-events';
+import { EvictionPolicy } from '../eviction/create-eviction-strategy';
+import { EvictionStrategyFactory } from '../eviction/eviction-strategy.interface';
+import { Ttl } from '../ttl/parse-ttl';
+import { CircuitBreaker } from './circuit-breaker';
+import { InvalidationBus } from './invalidation-bus';
 
 /** `namespaces.<name>.l1`: an in-process tier in front of the namespace's (shared) backend. */
 export interface L1Options {
@@ -80,4 +87,39 @@ export interface ResolvedResilienceOptions {
   /** 0 = off; else the share of the TTL after which a hit triggers a background reload. */
   readonly earlyRefresh: number;
   readonly lock: { readonly ttlMs: number; readonly pollMs: number } | null;
+}
+
+/** What a `TwoTierStore` is built from (by `TierRuntime`, per namespace). */
+export interface TwoTierStoreOptions {
+  namespace: string;
+  /** L1: live values (as `L1Entry`), bounded, in this process. */
+  l1: MemoryBackend;
+  /** L2: a byte backend shared by the instances (Redis). */
+  l2: CacheBackend;
+  /** The namespace's codec: L2 bodies are exactly what a byte backend of the namespace would get. */
+  codec: ValueCodec;
+  /** Longest time an entry lives in L1; 0 = as long as in L2. */
+  l1TtlMs: number;
+  /** Fail-safe: how long past its TTL an entry is kept for stale answers; 0 = none. */
+  graceMs: number;
+  /**
+   * `failSafe.softTimeout`: a read that has an L1 copy at hand (stale, or fresh while the bus is
+   * distrusted) answers with it when L2 has not answered within this time, e.g. while a Sentinel or
+   * Cluster failover holds commands back; the L2 read finishes in the background. 0 = wait for L2.
+   */
+  l2ReadSoftTimeoutMs?: number;
+  /** Share of the TTL after which a `getOrSet` hit reloads in the background; 0 = off. */
+  earlyRefresh?: number;
+  /**
+   * A `set`/`mset` that cannot reach L2: `'l1'` keeps it in this instance's L1 only (reported by a
+   * `fallback` event with `l1Only: true`, dropped at recovery); `'throw'` rejects it with
+   * `BackendUnavailableError` and keeps nothing. Default `'l1'`.
+   */
+  outageWrites?: 'l1' | 'throw';
+  breaker: CircuitBreaker;
+  bus?: InvalidationBus;
+  lock?: RedisLock;
+  events: CacheEvents;
+  /** The namespace makes spans: mark `cache.tier` on the active (cache) span. Off: never touch an app's span. */
+  traced?: boolean;
 }

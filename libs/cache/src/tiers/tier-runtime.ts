@@ -1,12 +1,13 @@
-import { CacheEvents } from '../../events/cache-events';
-import { BackendContext, CacheBackend, CacheBackendFactory } from '../cache-backend.interface';
-import { MemoryBackend } from '../memory/memory-backend';
-import { RedisBackendFactory } from '../redis/redis-backend.factory';
-import { RedisLock } from '../redis/redis-lock';
+import { ValueCodec } from '../codec/value-codec';
+import { CacheEvents } from '../events/cache-events';
+import { BackendContext, CacheBackend, CacheBackendFactory } from '../backends/cache-backend.interface';
+import { MemoryBackend } from '../backends/memory/memory-backend';
+import { RedisBackendFactory } from '../backends/redis/redis-backend.factory';
+import { RedisLock } from '../backends/redis/redis-lock';
 import { CircuitBreaker } from './circuit-breaker';
 import { InvalidationBus } from './invalidation-bus';
 import { ResolvedResilienceOptions } from './tier-options';
-import { TieredBackend } from './tiered-backend';
+import { TwoTierStore } from './two-tier-store';
 
 export interface TierRuntimeOptions {
   bus?: { secrets: readonly string[]; channel: string; heartbeatMs: number; replayWindowMs: number };
@@ -15,7 +16,8 @@ export interface TierRuntimeOptions {
 }
 
 /**
- * What the tiered namespaces of one application share: one circuit breaker per L2 backend (they
+ * Builds the `TwoTierStore` of each namespace with an `l1`, and holds what they share in one
+ * application: one circuit breaker per L2 backend (they
  * share its connection, so they fail together), and one invalidation bus on the Redis connection.
  */
 export class TierRuntime {
@@ -27,11 +29,17 @@ export class TierRuntime {
 
   constructor(private readonly options: TierRuntimeOptions) {}
 
-  wrap(
+  /**
+   * The two-tier store of one namespace: a fresh L1 in front of `l2` (built by `factory` for the
+   * namespace), with the breaker of `backendName`, the bus and the lock when it is Redis, and the
+   * namespace's `codec` for the L2 bodies. `traced`: the namespace makes spans (tiers mark `cache.tier`).
+   */
+  store(
     context: BackendContext, resilience: ResolvedResilienceOptions, l2: CacheBackend, backendName: string, factory: CacheBackendFactory,
-  ): TieredBackend {
+    codec: ValueCodec, traced = false,
+  ): TwoTierStore {
     const redis = factory instanceof RedisBackendFactory ? factory : undefined;
-    return new TieredBackend({
+    return new TwoTierStore({
       namespace: context.namespace,
       l1: new MemoryBackend({
         maxEntries: resilience.l1.maxEntries,
@@ -40,6 +48,7 @@ export class TierRuntime {
         onRemove: context.onRemove,
       }),
       l2,
+      codec,
       l1TtlMs: resilience.l1.ttlMs,
       outageWrites: resilience.l1.outageWrites,
       graceMs: resilience.graceMs,
@@ -49,6 +58,7 @@ export class TierRuntime {
       bus: redis ? this.busOn(redis) : undefined,
       lock: redis && resilience.lock ? new RedisLock(redis.connections, context.keyPrefix, context.namespace) : undefined,
       events: this.options.events,
+      traced,
     });
   }
 

@@ -1,0 +1,242 @@
+import { Logger } from '@nestjs/common';
+import { OversizedPayload } from '../backends/cache-backend.interface';
+import { InvalidValueError } from '../errors/invalid-value.error';
+import { ValueTooLargeError } from '../errors/value-too-large.error';
+import { CacheEvents } from '../events/cache-events';
+import { logLine } from '../logging/log-line';
+import { createNamespaceCipher } from '../security/create-namespace-cipher';
+import { DecryptionFailedError } from '../security/decryption-failed.error';
+import { ResolvedEncryption } from '../security/encryption-options';
+import { ValueSchemaCheck } from '../security/value-schema/value-schema';
+import { estimateValueSize } from '../serialization/estimate-value-size';
+import { overByteLimit } from '../serialization/over-byte-limit';
+import { Serializer } from '../serialization/serializer.interface';
+import { UnsupportedValueError } from '../serialization/unsupported-value.error';
+import { PayloadStage, Rewrap } from './payload-stage';
+import { maxStoredBytes } from './payload-limits';
+import { SealStage } from './seal-stage';
+
+/** The namespace settings the codec reads. */
+export interface CodecOptions {
+  readonly name: string;
+  readonly serializer: Serializer;
+  readonly maxValueBytes: number;
+  readonly maxKeyLength: number;
+  readonly encryption?: ResolvedEncryption;
+  readonly valueSchema?: ValueSchemaCheck;
+}
+
+/** What a store writes for a value: the live value or its payload, and its size in bytes (serialized, sealed, or estimated). */
+export class PreparedValue {
+  constructor(readonly stored: unknown, readonly size: number) {}
+}
+
+/**
+ * The store that read a payload the codec refuses: it decides how the entry goes. The codec never
+ * touches a backend itself.
+ */
+export interface PayloadOwner {
+  /** Deletes the entry read as `payload` (an `OversizedPayload` for one never read in full), only if it still holds it where the store can tell. */
+  drop(key: string, payload: unknown): unknown;
+  /** Swaps `payload` for `replacement` only if the entry still holds it; resolves whether it did. Absent: entries are never rewritten. */
+  readonly replace?: (key: string, payload: string, replacement: string) => Promise<boolean>;
+}
+
+/**
+ * A namespace's values on their way to a store and back, in ONE place:
+ *
+ * - in, for byte stores: `serializer.serialize` → size check (`maxValueBytes`, UTF-8 bytes) → the
+ *   stages (the seal, when encryption is on) → size check of the payload (`maxStoredBytes`);
+ * - in, for live stores (memory, the L1 of tiers): the value walked once for its size (`measure`);
+ * - out: size check of the payload → the stages backwards (open) → size check of the text →
+ *   `serializer.deserialize` (the tagged-JSON serializer refuses own `__proto__`/`constructor`/
+ *   `prototype` properties) → the `valueSchema` check.
+ *
+ * A payload that comes back oversized, tampered or unreadable is a miss: the codec counts it, reports
+ * it (`tamper` event, or an `unreadable_dropped` warning) and asks the store that read it to drop it
+ * (`PayloadOwner.drop`); one sealed with an older key is re-sealed through `PayloadOwner.replace`.
+ */
+export class ValueCodec {
+  /** Encryption is on: stats report `tamperDetected`. */
+  readonly sealed: boolean;
+  /** Entries dropped as oversized or unreadable, and as tampered. */
+  dropped = 0;
+  tampered = 0;
+  private readonly stages: readonly PayloadStage[];
+  /** The largest payload read or written (serialized text, or its sealed form): see `payload-limits.ts`. */
+  private readonly maxStored: number;
+  private readonly logger = new Logger('CacheNamespace');
+
+  /**
+   * `payloads`: the store keeps byte payloads (a byte backend, or the L2 of tiers). Live-value stores
+   * only `measure`: their values never leave the process and are not sealed.
+   */
+  constructor(
+    private readonly options: CodecOptions,
+    private readonly backendName: string,
+    private readonly events: CacheEvents,
+    payloads: boolean,
+  ) {
+    const cipher = payloads ? createNamespaceCipher(options, events) : null;
+    this.stages = cipher === null ? [] : [new SealStage(cipher)];
+    this.sealed = cipher !== null;
+    this.maxStored = maxStoredBytes(options);
+  }
+
+  /** A value a store keeps live: checked and measured (`estimateValueSize`), never serialized. */
+  measure(value: unknown, path: string): PreparedValue {
+    if (value === undefined) throw this.undefinedValue(path);
+    let size: number;
+    try {
+      size = estimateValueSize(value);
+    } catch (error) {
+      throw this.invalid(error, path);
+    }
+    if (size > this.options.maxValueBytes) throw new ValueTooLargeError(this.options.name, size, this.options.maxValueBytes, 'maxValueBytes');
+    return new PreparedValue(value, size);
+  }
+
+  /**
+   * The payload of `value` under `key` (and, for a tier's L2 payload, its `envelope` of expiry times,
+   * which the seal binds too). Throws `InvalidValueError` or `ValueTooLargeError`; nothing is written.
+   */
+  encode(value: unknown, path: string, key: string, envelope = ''): PreparedValue {
+    if (value === undefined) throw this.undefinedValue(path);
+    const { serializer, maxValueBytes, name } = this.options;
+    let text: unknown;
+    try {
+      text = serializer.serialize(value);
+      if (typeof text !== 'string') throw new UnsupportedValueError(path, `serialized by "${serializer.name}" to a ${typeof text}, not a string`);
+    } catch (error) {
+      throw this.invalid(error, path);
+    }
+    const bytes = Buffer.byteLength(text as string);
+    if (bytes > maxValueBytes) throw new ValueTooLargeError(name, bytes, maxValueBytes, 'maxValueBytes');
+    if (this.stages.length === 0) return new PreparedValue(text, bytes);
+    const context = contextOf(key, envelope);
+    let payload = text as string;
+    for (const stage of this.stages) payload = stage.wrap(payload, context);
+    // A stage whose output is larger than `maxStoredBytes` allows would write entries that read as oversized.
+    if (payload.length > this.maxStored) throw new ValueTooLargeError(name, payload.length, this.maxStored, 'maxValueBytes');
+    return new PreparedValue(payload, payload.length);
+  }
+
+  /**
+   * The value of a payload read under `key` (`envelope`: the tier's expiry times it was sealed with),
+   * or undefined when it cannot be one: an entry over the size limit (answered by a bounded backend
+   * as an `OversizedPayload`, or longer than `maxStoredBytes`), one that does not authenticate, that
+   * the serializer cannot read (corrupt, written by something else, or with own `__proto__`/
+   * `constructor`/`prototype` properties), or whose value fails the `valueSchema`. `owner` drops it.
+   */
+  async decode(key: string, stored: unknown, envelope: string, owner: PayloadOwner): Promise<unknown> {
+    let value: unknown;
+    let problem: string | undefined;
+    if (typeof stored !== 'string') {
+      problem = stored instanceof OversizedPayload ? 'oversized' : 'not-a-string';
+    } else if (overByteLimit(stored, this.maxStored)) {
+      problem = 'oversized';
+    } else {
+      let text = stored;
+      if (this.stages.length > 0) {
+        const unwrapped = this.unwrap(key, stored, envelope, owner);
+        const opened = typeof unwrapped === 'string' ? unwrapped : await unwrapped;
+        if (opened === undefined) return undefined;
+        text = opened;
+      }
+      if (this.stages.length > 0 && overByteLimit(text, this.options.maxValueBytes)) {
+        problem = 'oversized';
+      } else {
+        try {
+          value = this.options.serializer.deserialize(text);
+          // Which constraint failed stays out of the log too (its message may name the value's content).
+          if (this.options.valueSchema?.(value) !== undefined) problem = 'valueSchema';
+        } catch (error) {
+          // The error's name only: a parser's message may quote the payload.
+          problem = (error as Error).name;
+        }
+      }
+    }
+    if (problem === undefined) return value;
+    return this.unreadable(key, stored, problem, owner);
+  }
+
+  /**
+   * The stages backwards, outermost first. The common case (authentic, current key) answers the text
+   * synchronously, sparing the read a promise. A tampered payload answers undefined once it is dropped.
+   */
+  private unwrap(key: string, payload: string, envelope: string, owner: PayloadOwner): string | Promise<string | undefined> {
+    const context = contextOf(key, envelope);
+    const outermost = this.stages.length - 1;
+    let text = payload;
+    let rewrap: Rewrap | undefined;
+    for (let i = outermost; i >= 0; i--) {
+      let out: string | Rewrap;
+      try {
+        out = this.stages[i].unwrap(text, context, key);
+      } catch (error) {
+        if (error instanceof DecryptionFailedError) return this.tamper(key, payload, error.reason, owner);
+        return this.unreadable(key, payload, (error as Error).name, owner);
+      }
+      if (typeof out === 'string') {
+        text = out;
+      } else {
+        text = out.text;
+        // Only the whole payload can be swapped: a rewrite offered by the outermost stage.
+        if (i === outermost) rewrap = out;
+      }
+    }
+    if (rewrap !== undefined && owner.replace !== undefined) return this.rewrite(key, payload, rewrap, owner);
+    return text;
+  }
+
+  /** A payload that does not authenticate is dropped (only if still unchanged), counted and reported as a `tamper` event (logged, throttled, by the module's observability). */
+  private async tamper(key: string, payload: string, reason: string, owner: PayloadOwner): Promise<undefined> {
+    try {
+      await owner.drop(key, payload);
+    } catch {
+      // Still a miss; the entry will expire or be overwritten.
+    }
+    this.tampered++;
+    this.events.emit('tamper', { namespace: this.options.name, key, reason });
+    return undefined;
+  }
+
+  /** Sealed with an older key: swapped for the newest sealing if still unchanged, reported once replaced (`keyRotated`). */
+  private async rewrite(key: string, payload: string, rewrap: Rewrap, owner: PayloadOwner): Promise<string> {
+    let replaced = false;
+    try {
+      replaced = await owner.replace!(key, payload, rewrap.rewrap());
+    } catch {
+      // The read itself succeeded; the next read tries again.
+    }
+    // Not replaced: a newer write (sealed with the newest key) or a delete got there first.
+    if (replaced) rewrap.replaced();
+    return rewrap.text;
+  }
+
+  private async unreadable(key: string, stored: unknown, reason: string, owner: PayloadOwner): Promise<undefined> {
+    this.dropped++;
+    // The key stays out of the log: it may belong to a protected namespace.
+    this.logger.warn(logLine('cache.unreadable_dropped', { namespace: this.options.name, backend: this.backendName, serializer: this.options.serializer.name, reason }));
+    try {
+      await owner.drop(key, stored);
+    } catch {
+      // Already counted as unreadable; the entry will expire or be overwritten.
+    }
+    return undefined;
+  }
+
+  private undefinedValue(path: string): InvalidValueError {
+    return new InvalidValueError(this.options.name, path, 'undefined (store null to cache an absence)');
+  }
+
+  private invalid(error: unknown, path: string): InvalidValueError {
+    if (error instanceof UnsupportedValueError) return new InvalidValueError(this.options.name, error.path.replace(/^value/, path), error.reason);
+    return new InvalidValueError(this.options.name, path, `not serializable by "${this.options.serializer.name}" (${(error as Error).message})`);
+  }
+}
+
+/** What a payload is bound to: the key, and for a tier's L2 payload also its envelope (U+001E cannot occur in a key). */
+function contextOf(key: string, envelope: string): string {
+  return envelope === '' ? key : `${key}\u001e${envelope}`;
+}

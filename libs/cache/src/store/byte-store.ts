@@ -1,0 +1,76 @@
+import { BackendEntry, BackendStats, CacheBackend, MaybePromise } from '../backends/cache-backend.interface';
+import { PayloadOwner, PreparedValue, ValueCodec } from '../codec/value-codec';
+import { NamespaceStore } from './namespace-store';
+
+/**
+ * One backend that keeps payloads (Redis, a cache-manager store, your own): values go through the
+ * codec both ways (serialize, seal / open, deserialize, schema). An entry the codec refuses on the
+ * way out is dropped here, only if it still holds what was read where the backend can tell
+ * (`deleteIfUnchanged`); one sealed with an older key is swapped with `replaceIfUnchanged`.
+ */
+export class ByteStore extends NamespaceStore implements PayloadOwner {
+  readonly name: string;
+  readonly tags: boolean;
+  readonly replace?: (key: string, payload: string, replacement: string) => Promise<boolean>;
+
+  constructor(readonly backend: CacheBackend, codec: ValueCodec) {
+    super(codec);
+    this.name = backend.name;
+    this.tags = typeof backend.invalidateTag === 'function';
+    if (typeof backend.replaceIfUnchanged === 'function') this.replace = async (key, payload, replacement) => backend.replaceIfUnchanged!(key, payload, replacement);
+  }
+
+  prepare(value: unknown, path: string, key: string): PreparedValue {
+    return this.codec.encode(value, path, key);
+  }
+
+  async get(key: string): Promise<unknown> {
+    const stored = await this.backend.get(key);
+    return stored === undefined ? undefined : await this.codec.decode(key, stored, '', this);
+  }
+
+  async mget(keys: readonly string[]): Promise<unknown[]> {
+    const stored = await this.backend.mget(keys);
+    const values = new Array<unknown>(keys.length);
+    for (let i = 0; i < keys.length; i++) values[i] = stored[i] === undefined ? undefined : await this.codec.decode(keys[i], stored[i], '', this);
+    return values;
+  }
+
+  /** Deletes an entry read as `payload` and found bad: only if it still holds it, where the backend can tell; by key otherwise. */
+  async drop(key: string, payload: unknown): Promise<void> {
+    if (typeof this.backend.deleteIfUnchanged === 'function') await this.backend.deleteIfUnchanged(key, payload);
+    else await this.backend.delete(key);
+  }
+
+  set(key: string, value: unknown, ttlMs: number, sizeBytes: number, tags?: readonly string[]): MaybePromise<void> {
+    return this.backend.set(key, value, ttlMs, sizeBytes, tags);
+  }
+
+  mset(entries: readonly BackendEntry[]): MaybePromise<void> {
+    return this.backend.mset(entries);
+  }
+
+  has(key: string): MaybePromise<boolean> {
+    return this.backend.has(key);
+  }
+
+  delete(key: string): MaybePromise<boolean> {
+    return this.backend.delete(key);
+  }
+
+  clear(): MaybePromise<number> {
+    return this.backend.clear();
+  }
+
+  invalidateTag(tag: string): MaybePromise<number> {
+    return this.backend.invalidateTag!(tag);
+  }
+
+  stats(): BackendStats {
+    return this.backend.stats?.() ?? {};
+  }
+
+  strategyState(): Record<string, number | string> | undefined {
+    return this.backend.strategyState?.();
+  }
+}
