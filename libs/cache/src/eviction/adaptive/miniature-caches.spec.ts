@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '../../errors/invalid-argument.error';
 import { MiniatureCaches } from './miniature-caches';
 import { hashKey } from './hash-key';
 import { mulberry32 } from '../../../test/seeded-random';
@@ -81,7 +82,7 @@ describe('MiniatureCaches', () => {
   });
 
   it('rejects more caches than its miss bits can report', () => {
-    expect(() => new MiniatureCaches([])).toThrow(RangeError);
-    expect(() => new MiniatureCaches(new Array(32).fill(0.5))).toThrow(RangeError);
+    expect(() => new MiniatureCaches([])).toThrow(InvalidArgumentError);
+    expect(() => new MiniatureCaches(new Array(32).fill(0.5))).toThrow(InvalidArgumentError);
   });
 });

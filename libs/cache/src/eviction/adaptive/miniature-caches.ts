@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '../../errors/invalid-argument.error';
 import { FrequencySketch } from './frequency-sketch';
 
 const NONE = -1;
@@ -61,7 +62,7 @@ export class MiniatureCaches {
     readonly windowShares: readonly number[],
   ) {
     const k = windowShares.length;
-    if (k < 1 || k > 31) throw new RangeError('MiniatureCaches: between 1 and 31 caches (misses are reported as bits of an int)');
+    if (k < 1 || k > 31) throw new InvalidArgumentError('MiniatureCaches: between 1 and 31 caches (misses are reported as bits of an int)');
     this.k = k;
     this.heads = new Int32Array(k * 4).fill(NONE);
     this.tails = new Int32Array(k * 4).fill(NONE);
