@@ -1,101 +1,103 @@
 #!/usr/bin/env bash
-# Packs libs/cache with `npm pack` and installs the tarball into two fresh Nest apps made like
-# `nest new` makes them today (latest NestJS, TypeScript strict): the default CommonJS template and
-# the ESM one. Each app type-checks and runs the README's quick-start code.
-set -euo pipefail
+# Packs libs/cache with `npm pack` and installs the tarball, from the npm registry's packages, into
+# fresh Nest apps made the way `nest new` makes them (test/pack/nest-app.sh writes them):
+#
+#   NestJS 11, CommonJS, Jest    NestJS 11, ESM, Vitest    NestJS 12, CommonJS, Jest    NestJS 12, ESM, Vitest
+#
+# Each app is installed once (one npm cache for all), type-checks (strict, its tests included), runs
+# its built code under plain Node (the README's quick start, then a @CacheRoute on Express and on
+# Fastify over real sockets), then its unit tests (the backend contract suite, nest-cachekit/testing,
+# on the app's own backend) and its e2e tests (CacheInterceptor, @Cacheable, @CacheEvict, on both
+# adapters) with its test runner. Then two apps check the optional parts (prom-client and
+# @opentelemetry/api absent, then present). Every step is bounded in time; the wall time of each app
+# and of the whole is printed.
+set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=test/pack/nest-app.sh
+source "$root/test/pack/nest-app.sh"
 work=$(mktemp -d -t nest-cachekit-pack-XXXX)
 trap 'rm -rf "$work"' EXIT
+started=$SECONDS
+failures=()
+echo "node $(node -v), npm $(npm -v)"
 
-npm run --prefix "$root" build:lib >/dev/null
-tarball=$(cd "$root/libs/cache" && npm pack --silent --pack-destination "$work")
+# `bounded <seconds> <command…>`: the command, killed if it runs longer.
+bounded() {
+  local limit=$1
+  shift
+  timeout --kill-after=10 "$limit" "$@"
+}
+
+npm run --prefix "$root" build:lib >/dev/null || exit 1
+tarball=$(cd "$root/libs/cache" && npm pack --silent --pack-destination "$work") || exit 1
 echo "packed $tarball: $(tar tzf "$work/$tarball" | wc -l) files"
-if tar tzf "$work/$tarball" | grep -qE '\.spec\.|/test/|\.ts$' | grep -v '\.d\.ts$'; then
-  echo "the tarball ships tests or sources"; exit 1
+shipped_sources=$(tar tzf "$work/$tarball" | grep -E '\.spec\.|/test/|\.ts$' | grep -v '\.d\.ts$')
+if [ -n "$shipped_sources" ]; then
+  echo "the tarball ships tests or sources:"; echo "$shipped_sources" | head; exit 1
 fi
 
-for flavour in cjs esm; do
-  app="$work/app-$flavour"
-  mkdir -p "$app/src"
-  type_field=''
-  [ "$flavour" = esm ] && type_field='"type": "module",'
-  cat > "$app/package.json" <<JSON
-{ "name": "fresh-app-$flavour", "private": true, $type_field "version": "0.0.0" }
-JSON
-  cat > "$app/tsconfig.json" <<'JSON'
-{
-  "compilerOptions": {
-    "module": "nodenext", "moduleResolution": "nodenext", "resolvePackageJsonExports": true,
-    "esModuleInterop": true, "isolatedModules": true, "declaration": true,
-    "emitDecoratorMetadata": true, "experimentalDecorators": true, "allowSyntheticDefaultImports": true,
-    "target": "ES2023", "types": ["node"], "outDir": "./dist", "rootDir": "./src",
-    "skipLibCheck": false, "strict": true, "strictPropertyInitialization": false
-  }
+# The node that runs the Jest consumer of the NestJS 12 CommonJS app: Jest loads ESM-only packages
+# from CommonJS (require(esm)) on Node >= 24.9 only. The node on PATH if recent enough, else
+# PACK_SMOKE_NODE24 (a path to a node binary), else none and those tests are skipped, saying so.
+node_at_least_24_9() { "$1" -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 24 || (a === 24 && b >= 9) ? 0 : 1)'; }
+jest_node=''
+if node_at_least_24_9 "$(command -v node)"; then
+  jest_node=$(command -v node)
+elif [ -n "${PACK_SMOKE_NODE24:-}" ] && node_at_least_24_9 "$PACK_SMOKE_NODE24"; then
+  jest_node=$PACK_SMOKE_NODE24
+fi
+[ -n "$jest_node" ] && echo "Jest on NestJS 12 runs on node $("$jest_node" -v)"
+
+# `timed <label> <command…>`: the command, then `[step] <label> <seconds> s` in the log.
+timed() {
+  local label=$1 began=$SECONDS status=0
+  shift
+  "$@" || status=$?
+  echo "[step] $label $((SECONDS - began)) s" >&2
+  return $status
 }
-JSON
-  ext=''
-  [ "$flavour" = esm ] && ext='.js'
-  # The README's quick start, verbatim in spirit: module, service, the seed example.
-  cat > "$app/src/profiles.service.ts" <<TS
-import { Injectable } from '@nestjs/common';
-import { CacheNamespace, CacheService, InjectCache } from 'nest-cachekit';
 
-interface TopTracks { topTracks: { id: string; plays: number }[] }
-
-@Injectable()
-export class ProfilesService {
-  constructor(
-    private readonly cache: CacheService,
-    @InjectCache('users') private readonly users: CacheNamespace<TopTracks>,
-  ) {}
-
-  async demo(): Promise<string[]> {
-    await this.cache.set('spotify:user:123', { topTracks: [{ id: 't1', plays: 12 }] }, { ttl: '1h' });
-    const hit = await this.cache.get<TopTracks>('spotify:user:123');
-    await this.cache.invalidate('spotify:user:123');
-    const miss = await this.cache.get('spotify:user:123');
-    const loaded = await this.users.getOrSet('user:1', async () => ({ topTracks: [] }), { ttl: 60_000 });
-    return [String(hit?.topTracks[0].plays), String(miss), String(loaded.topTracks.length)];
-  }
+# `fresh_nest_app <nest major> <cjs|esm> <jest|vitest>`
+fresh_nest_app() {
+  local nest=$1 module=$2 runner=$3
+  local name="nest$nest-$module-$runner" began=$SECONDS
+  local dir="$work/$name" log="$work/$name.log"
+  write_nest_app "$dir" "$nest" "$module" "$runner" "$work/$tarball"
+  if ! (
+    set -e
+    cd "$dir"
+    timed install bounded 300 npm install --no-audit --no-fund --prefer-offline --ignore-scripts --loglevel=error
+    # One compilation of the app and its tests (strict): dist/src, dist/test.
+    timed build bounded 180 npx tsc -p tsconfig.json
+    timed run bounded 60 node dist/src/main.js | tee main.out
+    expected='RESULT quickstart=12,undefined,0 express=200,MISS,HIT,loads=1 fastify=200,MISS,HIT,loads=1'
+    [ "$(cat main.out)" = "$expected" ] || { echo "dist/src/main.js printed: $(cat main.out); expected: $expected"; exit 1; }
+    if [ "$nest/$runner" = 12/jest ] && [ -z "$jest_node" ]; then
+      echo "[skipped] Jest tests: they need Node >= 24.9 (set PACK_SMOKE_NODE24 to such a node binary)" >&2
+    else
+      # Nest 12 is ESM-only: Jest loads it from CommonJS through require(esm), which it supports from Node 24.9.
+      [ "$nest/$runner" = 12/jest ] && PATH="$(dirname "$jest_node"):$PATH"
+      timed unit bounded 180 npm test
+      timed e2e bounded 180 npm run test:e2e
+    fi
+  ) >"$log" 2>&1; then
+    echo "!! $name failed; the end of its log:"
+    tail -40 "$log"
+    failures+=("$name")
+    return
+  fi
+  local versions
+  versions=$(cd "$dir" && node -p "['@nestjs/core', '@nestjs/platform-express', '@nestjs/platform-fastify', 'typescript', '$runner'].map((p) => p.replace('@nestjs/', '') + ' ' + require('./node_modules/' + p + '/package.json').version).join(', ')")
+  local tested="unit + e2e tests passed"
+  grep -q '^\[skipped\]' "$log" && tested=$(grep -h '^\[skipped\]' "$log" | cut -d' ' -f2-)
+  echo "$name ($versions): built and ran on express and fastify; $tested"
+  echo "  $((SECONDS - began)) s: $(grep -h '^\[step\]' "$log" | cut -d' ' -f2- | paste -sd, | sed 's/,/, /g')"
 }
-TS
-  cat > "$app/src/app.module.ts" <<TS
-import { Module } from '@nestjs/common';
-import { CacheModule } from 'nest-cachekit';
-import { ProfilesService } from './profiles.service$ext';
 
-@Module({
-  imports: [CacheModule.forRoot({ isGlobal: true, namespaces: { users: { ttl: '10m', maxEntries: 10_000 } } })],
-  providers: [ProfilesService],
-})
-export class AppModule {}
-TS
-  cat > "$app/src/main.ts" <<TS
-import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app.module$ext';
-import { ProfilesService } from './profiles.service$ext';
-
-async function main(): Promise<void> {
-  const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
-  const result = await app.get(ProfilesService).demo();
-  await app.close();
-  console.log('RESULT ' + result.join(','));
-}
-void main();
-TS
-  (
-    cd "$app"
-    npm install --no-audit --no-fund --silent @nestjs/common@latest @nestjs/core@latest reflect-metadata rxjs \
-      typescript@^6 @types/node@^20 "$work/$tarball" >/dev/null 2>&1 || npm install --no-audit --no-fund @nestjs/common@latest @nestjs/core@latest reflect-metadata rxjs typescript@^6 @types/node@^20 "$work/$tarball"
-    nest=$(node -p "require('@nestjs/core/package.json').version")
-    ts=$(node -p "require('typescript/package.json').version")
-    npx tsc -p .
-    out=$(node dist/main.js)
-    if [ "$out" != "RESULT 12,undefined,0" ]; then echo "$flavour app printed: $out"; exit 1; fi
-    echo "$flavour app on NestJS $nest, TypeScript $ts (strict): type-checked and ran the quick start"
-  )
-done
+fresh_nest_app 11 cjs jest
+fresh_nest_app 11 esm vitest
+fresh_nest_app 12 cjs jest
+fresh_nest_app 12 esm vitest
 
 # ---------------------------------------------------------------------------------------------------
 # The optional parts (nest-cachekit/prometheus, nest-cachekit/otel). prom-client and @opentelemetry/api
@@ -119,12 +121,12 @@ JSON
   cat > "$app/src/main.ts"
   shift
   (
+    set -e
     cd "$app"
-    npm install --no-audit --no-fund --silent --prefer-offline @nestjs/common@latest @nestjs/core@latest reflect-metadata rxjs \
-      typescript@^6 @types/node@^20 "$work/$tarball" "$@" >/dev/null 2>&1 \
-      || npm install --no-audit --no-fund --prefer-offline @nestjs/common@latest @nestjs/core@latest reflect-metadata rxjs typescript@^6 @types/node@^20 "$work/$tarball" "$@"
-    npx tsc -p .
-    node dist/main.js
+    bounded 300 npm install --no-audit --no-fund --prefer-offline --loglevel=error @nestjs/common@latest @nestjs/core@latest \
+      reflect-metadata rxjs typescript@^6 @types/node@^20 "$work/$tarball" "$@" >/dev/null
+    bounded 120 npx tsc -p .
+    bounded 60 node dist/main.js
   )
 }
 
@@ -206,4 +208,12 @@ TS
   if [ "$out" != "$expected" ]; then echo "app with the optional parts printed: $out"; return 1; fi
   echo "app with prom-client and the OpenTelemetry SDK: metrics scraped and spans exported through nest-cachekit/prometheus and nest-cachekit/otel"
 }
-observability_apps
+observability_began=$SECONDS
+if observability_apps; then
+  echo "optional parts: $((SECONDS - observability_began)) s"
+else
+  failures+=(optional-parts)
+fi
+
+echo "packed-library smoke: $((SECONDS - started)) s wall time on node $(node -v)"
+if [ ${#failures[@]} -gt 0 ]; then echo "failed: ${failures[*]}"; exit 1; fi
