@@ -244,9 +244,12 @@ export function adapterFor(name: AdapterName): ExpressAdapter | FastifyAdapter {
 TS
   # The built app under plain Node (no test runner's module loader): the quick start, then each
   # adapter on a real socket. One line of results.
+  # The built app under plain Node (no test runner's module loader): the quick start, then each
+  # adapter on a real socket, and which optional peers are absent. One line of results.
   cat > "$dir/src/main.ts" <<TS
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { createRequire } from 'node:module';
 import { AppModule } from './app.module$ext';
 import { ADAPTERS, AdapterName, adapterFor } from './http-adapters$ext';
 import { ProfilesService } from './profiles.service$ext';
@@ -270,9 +273,23 @@ async function overHttp(adapter: AdapterName): Promise<string> {
   return [first.status, first.headers.get('x-cache'), second.headers.get('x-cache'), 'loads=' + loads].join(',');
 }
 
+/** The optional peers npm did not install (it installs required peers only). */
+function absentPeers(): string {
+  const appRequire = createRequire(process.cwd() + '/package.json');
+  return ['prom-client', '@opentelemetry/api'].filter((name) => {
+    try {
+      appRequire.resolve(name);
+      return false;
+    } catch {
+      return true;
+    }
+  }).join(',');
+}
+
 async function main(): Promise<void> {
   const parts = ['quickstart=' + (await quickStart())];
   for (const adapter of ADAPTERS) parts.push(adapter + '=' + (await overHttp(adapter)));
+  parts.push('absent=' + absentPeers());
   console.log('RESULT ' + parts.join(' '));
 }
 main().catch((error: unknown) => {
@@ -280,6 +297,11 @@ main().catch((error: unknown) => {
   process.exit(1);
 });
 TS
+  # The declarations the app reaches through nest-cachekit, checked too (skipLibCheck off): none may
+  # name an optional peer that is not installed.
+  cat > "$dir/tsconfig.libcheck.json" <<'JSON'
+{ "extends": "./tsconfig.json", "compilerOptions": { "skipLibCheck": false, "noEmit": true, "types": ["node"] }, "include": [], "files": ["src/profiles.service.ts", "src/map-backend.spec.ts"] }
+JSON
 
   # The e2e test a user writes with the template's supertest, on each adapter.
   cat > "$dir/test/app.e2e-spec.ts" <<TS
