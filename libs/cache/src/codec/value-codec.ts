@@ -81,6 +81,8 @@ export class ValueCodec {
     this.stages = cipher === null ? [] : [new SealStage(cipher)];
     this.sealed = cipher !== null;
     this.maxStored = maxStoredBytes(options);
+    // Which provider seals this namespace's payloads, once at start-up (names only).
+    if (payloads) this.logger.log(logLine('cache.payloads', { namespace: options.name, backend: backendName, encryption: cipher?.providerName ?? 'off' }));
   }
 
   /** A value a store keeps live: checked and measured (`estimateValueSize`), never serialized. */
