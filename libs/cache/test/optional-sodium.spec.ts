@@ -32,7 +32,7 @@ describe('sodium-native not installed', () => {
       }
       expect(error).toBeInstanceOf(lib.InvalidOptionsError);
       expect((error as Error).message).toMatch(/namespaces\.users\.encryption\.provider: "xchacha20-poly1305" needs the optional package sodium-native/);
-      expect(() => new lib.XChaCha20Poly1305EncryptionProvider({ keys })).toThrow(lib.CacheError);
+      expect(() => new lib.XChaCha20Poly1305EncryptionProvider({ keys })).toThrow(lib.InvalidArgumentError);
     });
   });
 });

@@ -57,4 +57,20 @@ describe('Entries written by the previous payload format', () => {
     expect(ns.stats()).toMatchObject({ unreadableDropped: 0 });
     if (namespace !== 'plain') expect(ns.stats().tamperDetected).toBe(0);
   });
+
+  it.each(fixture.namespaces.filter((n) => !n.startsWith('fernet')))('namespace "%s" switched to binary payloads (and compression where unsealed) still reads every entry, then writes the new format', async (namespace) => {
+    const upgraded = upgradeNamespaces();
+    for (const name of ['aes', 'tiered']) upgraded[name] = { ...upgraded[name], payloadFormat: 'binary' };
+    upgraded.plain = { ...upgraded.plain, compression: { algorithm: 'gzip', thresholdBytes: 100 } };
+    const cache = await start(upgraded);
+    const ns = cache.namespace(namespace);
+    for (const name of names) expect(await ns.get(name)).toEqual(values[name]);
+    expect(await ns.mget(names)).toEqual(names.map((name) => values[name]));
+    expect(ns.stats()).toMatchObject({ unreadableDropped: 0 });
+    if (namespace !== 'plain') expect(ns.stats().tamperDetected).toBe(0);
+    await ns.set('big', values.big);
+    const stored = (await redis.admin.getBuffer(`cache:{${namespace}}:big`))!;
+    expect(stored[namespace === 'tiered' ? stored.indexOf(0x1e, 1) + 1 : 0]).toBe(0xc1);
+    expect(await ns.get('big')).toEqual(values.big);
+  });
 });

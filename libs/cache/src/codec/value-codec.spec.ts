@@ -97,13 +97,13 @@ describe('ValueCodec', () => {
     });
 
     it('hands the store the payload it read and one sealed with the newest key', async () => {
-      const swaps: [string, string][] = [];
+      const swaps: [unknown, unknown][] = [];
       await readWith(async (_key, payload, replacement) => {
         swaps.push([payload, replacement]);
         return true;
       });
       expect(swaps[0][0]).toBe(oldPayload);
-      expect(new AesGcmEncryptionProvider({ keys: [k2] }).decrypt(swaps[0][1], { namespace: 'users', key: 'u1' }).plaintext).toBe('"v"');
+      expect(new AesGcmEncryptionProvider({ keys: [k2] }).decrypt(swaps[0][1] as string, { namespace: 'users', key: 'u1' }).plaintext).toBe('"v"');
     });
   });
 });
