@@ -183,6 +183,38 @@ describe('Binary payloads with xchacha20-poly1305 on a real redis-server', () =>
   });
 });
 
+describe('Compression on a real redis-server', () => {
+  const redis = useRedisServer({ flushBeforeEach: true });
+
+  it('compresses before sealing (the coding byte is inside the seal), above the threshold only, and reads back', async () => {
+    const started = await startCache({
+      redis: { url: redis.server.url },
+      namespaces: { docs: { backend: 'redis', compression: { algorithm: 'brotli', thresholdBytes: 2048 }, encryption: { provider: XCHACHA, keys: [{ id: 'k1', key: K1 }] } } },
+    });
+    try {
+      const docs = started.cache.namespace('docs');
+      const doc = { items: Array.from({ length: 600 }, (_, i) => ({ id: i, title: `track ${i}`, artist: 'Miles Davis', tags: ['jazz', 'modal'] })) };
+      const text = JSON.stringify(doc);
+      await docs.set('big', doc);
+      await docs.set('small', { id: 1 });
+      const provider = new XChaCha20Poly1305EncryptionProvider({ keys: [{ id: 'k1', key: K1 }] });
+      const open = async (key: string): Promise<Buffer> => {
+        const stored = (await redis.admin.getBuffer(`cache:{docs}:${key}`))!;
+        expect(stored[0]).toBe(0xc1);
+        return Buffer.from(provider.decryptBytes(stored.subarray(2), { namespace: 'docs', key }).plaintext);
+      };
+      const big = (await redis.admin.getBuffer('cache:{docs}:big'))!;
+      expect(big.length).toBeLessThan(Buffer.byteLength(text) / 5);
+      expect((await open('big'))[0]).toBe(2);
+      expect((await open('small'))[0]).toBe(0);
+      expect(await docs.get('big')).toEqual(doc);
+      expect(await docs.mget(['big', 'small'])).toEqual([doc, { id: 1 }]);
+    } finally {
+      await started.moduleRef.close();
+    }
+  });
+});
+
 describe('Binary payloads: key rotation and tiers', () => {
   const redis = useRedisServer({ flushBeforeEach: true });
   const keyIdOf = (stored: Buffer): string => stored.toString('latin1', 4, 4 + stored[3]);

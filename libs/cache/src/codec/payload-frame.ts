@@ -33,7 +33,8 @@ export class PayloadCodingError extends CacheError {
 export function innerBytes(text: string, bytes: number, compression: ResolvedCompression | undefined): Buffer {
   if (compression !== undefined && bytes >= compression.thresholdBytes) {
     const packed = compress(compression, Buffer.from(text, 'utf8'));
-    if (packed.length + 1 < bytes) {
+    // Kept only if the frame is smaller than the text would be: it never outgrows `maxValueBytes`.
+    if (packed.length + FRAME_OVERHEAD <= bytes) {
       const inner = Buffer.allocUnsafe(1 + packed.length);
       inner[0] = CODINGS[compression.algorithm];
       packed.copy(inner, 1);
