@@ -62,7 +62,8 @@ export { TaggedJsonSerializer } from './serialization/tagged-json-serializer';
 export { UnsupportedValueError } from './serialization/unsupported-value.error';
 
 export { EncryptionProvider } from './security/encryption-provider.interface';
-export type { EncryptionContext, DecryptedPayload } from './security/encryption-provider.interface';
+export type { EncryptionContext, DecryptedPayload, DecryptedBytes } from './security/encryption-provider.interface';
+export type { CompressionOptions, CompressionAlgorithm, PayloadFormat } from './codec/payload-options';
 export type { NamespaceEncryptionOptions } from './security/encryption-options';
 export type { EncryptionKeyInput } from './security/encryption-keys';
 export { AesGcmEncryptionProvider } from './security/aes-gcm-encryption-provider';

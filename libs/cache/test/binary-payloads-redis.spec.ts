@@ -122,6 +122,7 @@ describe('Binary payloads with xchacha20-poly1305 on a real redis-server', () =>
       await redis.admin.copy('cache:{admins}:victim', 'cache:{users}:victim', 'REPLACE');
     }, 'authentication-failed'],
     ['plaintext JSON (written unencrypted, or by another program)', async () => { await redis.admin.set('cache:{users}:victim', '{"role":"admin"}'); }, 'malformed'],
+    ['bytes that are not UTF-8 and not a frame', async () => { await redis.admin.set('cache:{users}:victim', Buffer.from([0xff, 0xfe, 0x41, 0x80, 0x42])); }, 'malformed'],
     ['the base64url text of a seal made for another key', async (good) => {
       const other = new XChaCha20Poly1305EncryptionProvider({ keys: [{ id: 'k1', key: K1 }] });
       await redis.admin.set('cache:{users}:victim', other.encrypt('"forged"', { namespace: 'users', key: 'donor' }));

@@ -168,7 +168,9 @@ export class ValueCodec {
   async decode(key: string, stored: unknown, envelope: string, owner: PayloadOwner): Promise<unknown> {
     if (Buffer.isBuffer(stored)) {
       if (isFrame(stored)) return this.decodeFrame(key, stored, envelope, owner);
-      // A payload of the earlier text format, read by a backend that returns bytes.
+      // A payload of the earlier text format, read by a backend that returns bytes: read as text,
+      // dropped or swapped as the bytes it was (its text may not be their exact UTF-8).
+      owner = asBytes(owner, stored);
       stored = stored.toString('utf8');
     }
     if (typeof stored !== 'string') return this.unreadable(key, stored, stored instanceof OversizedPayload ? 'oversized' : 'not-a-string', owner);
@@ -319,6 +321,15 @@ export class ValueCodec {
     if (error instanceof UnsupportedValueError) return new InvalidValueError(this.options.name, error.path.replace(/^value/, path), error.reason);
     return new InvalidValueError(this.options.name, path, `not serializable by "${this.options.serializer.name}" (${(error as Error).message})`);
   }
+}
+
+/** The owner of a payload read as bytes and decoded as text: drops and swaps name the bytes. */
+function asBytes(owner: PayloadOwner, bytes: Buffer): PayloadOwner {
+  const replace = owner.replace;
+  return {
+    drop: (key) => owner.drop(key, bytes),
+    ...(replace !== undefined && { replace: (key: string, _payload: string | Buffer, replacement: string | Buffer) => replace(key, bytes, replacement) }),
+  };
 }
 
 /** What a payload is bound to: the key, and for a tier's L2 payload also its envelope (U+001E cannot occur in a key). */
