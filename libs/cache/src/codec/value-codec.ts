@@ -12,7 +12,7 @@ import { estimateValueSize } from '../serialization/estimate-value-size';
 import { overByteLimit } from '../serialization/over-byte-limit';
 import { Serializer } from '../serialization/serializer.interface';
 import { UnsupportedValueError } from '../serialization/unsupported-value.error';
-import { InvalidArgumentError } from '../errors/invalid-argument.error';
+import { InvalidOptionsError } from '../errors/invalid-options.error';
 import { NamespaceCipher } from '../security/namespace-cipher';
 import { frameOf, innerBytes, isFrame, FRAME_VERSION, PayloadCodingError, textOf } from './payload-frame';
 import { PayloadFormat, ResolvedCompression } from './payload-options';
@@ -101,7 +101,7 @@ export class ValueCodec {
     this.maxStored = maxStoredBytes(options);
     const binary = payloads && bytes && options.payloadFormat === 'binary' && (cipher === null || cipher.sealsBytes);
     if (payloads && options.compression !== undefined && !binary) {
-      throw new InvalidArgumentError(`namespaces.${options.name}.compression: needs binary payloads, i.e. a backend that stores bytes ("redis"; "${backendName}" does not) and a provider that seals bytes`);
+      throw new InvalidOptionsError([{ path: `namespaces.${options.name}.compression`, reason: `needs binary payloads: a backend that stores bytes ("redis"; "${backendName}" does not) and a provider that seals bytes` }]);
     }
     this.compression = binary ? options.compression : undefined;
     this.framed = binary && (cipher !== null || this.compression !== undefined);

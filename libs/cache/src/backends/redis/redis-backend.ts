@@ -19,7 +19,7 @@ const GLOB_SPECIAL = /[*?[\]\\]/g;
 /**
  * One namespace on a shared ioredis client. Every key is `keyPrefix + key`, so namespaces on one
  * Redis cannot address each other's entries, and clearing a namespace SCANs only its prefix
- * (never KEYS, which blocks the server). Values are the serializer's strings; TTLs use PX.
+ * (never KEYS, which blocks the server). Values are the codec's payloads (strings, or Buffers: below); TTLs use PX.
  * Tags: each tag is a set of entry keys at `keyPrefix + "\x1ftag:" + tag`, written together with the
  * entry by one Lua script and invalidated by another. A tag an entry carried in an earlier version
  * stays on it until invalidated or expired: over-invalidation, never a stale read.
