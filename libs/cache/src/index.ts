@@ -62,11 +62,14 @@ export { TaggedJsonSerializer } from './serialization/tagged-json-serializer';
 export { UnsupportedValueError } from './serialization/unsupported-value.error';
 
 export { EncryptionProvider } from './security/encryption-provider.interface';
-export type { EncryptionContext, DecryptedPayload } from './security/encryption-provider.interface';
+export type { EncryptionContext, DecryptedPayload, DecryptedBytes } from './security/encryption-provider.interface';
+export type { CompressionOptions, CompressionAlgorithm, PayloadFormat } from './codec/payload-options';
 export type { NamespaceEncryptionOptions } from './security/encryption-options';
 export type { EncryptionKeyInput } from './security/encryption-keys';
 export { AesGcmEncryptionProvider } from './security/aes-gcm-encryption-provider';
 export type { AesGcmEncryptionProviderOptions } from './security/aes-gcm-encryption-provider';
+export { XChaCha20Poly1305EncryptionProvider } from './security/xchacha20-poly1305-encryption-provider';
+export type { XChaCha20Poly1305EncryptionProviderOptions } from './security/xchacha20-poly1305-encryption-provider';
 export { FernetEncryptionProvider } from './security/fernet-encryption-provider';
 export type { FernetEncryptionProviderOptions } from './security/fernet-encryption-provider';
 export { Fernet } from './security/fernet/fernet';

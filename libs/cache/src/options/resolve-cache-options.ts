@@ -1,5 +1,6 @@
 import { InvalidOptionsError, OptionProblem } from '../errors/invalid-options.error';
 import { BUILT_IN_EVICTION_POLICIES, EvictionPolicy, evictionStrategyFactory } from '../eviction/create-eviction-strategy';
+import { resolveCompression, resolvePayloadFormat } from '../codec/payload-options';
 import { checkEncryptionProviders, NamespaceEncryptionOptionsDto, resolveNamespaceEncryption } from '../security/encryption-options';
 import { Serializer } from '../serialization/serializer.interface';
 import { TaggedJsonSerializer } from '../serialization/tagged-json-serializer';
@@ -127,6 +128,10 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
     const encryption = Object.hasOwn(own, 'encryption')
       ? resolveNamespaceEncryption(own.encryption, `${path}encryption`, encryptionProviders, problems)
       : defaultEncryption;
+    const compression = resolveCompression(merged.compression, `${path}compression`, problems);
+    const encryptionOptions = (Object.hasOwn(own, 'encryption') ? own.encryption : defaults.encryption) as { provider?: string; enabled?: boolean } | false | undefined;
+    const provider = encryption === undefined || !encryptionOptions ? undefined : (encryptionOptions.provider ?? 'aes-256-gcm');
+    const payloadFormat = resolvePayloadFormat(merged.payloadFormat, `${path}payloadFormat`, provider, compression, problems);
     namespaces.set(name, {
       name,
       backend,
@@ -142,6 +147,8 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
       serializer: merged.serializer ?? new TaggedJsonSerializer(),
       ...(resilience ? { resilience } : {}),
       ...(encryption && { encryption }),
+      payloadFormat,
+      ...(compression && { compression }),
       scope: merged.scope ?? 'none',
       keyCharset: merged.keyCharset ?? 'unicode',
       ...(merged.valueSchema !== undefined ? { valueSchema: compileValueSchema(merged.valueSchema) } : {}),
