@@ -22,6 +22,14 @@ export class CacheDecoratorError extends CacheError {
   }
 }
 
+/**
+ * A key or tag that this call's arguments cannot make (a placeholder that is undefined, a value that
+ * cannot be written in a key, default-key arguments that cannot be rendered): the decorated method
+ * then runs without the cache, like one whose key breaks the namespace's rules. The message names
+ * the template and the placeholder, never the value.
+ */
+export class KeyArgumentError extends CacheDecoratorError {}
+
 const PLACEHOLDER = /\{\{|\}\}|\{([^{}]*)\}/g;
 const LONG_KEY = 200;
 
@@ -40,7 +48,12 @@ export function compileKey(spec: CacheKeySpec | undefined, method: MethodRef, de
     };
   }
   if (typeof spec !== 'string' || spec.length === 0) throw new CacheDecoratorError(method, decorator, 'key must be a non-empty string template or a function');
-  return compileTemplate(spec, method.parameterNames, (problem) => new CacheDecoratorError(method, decorator, problem));
+  return compileTemplate(
+    spec,
+    method.parameterNames,
+    (problem) => new CacheDecoratorError(method, decorator, problem),
+    (problem) => new KeyArgumentError(method, decorator, problem),
+  );
 }
 
 /**
@@ -50,7 +63,11 @@ export function compileKey(spec: CacheKeySpec | undefined, method: MethodRef, de
  * character values never hold (`:`, `/`, `|`, `#`, a space…): not by another placeholder, a letter,
  * a digit, `-`, `.`, `_`, `~` or `%`.
  */
-function compileTemplate(spec: string, names: readonly (string | null)[], fail: (problem: string) => Error): KeyBuilder {
+function compileTemplate(
+  spec: string, names: readonly (string | null)[], fail: (problem: string) => Error,
+  /** The error of a call whose arguments cannot fill the template. */
+  failCall: (problem: string) => Error = fail,
+): KeyBuilder {
   const literals: string[] = [];
   const values: ((args: readonly unknown[]) => string)[] = [];
   let previous = '';
@@ -78,7 +95,7 @@ function compileTemplate(spec: string, names: readonly (string | null)[], fail: 
       literals.push(literal);
       literal = '';
       previous = match[1].trim();
-      values.push(placeholder(previous, spec, names, fail));
+      values.push(placeholder(previous, spec, names, fail, failCall));
     }
   }
   const rest = spec.slice(last);
@@ -97,7 +114,9 @@ function compileTemplate(spec: string, names: readonly (string | null)[], fail: 
 /** Characters an encoded value may hold (`%` from its escapes): none of them may follow a placeholder. */
 const VALUE_CHARACTER = /[A-Za-z0-9\-._~%]/;
 
-function placeholder(expression: string, spec: string, names: readonly (string | null)[], fail: (problem: string) => Error): (args: readonly unknown[]) => string {
+function placeholder(
+  expression: string, spec: string, names: readonly (string | null)[], fail: (problem: string) => Error, failCall: (problem: string) => Error,
+): (args: readonly unknown[]) => string {
   const [head, ...path] = expression.split('.');
   let index: number;
   if (/^\d+$/.test(head)) {
@@ -116,11 +135,11 @@ function placeholder(expression: string, spec: string, names: readonly (string |
   return (args) => {
     let value: unknown = args[index];
     for (const step of path) value = value === null || value === undefined ? undefined : (value as Record<string, unknown>)[step];
-    if (value === undefined) throw fail(`key template '${spec}': {${expression}} is undefined for this call`);
+    if (value === undefined) throw failCall(`key template '${spec}': {${expression}} is undefined for this call`);
     try {
       return encodeKeyPart(value);
     } catch (error) {
-      throw fail(`key template '${spec}': {${expression}} cannot be written in a key (${(error as Error).message})`);
+      throw failCall(`key template '${spec}': {${expression}} cannot be written in a key (${(error as Error).message})`);
     }
   };
 }
@@ -220,7 +239,7 @@ export function defaultKey(method: Pick<MethodRef, 'className' | 'methodName'>, 
   try {
     rendered = args.map((a) => stableStringify(a)).join(',');
   } catch (error) {
-    throw new CacheDecoratorError(method, 'Cacheable', `cannot derive a key from the arguments (${(error as Error).message}); give a key`);
+    throw new KeyArgumentError(method, 'Cacheable', `cannot derive a key from the arguments (${(error as Error).message}); give a key`);
   }
   const key = `${method.className}.${method.methodName}(${rendered})`;
   if (key.length <= LONG_KEY) return key;

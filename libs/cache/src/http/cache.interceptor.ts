@@ -59,8 +59,10 @@ export class CacheInterceptor implements NestInterceptor {
     if (variant === undefined) return next.handle();
     const namespace = this.registry.namespace(options.namespace ?? this.registry.defaultNamespace);
     const ttlMs = options.ttl === undefined ? namespace.defaultTtlMs : parseTtl(options.ttl, 'CacheRoute ttl');
+    // A namespace scoped per user or tenant keys each caller apart: its responses are theirs alone.
+    const perUser = options.perUser === true || namespace.scope !== 'none';
     const caching = new ResponseCaching(
-      { namespace, key: routeKey(variant), ttlMs, perUser: options.perUser === true, logger: this.logger },
+      { namespace, key: routeKey(variant), ttlMs, perUser, logger: this.logger },
       exchange,
       next,
     );

@@ -17,6 +17,10 @@ export interface ResponseCacheTarget {
   key: string;
   /** The TTL entries are stored with (the route's, else the namespace's), 0 = no expiry. */
   ttlMs: number;
+  /**
+   * The responses belong to their caller: a `perUser` route, or a namespace scoped per user or
+   * tenant (its keys are the caller's). They are sent `private` and may be stored when `private`.
+   */
   perUser: boolean;
   logger: LoggerService;
 }
@@ -129,10 +133,15 @@ export class ResponseCaching {
     return (this.own = { kind: 'response', body, entry });
   }
 
-  /** Runs the handler (or waits for this request's run) without joining anyone; stores what may be shared. */
+  /**
+   * Runs the handler (or waits for this request's run) without joining anyone; stores what may be
+   * shared. Without `store` (the cache failed or refused the caller) the answer is the handler's
+   * own, as `BYPASS`: nothing was kept, so nothing may tell a cache downstream it is shareable.
+   */
   private async runAlone(store: boolean): Promise<unknown> {
     const outcome = await (this.running ??= this.run());
-    if (store && outcome.kind === 'response' && outcome.entry !== undefined) await this.store(outcome.entry);
+    if (!store) return this.answerUncached();
+    if (outcome.kind === 'response' && outcome.entry !== undefined) await this.store(outcome.entry);
     return this.answerOwn();
   }
 
@@ -160,11 +169,16 @@ export class ResponseCaching {
   private answerOwn(): unknown {
     const own = this.own!;
     if (own.kind === 'error') throw own.error;
-    if (own.entry === undefined) {
-      if (!this.exchange.headersSent) this.exchange.setResponseHeader('X-Cache', 'BYPASS');
-      return own.body;
-    }
+    if (own.entry === undefined) return this.answerUncached();
     return this.answer(own.entry, 'MISS', own.body);
+  }
+
+  /** The handler's answer as it made it, headers included, marked `BYPASS`. */
+  private answerUncached(): unknown {
+    const own = this.own!;
+    if (own.kind === 'error') throw own.error;
+    if (!this.exchange.headersSent) this.exchange.setResponseHeader('X-Cache', 'BYPASS');
+    return own.body;
   }
 
   private answerCached(entry: CachedResponse): unknown {
