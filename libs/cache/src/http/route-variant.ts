@@ -40,11 +40,14 @@ export function routeKey(variant: RouteVariant): string {
 }
 
 /**
- * The key of one variant of a response that named `names` in `Vary`: the route key, the names and
- * the values this request sends for them (a header sent twice is one value, joined by Node).
+ * The key of one variant of a response that named `names` in `Vary`: the route key, the names and a
+ * SHA-256 of the values this request sends for them (a header sent twice is one value, joined by
+ * Node). Hashed, never written out: a response may vary on `Authorization` or `Cookie`, whose values
+ * are credentials that must not sit in Redis key names (nor reach anything that lists keys).
  */
 export function varyKey(route: string, names: readonly string[], header: (name: string) => string | undefined): string {
-  return boundedKey(`${route}|vary:${JSON.stringify(names.map((name) => [name, header(name) ?? null]))}`);
+  const values = createHash('sha256').update(JSON.stringify(names.map((name) => header(name) ?? null))).digest('base64url');
+  return boundedKey(`${route}|vary:${JSON.stringify(names)}:${values}`);
 }
 
 function boundedKey(key: string): string {
