@@ -1,6 +1,7 @@
 import { CallHandler, LoggerService } from '@nestjs/common';
 import { lastValueFrom } from 'rxjs';
 import { CacheError } from '../errors/cache-error';
+import { isClientError } from '../errors/client-error';
 import { describeError } from '../logging/error-fields';
 import { CacheNamespace } from '../namespace/cache-namespace';
 import {
@@ -87,8 +88,11 @@ export class ResponseCaching {
       return this.runAlone(false);
     }
     if (this.own !== undefined) {
-      // The handler failed and the namespace's fail-safe answered with a stale copy: send it.
-      if (this.own.kind === 'error' && isCachedResponse(found) && sameNames(found.vary, names)) return this.answerCached(found);
+      // The handler failed and the namespace's fail-safe answered with a stale copy: send it, unless
+      // the handler refused on purpose (a 4xx: the resource is gone, the caller may no longer see it).
+      if (this.own.kind === 'error' && !isClientError(this.own.error) && isCachedResponse(found) && sameNames(found.vary, names)) {
+        return this.answerCached(found);
+      }
       return this.answerOwn();
     }
     if (isCachedResponse(found) && sameNames(found.vary, names)) return this.answerCached(found);
