@@ -6,8 +6,13 @@
  * `stats().invalidKeyBypasses` and logged naming the method, never the arguments; a `@CachePut` or
  * `@CacheEvict` whose key or tag cannot be made still runs its method and answers. Access denials are
  * never bypassed this way.
+ *
+ * And value objects: an id that a pipe turns into a class instance whose state is private (`#id`,
+ * prototype getters) has no own properties, so written as its fields every instance would give one
+ * key, and every document one entry. Such values are keyed by `toJSON()` or `toString()` when the
+ * class writes one, and run uncached otherwise.
  */
-import { Body, Controller, Get, INestApplication, Injectable, LoggerService, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, INestApplication, Injectable, LoggerService, Param, PipeTransform, Post, Query } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { CacheEvict, CacheModule, CachePut, CacheService, Cacheable } from 'nest-cachekit';
 import request from 'supertest';
@@ -22,6 +27,70 @@ class CapturingLogger implements LoggerService {
 }
 
 interface Filter { id?: unknown; region?: string }
+
+/** A value object: its state is private, it says what it is through toString(). */
+class DocumentId {
+  readonly #value: string;
+  constructor(value: string) { this.#value = value; }
+  toString(): string { return this.#value; }
+}
+
+/** A value object that says nothing about itself. */
+class OpaqueHandle {
+  readonly #value: string;
+  constructor(value: string) { this.#value = value; }
+  get value(): string { return this.#value; }
+}
+
+class ToDocumentId implements PipeTransform<string, DocumentId> {
+  transform(value: string): DocumentId { return new DocumentId(value); }
+}
+class ToOpaqueHandle implements PipeTransform<string, OpaqueHandle> {
+  transform(value: string): OpaqueHandle { return new OpaqueHandle(value); }
+}
+class ToUrl implements PipeTransform<string, URL> {
+  transform(value: string): URL { return new URL(`https://docs.example/${encodeURIComponent(value)}`); }
+}
+
+@Injectable()
+class DocumentsService {
+  loads = 0;
+
+  @Cacheable({ namespace: 'reports', key: 'doc:{id}' })
+  async byId(id: DocumentId): Promise<{ doc: string; load: number }> {
+    return { doc: String(id), load: ++this.loads };
+  }
+
+  @Cacheable({ namespace: 'reports' })
+  async byHandle(handle: OpaqueHandle): Promise<{ doc: string; load: number }> {
+    return { doc: handle.value, load: ++this.loads };
+  }
+
+  @Cacheable({ namespace: 'reports', key: 'url:{url}' })
+  async byUrl(url: URL): Promise<{ doc: string; load: number }> {
+    return { doc: url.pathname, load: ++this.loads };
+  }
+}
+
+@Controller('docs')
+class DocumentsController {
+  constructor(private readonly documents: DocumentsService) {}
+
+  @Get('by-id/:id')
+  byId(@Param('id', ToDocumentId) id: DocumentId) {
+    return this.documents.byId(id);
+  }
+
+  @Get('by-handle/:id')
+  byHandle(@Param('id', ToOpaqueHandle) handle: OpaqueHandle) {
+    return this.documents.byHandle(handle);
+  }
+
+  @Get('by-url/:id')
+  byUrl(@Param('id', ToUrl) url: URL) {
+    return this.documents.byUrl(url);
+  }
+}
 
 @Injectable()
 class ReportsService {
@@ -85,8 +154,8 @@ describe('arguments that cannot fill a key template', () => {
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [CacheModule.forRoot({ namespaces: { reports: {} } })],
-      controllers: [ReportsController],
-      providers: [ReportsService],
+      controllers: [ReportsController, DocumentsController],
+      providers: [ReportsService, DocumentsService],
     }).compile();
     app = moduleRef.createNestApplication({ logger });
     await app.init();
@@ -146,5 +215,21 @@ describe('arguments that cannot fill a key template', () => {
     expect(await cache.namespace('reports').get('report:x1')).toEqual(saved.body);
     await request(app.getHttpServer()).post('/reports/remove').send({ id: 'x1', region: 'eu' }).expect(201);
     expect(await cache.namespace('reports').get('report:x1')).toBeUndefined();
+  });
+
+  it.each(['by-id', 'by-url'])('keys value objects (%s) by what they say they are: one document never answers for another', async (route) => {
+    const alice = await request(app.getHttpServer()).get(`/docs/${route}/alice-invoice`).expect(200);
+    const bob = await request(app.getHttpServer()).get(`/docs/${route}/bob-invoice`).expect(200);
+    expect(bob.body.doc).toContain('bob-invoice');
+    expect((await request(app.getHttpServer()).get(`/docs/${route}/alice-invoice`).expect(200)).body).toEqual(alice.body);
+  });
+
+  it('runs the method uncached for a value object that says nothing about itself, instead of one entry for all', async () => {
+    const before = bypasses();
+    const alice = await request(app.getHttpServer()).get('/docs/by-handle/alice-invoice').expect(200);
+    const bob = await request(app.getHttpServer()).get('/docs/by-handle/bob-invoice').expect(200);
+    expect(alice.body.doc).toBe('alice-invoice');
+    expect(bob.body.doc).toBe('bob-invoice');
+    expect(bypasses()).toBe(before + 2);
   });
 });

@@ -246,7 +246,14 @@ export function defaultKey(method: Pick<MethodRef, 'className' | 'methodName'>, 
   return `${method.className}.${method.methodName}#${createHash('sha256').update(rendered).digest('base64url')}`;
 }
 
-/** JSON with sorted object keys, so that `{a,b}` and `{b,a}` give one key. */
+/**
+ * JSON with sorted object keys, so that `{a,b}` and `{b,a}` give one key. An object that is not a
+ * plain object, array, Map, Set, Date or byte array is written as JSON would write it when it says
+ * how (`toJSON`: a URL, an ObjectId, a Decimal), otherwise as its own properties after its class
+ * name; one with nothing of its own to tell it apart (private fields, prototype getters) by its
+ * `toString()` when the class writes one, and refused otherwise: it would give every instance one
+ * key (all users one entry).
+ */
 export function stableStringify(value: unknown, seen: object[] = []): string {
   switch (typeof value) {
     case 'string':
@@ -271,10 +278,26 @@ export function stableStringify(value: unknown, seen: object[] = []): string {
   if (Array.isArray(object)) out = `[${object.map((v) => stableStringify(v, seen)).join(',')}]`;
   else if (object instanceof Map) out = `Map[${[...object].map(([k, v]) => `${stableStringify(k, seen)}:${stableStringify(v, seen)}`).join(',')}]`;
   else if (object instanceof Set) out = `Set[${[...object].map((v) => stableStringify(v, seen)).join(',')}]`;
-  else {
-    const record = object as Record<string, unknown>;
-    out = `{${Object.keys(record).sort().map((k) => `${JSON.stringify(k)}:${stableStringify(record[k], seen)}`).join(',')}}`;
-  }
+  else out = recordText(object, seen);
   seen.pop();
   return out;
+}
+
+/** A plain object (or a null-prototype one) as `{…}`; a class instance as `Class{…}`, `Class(toJSON)` or `Class<toString>`. */
+function recordText(object: object, seen: object[]): string {
+  const record = object as Record<string, unknown>;
+  const prototype = Object.getPrototypeOf(object);
+  const own = Object.keys(record);
+  const fields = (): string => `{${own.sort().map((k) => `${JSON.stringify(k)}:${stableStringify(record[k], seen)}`).join(',')}}`;
+  if (prototype === Object.prototype || prototype === null || ArrayBuffer.isView(object)) return fields();
+  const name = typeof prototype?.constructor?.name === 'string' ? prototype.constructor.name : '';
+  if (typeof record.toJSON === 'function') {
+    const json = (record.toJSON as () => unknown)();
+    if (json !== object) return `${name}(${stableStringify(json, seen)})`;
+  }
+  if (own.length > 0) return `${name}${fields()}`;
+  if (typeof record.toString === 'function' && record.toString !== Object.prototype.toString) {
+    return `${name}<${JSON.stringify(String(object))}>`;
+  }
+  throw new InvalidArgumentError(`an argument is a ${name || 'class'} instance with no own properties, toJSON() or toString() to tell it from another`);
 }
