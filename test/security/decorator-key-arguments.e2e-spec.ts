@@ -116,7 +116,7 @@ class ReportsService {
   @CacheEvict({ namespace: 'reports', key: 'report:{filter.id}', tags: ['region:{filter.region}'] })
   async remove(filter: Filter): Promise<{ removed: boolean }> {
     this.ran.push('remove');
-    return { removed: true };
+    return { removed: filter !== undefined };
   }
 }
 
