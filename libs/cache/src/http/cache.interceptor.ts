@@ -50,10 +50,10 @@ export class CacheInterceptor implements NestInterceptor {
     const query = restrictQuery(exchange, options.query ?? []);
     // A body is input the key does not hold (Nest lets a GET handler read it with @Body()).
     if (exchange.hasBody()) return next.handle();
-    let principal: string | undefined;
+    let principal: RouteVariant['principal'];
     if (options.perUser) {
-      principal = options.principal ? options.principal(exchange.request) : this.principalId(exchange.request);
-      if (typeof principal !== 'string' || principal === '') return next.handle();
+      principal = options.principal ? { id: options.principal(exchange.request) as string } : this.principalOf(exchange.request);
+      if (typeof principal?.id !== 'string' || principal.id === '') return next.handle();
     }
     const variant = this.variant(context, exchange, { method, paths, query, principal });
     if (variant === undefined) return next.handle();
@@ -100,10 +100,14 @@ export class CacheInterceptor implements NestInterceptor {
     return variant;
   }
 
-  /** The module's PrincipalResolver decides who a request is (by default `request.user.id`, then `sub`). */
-  private principalId(request: unknown): string | undefined {
+  /**
+   * The module's PrincipalResolver decides who a request is (by default `request.user.id`, then
+   * `sub`); a principal of a tenant is that user in that tenant.
+   */
+  private principalOf(request: unknown): RouteVariant['principal'] {
     const principal = this.registry.access.principalOf(request);
-    return this.registry.access.isAnonymous(principal) ? undefined : principal.id;
+    if (this.registry.access.isAnonymous(principal)) return undefined;
+    return principal.tenant === undefined || principal.tenant === '' ? { id: principal.id } : { id: principal.id, tenant: principal.tenant };
   }
 }
 
@@ -118,3 +122,4 @@ function requestPaths(request: any): string[] {
   }
   return paths;
 }
+

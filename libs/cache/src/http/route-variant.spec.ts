@@ -41,8 +41,11 @@ describe('routeKey', () => {
       { ...base, version: { declared: ['1'], requested: '1' } },
       { ...base, version: { declared: ['1', '2'], requested: '2' } },
       { ...base, version: { declared: ['1', '2'], requested: undefined } },
-      { ...base, principal: 'ada' },
-      { ...base, principal: 'lin' },
+      { ...base, principal: { id: 'ada' } },
+      { ...base, principal: { id: 'lin' } },
+      { ...base, principal: { id: 'ada', tenant: 'acme' } },
+      { ...base, principal: { id: 'ada', tenant: 'globex' } },
+      { ...base, principal: { id: 'ada@acme' } },
     ];
     const keys = variants.map(routeKey);
     expect(new Set(keys).size).toBe(keys.length);
@@ -52,7 +55,7 @@ describe('routeKey', () => {
     const a = routeKey({ ...base, params: { country: 'fr"],["page","1' }, query: {} });
     const b = routeKey({ ...base, params: { country: 'fr' }, query: { page: '1' } });
     expect(a).not.toBe(b);
-    expect(routeKey({ ...base, principal: 'a|user=b' })).not.toBe(routeKey({ ...base, principal: 'a', query: { '|user': 'b' } }));
+    expect(routeKey({ ...base, principal: { id: 'a|user=b' } })).not.toBe(routeKey({ ...base, principal: { id: 'a' }, query: { '|user': 'b' } }));
   });
 
   it('hashes keys that are long or hold anything but printable ASCII, and keeps others readable', () => {
