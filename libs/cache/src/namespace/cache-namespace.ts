@@ -1,3 +1,4 @@
+// Over 350 lines on purpose: every public operation of a namespace, with its entry checks, in the one class apps hold.
 import { NamespaceAccess } from '../access/namespace-access';
 import type { CacheOperation } from '../access/cache-permission';
 import { BackendEntry, CacheBackend } from '../backends/cache-backend.interface';
