@@ -108,6 +108,18 @@ export function resolveNamespaceEncryption(
   }
 }
 
+/**
+ * Whether `input` turns on a built-in provider whose payloads are not bound to the key they were
+ * written under (Fernet without `bindContext: true`): a payload copied in the store from one key to
+ * another opens there. A namespace scoped per user or tenant cannot have that, or one owner's entry
+ * copied onto another owner's key would be served to that owner.
+ */
+export function leavesKeyUnbound(input: unknown): boolean {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return false;
+  const options = input as NamespaceEncryptionOptions;
+  return options.enabled !== false && options.provider === 'fernet' && options.bindContext !== true;
+}
+
 /** Checks the module's `encryptionProviders`: instances implementing `EncryptionProvider`, or classes. */
 export function checkEncryptionProviders(providers: Record<string, unknown>, problems: OptionProblem[]): void {
   for (const [name, provider] of Object.entries(providers)) {
