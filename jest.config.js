@@ -8,7 +8,10 @@ module.exports = {
   transform: {
     // tsconfig's isolatedModules makes ts-jest transpile only; type checking is `npm run typecheck`'s job.
     '^.+\\.ts$': 'ts-jest',
+    // Nest 12 and some of its dependencies are ES modules only; see the transform's first lines.
+    '/node_modules/.+\\.m?js$': '<rootDir>/test/support/esm-to-cjs-transform.js',
   },
+  transformIgnorePatterns: [],
   moduleNameMapper: {
     '^nest-cachekit$': '<rootDir>/libs/cache/src/index.ts',
     '^nest-cachekit/(prometheus|otel)$': '<rootDir>/libs/cache/src/$1/index.ts',
