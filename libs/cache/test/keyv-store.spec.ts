@@ -1,7 +1,8 @@
 /**
  * The Keyv adapter held to Keyv's own compliance suite (@keyv/test-suite: API, values, namespaces),
  * on a memory namespace and on a Redis namespace of a real redis-server, plus what the suite does
- * not cover: values reaching our backend, TTLs, and cache-manager 7 on top.
+ * not cover: values reaching our backend, TTLs, and cache-manager 7 on top. Each runs on Keyv 5 and
+ * on Keyv 6 (which needs Node 22.19 or later, so on older Node only Keyv 5 runs).
  */
 import keyvTestSuite from '@keyv/test-suite';
 import { Test, TestingModule } from '@nestjs/testing';
@@ -14,6 +15,14 @@ import { InvalidKeyError } from '../src/errors/invalid-key.error';
 import { CachekitKeyvStore } from '../src/interop/keyv-store';
 import { CacheNamespace } from '../src/namespace/cache-namespace';
 import { CacheModuleOptions } from '../src/options/cache-module-options.interface';
+
+type KeyvClass = typeof Keyv;
+const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(Number);
+const keyv6Runs = nodeMajor > 22 || (nodeMajor === 22 && nodeMinor >= 19);
+const keyvMajors: [string, KeyvClass][] = [['Keyv 5', Keyv]];
+// Loaded only where it runs: Keyv 6 declares Node >= 22.19.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+if (keyv6Runs) keyvMajors.push(['Keyv 6', (require('keyv6') as { Keyv: unknown }).Keyv as KeyvClass]);
 
 /** @keyv/test-suite is written against Vitest's API (`test.it(name, (t) => t.expect(…))`); this runs it on Jest's. */
 const onJest = {
@@ -30,7 +39,7 @@ async function startCache(options: CacheModuleOptions): Promise<TestingModule> {
   return moduleRef.init();
 }
 
-describe('CachekitKeyvStore on a memory namespace', () => {
+describe.each(keyvMajors)('CachekitKeyvStore on a memory namespace (%s)', (_major, Keyv) => {
   let moduleRef: TestingModule;
   let keyvNamespace: CacheNamespace;
   beforeAll(async () => {
@@ -81,7 +90,7 @@ describe('CachekitKeyvStore on a memory namespace', () => {
   });
 });
 
-describe('CachekitKeyvStore on a Redis namespace (real redis-server)', () => {
+describe.each(keyvMajors)('CachekitKeyvStore on a Redis namespace, real redis-server (%s)', (_major, Keyv) => {
   let moduleRef: TestingModule;
   let keyvNamespace: CacheNamespace;
   const redis = useRedisServer({ beforeStop: () => moduleRef.close() });
@@ -115,3 +124,9 @@ describe('CachekitKeyvStore on a Redis namespace (real redis-server)', () => {
     expect(await other.get('app:x')).toBe('kept');
   });
 });
+
+if (!keyv6Runs) {
+  describe.skip(`CachekitKeyvStore on Keyv 6 (needs Node >= 22.19, this is ${process.version})`, () => {
+    it('runs on Node 22.19 or later', () => undefined);
+  });
+}
