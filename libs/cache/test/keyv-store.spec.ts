@@ -12,6 +12,7 @@ import { useRedisServer } from '../../../test/support/redis-server';
 import { CacheModule } from '../src/cache.module';
 import { CacheService } from '../src/cache.service';
 import { InvalidKeyError } from '../src/errors/invalid-key.error';
+import { ValueTooLargeError } from '../src/errors/value-too-large.error';
 import { CachekitKeyvStore } from '../src/interop/keyv-store';
 import { CacheNamespace } from '../src/namespace/cache-namespace';
 import { CacheModuleOptions } from '../src/options/cache-module-options.interface';
@@ -24,22 +25,35 @@ const keyvMajors: [string, KeyvClass][] = [['Keyv 5', Keyv]];
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 if (keyv6Runs) keyvMajors.push(['Keyv 6', (require('keyv6') as { Keyv: unknown }).Keyv as KeyvClass]);
 
-/** @keyv/test-suite is written against Vitest's API (`test.it(name, (t) => t.expect(…))`); this runs it on Jest's. */
-const onJest = {
-  it: (name: string, fn: (context: { expect: typeof expect }) => unknown) => it(name, async () => {
-    await fn({ expect });
-  }),
-  beforeEach,
-  afterEach,
-  describe,
-} as unknown as Parameters<typeof keyvTestSuite>[0];
+/**
+ * @keyv/test-suite is written against Vitest's API (`test.it(name, (t) => t.expect(…))`); this runs
+ * it on Jest's. The suite (2.x) is written for Keyv 5's API; on Keyv 6 the cases that check a Keyv 5
+ * API Keyv 6 changed are skipped, each named here with the change.
+ */
+const KEYV6_API_CHANGES: Record<string, string> = {
+  '.deleteMany([keys]) with nonexistent keys resolves to false': 'Keyv 6 deleteMany resolves one boolean per key',
+};
+function onJest(major: string): Parameters<typeof keyvTestSuite>[0] {
+  return {
+    it: (name: string, fn: (context: { expect: typeof expect }) => unknown) => {
+      const keyv6Change = major === 'Keyv 6' ? KEYV6_API_CHANGES[name] : undefined;
+      if (keyv6Change !== undefined) return it.skip(`${name} (${keyv6Change})`, () => undefined);
+      return it(name, async () => {
+        await fn({ expect });
+      });
+    },
+    beforeEach,
+    afterEach,
+    describe,
+  } as unknown as Parameters<typeof keyvTestSuite>[0];
+}
 
 async function startCache(options: CacheModuleOptions): Promise<TestingModule> {
   const moduleRef = await Test.createTestingModule({ imports: [CacheModule.forRoot(options)] }).compile();
   return moduleRef.init();
 }
 
-describe.each(keyvMajors)('CachekitKeyvStore on a memory namespace (%s)', (_major, Keyv) => {
+describe.each(keyvMajors)('CachekitKeyvStore on a memory namespace (%s)', (major, Keyv) => {
   let moduleRef: TestingModule;
   let keyvNamespace: CacheNamespace;
   beforeAll(async () => {
@@ -49,7 +63,7 @@ describe.each(keyvMajors)('CachekitKeyvStore on a memory namespace (%s)', (_majo
   afterAll(() => moduleRef.close());
 
   describe('@keyv/test-suite', () => {
-    keyvTestSuite(onJest, Keyv, () => new CachekitKeyvStore(keyvNamespace));
+    keyvTestSuite(onJest(major), Keyv, () => new CachekitKeyvStore(keyvNamespace));
   });
 
   it('stores through the cache namespace: entries are counted, bounded and visible to the namespace', async () => {
@@ -63,11 +77,14 @@ describe.each(keyvMajors)('CachekitKeyvStore on a memory namespace (%s)', (_majo
 
   it('writes Keyv setMany in one all-or-nothing mset, reporting each entry', async () => {
     const keyv = new Keyv({ store: new CachekitKeyvStore(keyvNamespace), namespace: 'bulk' });
+    const errors: unknown[] = [];
+    keyv.on('error', (error: unknown) => errors.push(error)); // Keyv 6 reports the store's error here
     expect(await keyv.setMany([{ key: 'a', value: 1 }, { key: 'b', value: 2, ttl: 60_000 }])).toEqual([true, true]);
     expect(await keyv.get(['a', 'b'])).toEqual([1, 2]);
     const tooBig = 'x'.repeat(2 * 1024 * 1024);
     expect(await keyv.setMany([{ key: 'c', value: 3 }, { key: 'd', value: tooBig }])).toEqual([false, false]);
     expect(await keyvNamespace.has('bulk:c')).toBe(false);
+    expect(errors.every((error) => error instanceof ValueTooLargeError)).toBe(true);
   });
 
   it('hands a bad key to Keyv as the typed error, storing nothing', async () => {
@@ -84,13 +101,15 @@ describe.each(keyvMajors)('CachekitKeyvStore on a memory namespace (%s)', (_majo
     const manager = createCache({ stores: [new Keyv({ store: new CachekitKeyvStore(keyvNamespace) })] });
     await manager.set('track:9', { title: 'Blue' }, 60_000);
     expect(await manager.get('track:9')).toEqual({ title: 'Blue' });
-    expect(await keyvNamespace.has('keyv:track:9')).toBe(true);
+    // Keyv 5 names its default namespace `keyv`; Keyv 6 has none.
+    const key = major === 'Keyv 5' ? 'keyv:track:9' : 'track:9';
+    expect(await keyvNamespace.has(key)).toBe(true);
     await manager.del('track:9');
-    expect(await keyvNamespace.has('keyv:track:9')).toBe(false);
+    expect(await keyvNamespace.has(key)).toBe(false);
   });
 });
 
-describe.each(keyvMajors)('CachekitKeyvStore on a Redis namespace, real redis-server (%s)', (_major, Keyv) => {
+describe.each(keyvMajors)('CachekitKeyvStore on a Redis namespace, real redis-server (%s)', (major, Keyv) => {
   let moduleRef: TestingModule;
   let keyvNamespace: CacheNamespace;
   const redis = useRedisServer({ beforeStop: () => moduleRef.close() });
@@ -100,7 +119,7 @@ describe.each(keyvMajors)('CachekitKeyvStore on a Redis namespace, real redis-se
   });
 
   describe('@keyv/test-suite', () => {
-    keyvTestSuite(onJest, Keyv, () => new CachekitKeyvStore(keyvNamespace));
+    keyvTestSuite(onJest(major), Keyv, () => new CachekitKeyvStore(keyvNamespace));
   });
 
   it('writes under the namespace prefix with the Keyv TTL as PX', async () => {
