@@ -20,6 +20,14 @@ export class SingleFlight {
   /** `getOrSet` calls that joined a running load. */
   coalesced = 0;
   private readonly inflight = new Map<string, Flight>();
+  /**
+   * Loads stored in the current turn of the event loop, kept until it ends. A caller whose read was
+   * sent before such a load's write can get its miss in the same socket chunk as the write's reply,
+   * and run its continuation after the load has left `inflight`: it joins the load here instead of
+   * loading again (its read overlapped the load, so the load's value is one it may see).
+   */
+  private readonly settledThisTurn = new Map<string, Flight>();
+  private clearScheduled = false;
   private readonly logger = new Logger('CacheNamespace');
 
   constructor(private readonly namespace: string) {}
@@ -36,9 +44,9 @@ export class SingleFlight {
     return running.promise as Promise<T>;
   }
 
-  /** The load or refresh running for `key`, joined; undefined when there is none. */
+  /** The load or refresh running for `key` (or stored in this turn), joined; undefined when there is none. */
   join<T>(key: string): Promise<T> | undefined {
-    const running = this.inflight.get(key);
+    const running = this.inflight.get(key) ?? (this.settledThisTurn.size === 0 ? undefined : this.settledThisTurn.get(key));
     if (running === undefined) return undefined;
     this.coalesced++;
     return running.promise as Promise<T>;
@@ -53,8 +61,21 @@ export class SingleFlight {
     const settle = (): void => {
       if (this.inflight.get(key) === flight) this.inflight.delete(key);
     };
-    running.then(settle, settle);
+    running.then(() => {
+      settle();
+      if (!flight.superseded) this.keepForThisTurn(key, flight);
+    }, settle);
     return running;
+  }
+
+  private keepForThisTurn(key: string, flight: Flight): void {
+    this.settledThisTurn.set(key, flight);
+    if (this.clearScheduled) return;
+    this.clearScheduled = true;
+    setImmediate(() => {
+      this.clearScheduled = false;
+      this.settledThisTurn.clear();
+    });
   }
 
   /**
@@ -80,6 +101,7 @@ export class SingleFlight {
   /** A write, invalidation or clear makes a running load's result possibly stale: it must not be stored. */
   supersede(key: string): void {
     const flight = this.inflight.get(key);
+    this.settledThisTurn.delete(key);
     if (flight === undefined) return;
     flight.superseded = true;
     this.inflight.delete(key);
@@ -89,5 +111,6 @@ export class SingleFlight {
   supersedeAll(): void {
     for (const flight of this.inflight.values()) flight.superseded = true;
     this.inflight.clear();
+    this.settledThisTurn.clear();
   }
 }
