@@ -71,6 +71,17 @@ export class RedisConnectionPool implements CommandConnectionSource {
     return subscriber;
   }
 
+  /**
+   * A new connection to be the redirect target of `CLIENT TRACKING` (see `ConnectionPurpose`), on the
+   * master (standalone, Sentinel); not connected yet. Closed with the pool.
+   */
+  createTrackingConnection(): RedisClient {
+    const connection = this.watch(createTopologyClient(this.options, 'tracking'));
+    this.extra.add(connection);
+    connection.once('end', () => this.extra.delete(connection));
+    return connection;
+  }
+
   /** The connection for blocking commands, made on first use. */
   blocking(): ScriptedClient {
     if (this.blockingConnection === undefined) {
