@@ -190,7 +190,7 @@ export function resolveResilience(
     problems.push({ path: `${path}l1`, reason: 'is set on a "memory" namespace; an L1 goes in front of a shared backend such as "redis"' });
   } else if (backend === 'redis' && coherence !== 'tracking' && !isObject(raw.bus)) {
     const field = ownCoherence === undefined ? `${path}l1` : `${path}l1.coherence`;
-    problems.push({ path: field, reason: `on "redis" with coherence "${coherence}" needs the invalidation bus: set the module option "bus.secret" (the same on every instance), or use coherence "tracking"` });
+    problems.push({ path: field, reason: `on "redis" needs the invalidation bus (coherence "${coherence}"): set the module option "bus.secret" (the same on every instance), or use coherence "tracking"` });
   } else if (backend !== 'redis' && ownCoherence !== undefined) {
     problems.push({ path: `${path}l1.coherence`, reason: `needs the "redis" backend (the bus and key tracking are Redis features), not "${backend}"` });
   } else if (backend !== 'redis' && l1TtlMs === 0) {
