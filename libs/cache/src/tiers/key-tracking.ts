@@ -24,8 +24,21 @@ export interface KeyTrackingSource extends L1Trust {
  * whose writes and reads the library makes there, and the redirect connection opened for them.
  */
 export interface TrackedNode {
+  /** `host:port`: the same server keeps its link while its connections stay the same. */
+  readonly key: string;
   readonly commandConnections: readonly RedisClient[];
   createRedirect(): RedisClient;
+}
+
+/** The servers tracking runs on: one master (standalone, Sentinel), or every master of a Cluster. */
+export interface TrackedTopology {
+  nodes(): TrackedNode[];
+  /** Calls `changed` when the servers may have changed (a Cluster's slots were refreshed, a node came or left); returns the undo. */
+  watch(changed: () => void): () => void;
+  /** Whether servers with these keys own every key there is (a Cluster: every slot's master). */
+  covers(keys: ReadonlySet<string>): boolean;
+  /** Asks for the servers again (a Cluster client refreshes its slots only when a command meets a change). */
+  refresh(): void;
 }
 
 const MISSED_HEARTBEATS = 3;
@@ -55,7 +68,8 @@ export class RedisKeyTracking implements KeyTrackingSource {
   readonly counters = { invalidations: 0, flushes: 0, resyncs: 0, lost: 0 };
   private readonly logger = new Logger('CacheKeyTracking');
   private readonly listeners: { prefix: string; listener: KeyTrackingListener }[] = [];
-  private readonly links: TrackingLink[] = [];
+  private readonly links = new Map<string, TrackingLink>();
+  private unwatch: (() => void) | undefined;
   private beatTimer: NodeJS.Timeout | undefined;
   private trustTimer: NodeJS.Timeout | undefined;
   private trust = false;
@@ -64,7 +78,7 @@ export class RedisKeyTracking implements KeyTrackingSource {
   private stopped = false;
   private lastWarn = 0;
 
-  constructor(private readonly nodes: readonly TrackedNode[], private readonly heartbeatMs: number) {}
+  constructor(private readonly topology: TrackedTopology, private readonly heartbeatMs: number) {}
 
   get trusted(): boolean {
     return this.trust;
@@ -88,9 +102,8 @@ export class RedisKeyTracking implements KeyTrackingSource {
 
   start(): void {
     if (this.listeners.length === 0) return;
-    const prefixes = this.trackedPrefixes;
-    for (const node of this.nodes) this.links.push(new TrackingLink(node, prefixes, this));
-    for (const link of this.links) link.start();
+    this.reconcile();
+    this.unwatch = this.topology.watch(() => this.reconcile());
     this.beatTimer = setInterval(() => this.beat(), this.heartbeatMs);
     this.beatTimer.unref();
   }
@@ -101,7 +114,35 @@ export class RedisKeyTracking implements KeyTrackingSource {
     clearTimeout(this.trustTimer);
     this.trust = false;
     this.trustedUntil = 0;
-    for (const link of this.links) link.stop();
+    this.unwatch?.();
+    for (const link of this.links.values()) link.stop();
+    this.links.clear();
+  }
+
+  /**
+   * One link per server of the topology: a new master (a Cluster failover, a node added) gets one, and
+   * one that left or whose connections were replaced is stopped. A new link is not armed yet: the L1s
+   * are distrusted until it is, then resynced (changes there were not announced until then).
+   */
+  private reconcile(): void {
+    if (this.stopped) return;
+    const wanted = new Map(this.topology.nodes().map((n) => [n.key, n]));
+    let added = false;
+    for (const [key, link] of this.links) {
+      const node = wanted.get(key);
+      if (node === undefined || !link.serves(node)) {
+        link.stop();
+        this.links.delete(key);
+      }
+    }
+    for (const [key, node] of wanted) {
+      if (this.links.has(key)) continue;
+      const link = new TrackingLink(node, this.trackedPrefixes, this);
+      this.links.set(key, link);
+      link.start();
+      added = true;
+    }
+    if (added) this.lost('a server to track was added');
   }
 
   stats(): { invalidations: number; flushes: number; resyncs: number; lost: number; connected: boolean } {
@@ -148,15 +189,15 @@ export class RedisKeyTracking implements KeyTrackingSource {
     if (this.stopped) return;
     const now = Date.now();
     let until = Number.POSITIVE_INFINITY;
-    for (const link of this.links) until = Math.min(until, link.provenAt + MISSED_HEARTBEATS * this.heartbeatMs);
-    if (until <= now) return;
+    for (const link of this.links.values()) until = Math.min(until, link.provenAt + MISSED_HEARTBEATS * this.heartbeatMs);
+    if (until <= now || this.links.size === 0) return;
     this.trustedUntil = Math.max(this.trustedUntil, until);
     clearTimeout(this.trustTimer);
     this.trustTimer = setTimeout(() => {
       if (Date.now() >= this.trustedUntil) this.lost(`no answer on the redirect connection for ${MISSED_HEARTBEATS} periods`);
     }, this.trustedUntil - now);
     this.trustTimer.unref();
-    if (this.trust || this.links.some((l) => !l.armed)) return;
+    if (this.trust || [...this.links.values()].some((l) => !l.armed) || !this.topology.covers(new Set(this.links.keys()))) return;
     for (const { listener } of this.listeners) listener.resync();
     this.trust = true;
     if (this.everTrusted) {
@@ -167,7 +208,9 @@ export class RedisKeyTracking implements KeyTrackingSource {
   }
 
   private beat(): void {
-    for (const link of this.links) link.beat();
+    // A server gone and no successor known yet (no command of ours met the change): look for it.
+    if (!this.trust && !this.topology.covers(new Set(this.links.keys()))) this.topology.refresh();
+    for (const link of this.links.values()) link.beat();
   }
 
   warn(line: string): void {
@@ -205,6 +248,12 @@ class TrackingLink {
     this.redirect = node.createRedirect();
   }
 
+  /** Whether this link still stands for `node` (the same command connections). */
+  serves(node: TrackedNode): boolean {
+    const own = this.node.commandConnections;
+    return own.length === node.commandConnections.length && own.every((c, i) => c === node.commandConnections[i]);
+  }
+
   start(): void {
     this.redirect.on('messageBuffer', (channel: Buffer, payload: unknown) => {
       if (channel.toString() === INVALIDATION_CHANNEL) this.owner.received(payload);
@@ -221,6 +270,8 @@ class TrackingLink {
       connection.on('ready', ready);
       connection.on('close', closed);
       this.undo.push(() => connection.off('ready', ready), () => connection.off('close', closed));
+      // A Cluster's node connections connect on their first command; tracking must not wait for one.
+      if (connection.status === 'wait') connection.connect().catch(() => undefined);
     }
     this.redirect.connect().catch(() => undefined); // Retries in the background; the pool logs why.
   }

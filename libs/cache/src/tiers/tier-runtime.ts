@@ -7,7 +7,7 @@ import { RedisLock } from '../backends/redis/redis-lock';
 import { CircuitBreaker } from './circuit-breaker';
 import { InvalidationBus } from './invalidation-bus';
 import { RedisKeyTracking } from './key-tracking';
-import { trackedNodes } from './tracked-nodes';
+import { trackedTopology } from './tracked-nodes';
 import { ResolvedResilienceOptions } from './tier-options';
 import { TwoTierStore } from './two-tier-store';
 
@@ -113,7 +113,7 @@ export class TierRuntime {
 
   /** One key tracking per app, on the Redis connections every namespace shares. */
   private trackingOn(redis: RedisBackendFactory): RedisKeyTracking {
-    this.tracking ??= new RedisKeyTracking(trackedNodes(redis.connections), this.options.trackingHeartbeatMs ?? 1_000);
+    this.tracking ??= new RedisKeyTracking(trackedTopology(redis.connections), this.options.trackingHeartbeatMs ?? 1_000);
     return this.tracking;
   }
 
