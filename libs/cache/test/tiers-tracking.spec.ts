@@ -50,14 +50,13 @@ async function clients(admin: Redis, name: string): Promise<Record<string, strin
 }
 
 describe('L1 coherence by Redis key tracking, two instances', () => {
-  const redis = useRedisServer({ flushBeforeEach: true });
-  let instances: Instance[];
   let outsider: Redis;
+  const redis = useRedisServer({ flushBeforeEach: true, beforeStop: () => outsider.disconnect() });
+  let instances: Instance[];
 
   beforeAll(() => {
     outsider = new Redis(redis.server.port, '127.0.0.1');
   });
-  afterAll(() => outsider.disconnect());
 
   beforeEach(async () => {
     instances = await Promise.all([0, 1].map(() => startInstance(redis.server.url)));
@@ -162,6 +161,68 @@ describe('L1 coherence by Redis key tracking, two instances', () => {
     for (const command of again) expect(command.flags).toContain('t');
     await outsider.set('cache:{users}:u6', '"after"');
     for (const i of [0, 1]) await until(async () => (await users(i).get('u6')) === 'after');
+  });
+});
+
+describe('coherence "both": the bus and tracking together, with encryption, tags and a least-privilege ACL user', () => {
+  const secret = randomBytes(32).toString('base64');
+  const key = randomBytes(32).toString('base64');
+  let outsider: Redis;
+  const redis = useRedisServer({ flushBeforeEach: true, beforeStop: () => outsider.disconnect() });
+  let instances: Instance[];
+
+  beforeAll(async () => {
+    outsider = new Redis(redis.server.port, '127.0.0.1');
+    // The library's user: the tested minimal ACL line plus the bus channel and what tracking needs.
+    await redis.admin.acl('SETUSER', 'cache', 'on', '>pw', '~cache:*', 'resetchannels', '&cache:__bus', '&__redis__:invalidate',
+      ...'+get +set +del +unlink +exists +mget +multi +exec +scan +ping +client|setname +info +evalsha +eval +strlen +getrange +sadd +smembers +scard +pttl +pexpire +persist +publish +subscribe +client|id +client|tracking'.split(' '));
+  });
+  beforeEach(async () => {
+    await redis.admin.acl('LOG', 'RESET');
+    instances = await Promise.all([0, 1].map(() => startInstance(`redis://cache:pw@127.0.0.1:${redis.server.port}`, {
+      bus: { secret, heartbeat: '100ms' },
+      namespaces: {
+        users: { backend: 'redis', ttl: '1h', l1: { coherence: 'both' }, encryption: { keys: [{ id: 'k1', key }] } },
+      },
+    })));
+    await until(() => instances.every((i) => i.cache.namespace('users').stats().bus?.connected === true));
+  });
+  afterEach(async () => {
+    await Promise.all(instances.map((i) => i.moduleRef.close()));
+  });
+
+  const users = (i: number): ReturnType<CacheService['namespace']> => instances[i].cache.namespace('users');
+  const inL1 = async (i: number, k: string): Promise<boolean> => {
+    const hits = users(i).stats().tiers!.l1!.hits;
+    await users(i).get(k);
+    return users(i).stats().tiers!.l1!.hits > hits;
+  };
+
+  it('tag invalidations and clears still reach the other L1s; an outside write drops the copies and its unsealed value is refused', async () => {
+    await users(0).set('a', 1, { tags: ['t'] });
+    await users(0).set('b', 2);
+    await sleep(50);
+    for (const k of ['a', 'b']) await users(1).get(k);
+    await until(async () => (await inL1(1, 'a')) && (await inL1(1, 'b')));
+
+    await users(0).invalidateTag('t');
+    await until(() => users(1).stats().entries === 0); // the bus's clear: L1 copies do not know their tags
+    expect(await users(1).get('a')).toBeUndefined();
+    expect(await users(1).get('b')).toBe(2);
+    await until(() => inL1(1, 'b'));
+
+    await users(0).clear();
+    await until(() => users(1).stats().entries === 0);
+    expect(await users(1).get('b')).toBeUndefined();
+
+    await users(0).set('c', 'sealed');
+    await sleep(50);
+    await until(async () => (await users(1).get('c')) === 'sealed' && inL1(1, 'c'));
+    await outsider.set('cache:{users}:c', '"planted"');
+    for (const i of [0, 1]) await until(async () => (await users(i).get('c')) === undefined); // dropped by tracking, then refused by the seal
+    expect((users(0).stats().tamperDetected ?? 0) + (users(1).stats().tamperDetected ?? 0)).toBe(1); // the first reader drops it
+    expect(users(0).stats().tracking!.invalidations).toBeGreaterThanOrEqual(1);
+    expect(await redis.admin.acl('LOG')).toEqual([]);
   });
 });
 
