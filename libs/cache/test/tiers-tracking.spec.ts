@@ -12,6 +12,7 @@ import { CacheModule } from '../src/cache.module';
 import { CacheService } from '../src/cache.service';
 import { CacheModuleOptions } from '../src/options/cache-module-options.interface';
 import { InvalidOptionsError } from '../src/errors/invalid-options.error';
+import { resolveCacheOptions } from '../src/options/resolve-cache-options';
 
 async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -244,11 +245,11 @@ describe('l1.coherence options', () => {
       redis: { url: 'redis://127.0.0.1:1' },
       namespaces: { users: { backend: 'redis', l1: { coherence: 'both' } } },
     })).rejects.toThrow(/namespaces\.users\.l1\.coherence: .*bus\.secret/);
-    const moduleRef = await start({
+    const resolved = resolveCacheOptions({
       redis: { url: 'redis://127.0.0.1:1' },
       namespaces: { users: { backend: 'redis', l1: {} } },
       l1Coherence: 'tracking',
-    }) as TestingModule;
-    await moduleRef.close();
+    });
+    expect(resolved.namespaces.get('users')!.resilience!.l1.coherence).toBe('tracking');
   });
 });

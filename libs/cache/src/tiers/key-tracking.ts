@@ -115,8 +115,9 @@ export class RedisKeyTracking implements KeyTrackingSource {
     this.trust = false;
     this.trustedUntil = 0;
     this.unwatch?.();
-    for (const link of this.links.values()) link.stop();
+    const links = [...this.links.values()];
     this.links.clear();
+    await Promise.all(links.map((link) => link.stop()));
   }
 
   /**
@@ -131,7 +132,7 @@ export class RedisKeyTracking implements KeyTrackingSource {
     for (const [key, link] of this.links) {
       const node = wanted.get(key);
       if (node === undefined || !link.serves(node)) {
-        link.stop();
+        void link.stop();
         this.links.delete(key);
       }
     }
@@ -276,9 +277,21 @@ class TrackingLink {
     this.redirect.connect().catch(() => undefined); // Retries in the background; the pool logs why.
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.stopped = true;
     for (const undo of this.undo.splice(0)) undo();
+    // A connection closed during its handshake makes ioredis schedule a reconnect; let it finish first (bounded).
+    if (this.redirect.status === 'connecting' || this.redirect.status === 'connect') {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1_000);
+        const done = (): void => {
+          clearTimeout(timer);
+          resolve();
+        };
+        this.redirect.once('ready', done);
+        this.redirect.once('end', done);
+      });
+    }
     // A subscriber holds no caller's request: disconnect, do not QUIT (see InvalidationBus.stop).
     this.redirect.disconnect();
   }
