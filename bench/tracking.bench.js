@@ -5,12 +5,13 @@
 //    its copy, next to a library write until the other instance's bus-coherent L1 drops its copy.
 // 3. Write throughput (c=64, interleaved rounds) of keys under a tracked prefix vs an untracked one,
 //    with Redis CPU per 1000 writes; and library sets of a tracking vs a bus namespace.
-// Ratios: trackingVsBusLatencyP50 (bus p50 / tracking p50), trackedVsUntrackedWrites, trackingVsBusLibrarySets.
+// 4. The L1 hit path of a tracking namespace vs a bus namespace (interleaved rounds).
+// Ratios: trackingVsBusLatencyP50 (bus p50 / tracking p50), trackedVsUntrackedWrites, trackingVsBusLibrarySets, l1HitTrackingVsBus.
 'use strict';
 require('reflect-metadata');
 const { randomBytes } = require('node:crypto');
 const { startRedisServer } = require('../test/support/redis-server');
-const { median, percentile, printTable, writeResults, runBench, formatOps, gc } = require('./harness');
+const { median, percentile, printTable, writeResults, runBench, formatOps, formatSpread, spread, measure, asyncLoop, ratioOfRounds, gc } = require('./harness');
 
 const KEYS = 100_000;
 const TRIALS = 300;
@@ -243,6 +244,25 @@ async function writeThroughput(Redis, port, admin, a) {
   };
 }
 
+/** The L1 hit path: a tracking namespace's hit vs a bus namespace's (the same code, another trust object). */
+async function l1Hits(admin, a) {
+  const keys = Array.from({ length: 1000 }, (_, i) => `h${i}`);
+  const value = { payload: 'x'.repeat(1000) };
+  for (const name of ['trk', 'bus']) for (const k of keys) await a.namespace(name).set(k, value);
+  const commands = async () => Number(/total_commands_processed:(\d+)/.exec(await admin.info('stats'))[1]);
+  const tasks = [
+    { name: 'two-tier get, L1 hit, coherence tracking', run: asyncLoop((k) => a.namespace('trk').get(k), keys) },
+    { name: 'two-tier get, L1 hit, coherence bus', run: asyncLoop((k) => a.namespace('bus').get(k), keys) },
+  ];
+  const before = await commands();
+  const results = await measure(tasks, { rounds: 7, batchSeconds: 0.2, maxSeconds: 30 });
+  const during = (await commands()) - before - 1;
+  printTable('L1 hits (1000 keys, 1 KB object)', ['task', 'ops/s (median)', 'ns/op', 'spread', 'vs bus'],
+    tasks.map((t, i) => [t.name, formatOps(median(results[i])), (1e9 / median(results[i])).toFixed(0), formatSpread(spread(results[i])), `${ratioOfRounds(results[i], results[1]).toFixed(2)}×`]));
+  console.log(`Redis commands during the L1-hit runs (heartbeats included): ${during}`);
+  return { opsPerSec: tasks.map((t, i) => [t.name, median(results[i])]), ratio: ratioOfRounds(results[0], results[1]) };
+}
+
 /** Redis memory and CPU of the library's tracking with 100k keys held in two instances' L1s. */
 async function libraryFootprint(admin, a, b) {
   const ns = [a.namespace('big'), b.namespace('big')];
@@ -289,6 +309,7 @@ async function main() {
       await sleep(10);
     }
     const latency = await latencies(Redis, server.port, a, b);
+    const hits = await l1Hits(admin, a);
     const writes = await writeThroughput(Redis, server.port, admin, a);
     const footprint = await libraryFootprint(admin, a, b);
     await appA.close();
@@ -297,9 +318,10 @@ async function main() {
       trackingVsBusLatencyP50: latency.bus.fromWrite.p50 / latency.tracking.fromWrite.p50,
       trackedVsUntrackedWrites: writes.trackedVsUntrackedWrites,
       trackingVsBusLibrarySets: writes.trackingVsBusLibrarySets,
+      l1HitTrackingVsBus: hits.ratio,
     };
     console.log('\nratios:', JSON.stringify(ratios));
-    writeResults('tracking', { modes, latency, writes, footprint }, ratios);
+    writeResults('tracking', { modes, latency, hits, writes, footprint }, ratios);
   } finally {
     admin.disconnect();
     await server.stop();

@@ -300,9 +300,14 @@ class TrackingLink {
     if (this.stopped || this.redirectId === undefined) return;
     const generation = this.generation;
     const sentAt = Date.now();
-    // Only that it answers counts, not how (RESP2 answers a subscriber's PING with an array, RESP3 with +PONG).
-    this.redirect.ping().then(() => {
+    this.redirect.ping().then((reply: unknown) => {
       if (generation !== this.generation || !this.armed || sentAt < this.armedAt) return;
+      // A subscribed RESP2 connection answers PING with an array; one that speaks RESP3 gets its
+      // invalidations as push messages, not on the channel this link reads: it must never be trusted.
+      if (!Array.isArray(reply)) {
+        this.owner.warn('Redis key tracking: the redirect connection does not speak RESP2, so invalidations would arrive as push messages this version does not read; L1 reads of tracking namespaces go to Redis');
+        return;
+      }
       this.provenAt = Math.max(this.provenAt, sentAt);
       this.owner.confirmed();
     }, () => undefined);
