@@ -6,6 +6,8 @@
  */
 import { Test, TestingModule } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Redis from 'ioredis';
 import { runRedisCli, sleep, useRedisServer } from '../../../test/support/redis-server';
 import { CacheModule } from '../src/cache.module';
@@ -13,6 +15,13 @@ import { CacheService } from '../src/cache.service';
 import { CacheModuleOptions } from '../src/options/cache-module-options.interface';
 import { InvalidOptionsError } from '../src/errors/invalid-options.error';
 import { resolveCacheOptions } from '../src/options/resolve-cache-options';
+
+/** The one line of docs/<page> starting with `prefix`, as `ACL SETUSER` arguments. */
+function docLine(page: string, prefix: string): string[] {
+  const lines = readFileSync(join(__dirname, '../../../docs', page), 'utf8').split('\n').filter((l) => l.startsWith(prefix));
+  if (lines.length !== 1) throw new Error(`expected one "${prefix}" line in docs/${page}, found ${lines.length}`);
+  return lines[0].trim().split(/\s+/).slice(2);
+}
 
 async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -168,19 +177,22 @@ describe('L1 coherence by Redis key tracking, two instances', () => {
 describe('coherence "both": the bus and tracking together, with encryption, tags and a least-privilege ACL user', () => {
   const secret = randomBytes(32).toString('base64');
   const key = randomBytes(32).toString('base64');
+  const password = randomBytes(16).toString('hex');
   let outsider: Redis;
   const redis = useRedisServer({ flushBeforeEach: true, beforeStop: () => outsider.disconnect() });
   let instances: Instance[];
 
   beforeAll(async () => {
     outsider = new Redis(redis.server.port, '127.0.0.1');
-    // The library's user: the tested minimal ACL line plus the bus channel and what tracking needs.
-    await redis.admin.acl('SETUSER', 'cache', 'on', '>pw', '~cache:*', 'resetchannels', '&cache:__bus', '&__redis__:invalidate',
-      ...'+get +set +del +unlink +exists +mget +multi +exec +scan +ping +client|setname +info +evalsha +eval +strlen +getrange +sadd +smembers +scard +pttl +pexpire +persist +publish +subscribe +client|id +client|tracking'.split(' '));
+    // The library's user as documented: the minimal line, the bus channel, and what tracking needs.
+    const withPassword = (rules: string[]): string[] => rules.map((rule) => (rule === '>password' ? `>${password}` : rule));
+    await redis.admin.call('ACL', 'SETUSER', ...withPassword(docLine('redis-topologies.md', 'ACL SETUSER cache on ')));
+    await redis.admin.call('ACL', 'SETUSER', ...withPassword(docLine('resilience-and-tiers.md', 'ACL SETUSER cache resetchannels ')));
+    await redis.admin.call('ACL', 'SETUSER', ...withPassword(docLine('redis-topologies.md', 'ACL SETUSER cache +client|id ')));
   });
   beforeEach(async () => {
     await redis.admin.acl('LOG', 'RESET');
-    instances = await Promise.all([0, 1].map(() => startInstance(`redis://cache:pw@127.0.0.1:${redis.server.port}`, {
+    instances = await Promise.all([0, 1].map(() => startInstance(`redis://cache:${password}@127.0.0.1:${redis.server.port}`, {
       bus: { secret, heartbeat: '100ms' },
       namespaces: {
         users: { backend: 'redis', ttl: '1h', l1: { coherence: 'both' }, encryption: { keys: [{ id: 'k1', key }] } },
