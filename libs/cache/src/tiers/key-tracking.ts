@@ -347,23 +347,25 @@ class TrackingLink {
     const generation = this.generation;
     const closes = this.closes.get(connection) ?? 0;
     const prefixes = this.prefixes.flatMap((p) => ['PREFIX', p]);
-    let runId: string | undefined;
+    let replies: [Error | null, unknown][] | null;
     try {
       // Off first: tracking already on (an older redirect) refuses the same prefixes again.
-      const replies = await connection.pipeline()
+      replies = await connection.pipeline()
         .info('server')
         .client('TRACKING', 'OFF')
         .client('TRACKING', 'ON', 'REDIRECT', String(id), 'BCAST', ...prefixes, 'NOLOOP')
         .exec();
-      const failed = replies?.find(([error]) => error !== null);
-      if (replies === null || failed !== undefined) throw failed?.[0] ?? new Error('the pipeline was discarded');
-      runId = runIdOf(replies[0][1] as string);
     } catch (error) {
+      replies = [[error as Error, undefined]];
+    }
+    const failed = replies === null ? 'the pipeline was discarded' : replies.find(([error]) => error !== null)?.[0]?.message;
+    if (failed !== undefined || replies === null) {
       if (generation === this.generation && !this.stopped) {
-        this.owner.warn(`Redis key tracking could not be enabled on a command connection (${(error as Error).message}); L1 reads of tracking namespaces go to Redis`);
+        this.owner.warn(`Redis key tracking could not be enabled on a command connection (${failed}); L1 reads of tracking namespaces go to Redis`);
       }
       return;
     }
+    const runId = runIdOf(replies[0][1]);
     if (generation !== this.generation || closes !== (this.closes.get(connection) ?? 0) || this.stopped) return;
     // Another server than the redirect's (a failover under way): the redirect follows, then enables again.
     if (runId !== this.runId) return;
