@@ -1,3 +1,8 @@
+/*
+ * Over 350 lines on purpose: one protocol (the redirect connection, CLIENT TRACKING on every command
+ * connection of every tracked server, trust by PINGs, resync after a loss) whose per-server links and
+ * the trust they add up to keep invariants together; the servers per topology are in `tracked-nodes.ts`.
+ */
 import { Logger } from '@nestjs/common';
 import type { RedisClient } from '../backends/redis/topology/create-topology-client';
 import { L1Trust } from './l1-trust';
