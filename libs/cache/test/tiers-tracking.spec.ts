@@ -237,6 +237,20 @@ describe('coherence "both": the bus and tracking together, with encryption, tags
     expect(users(0).stats().tracking!.invalidations).toBeGreaterThanOrEqual(1);
     expect(await redis.admin.acl('LOG')).toEqual([]);
   });
+  it('a lost redirect connection resyncs the L1s although the bus stayed up: an outside write made meanwhile is never answered', async () => {
+    await users(0).set('d', 'before');
+    await sleep(50);
+    await until(async () => (await users(1).get('d')) === 'before' && inL1(1, 'd'));
+    const list = await redis.admin.client('LIST') as string;
+    const redirects = [...list.matchAll(/^id=(\d+) .*name=nest-cachekit:tracking /gm)].map((m) => m[1]);
+    expect(redirects).toHaveLength(2);
+    // Killed, and the key rewritten by another client in the same round trip: that change is never announced.
+    await redis.admin.pipeline().client('KILL', 'ID', redirects[0]).client('KILL', 'ID', redirects[1]).set('cache:{users}:d', '"during"').exec();
+    for (const i of [0, 1]) await until(() => users(i).stats().tracking!.resyncs === 1 && users(i).stats().tracking!.connected);
+    expect(users(1).stats().bus!.resyncs).toBe(0);
+    // The outside value is not sealed: refused, so the answer is a miss, never the old copy.
+    expect(await users(1).get('d')).toBeUndefined();
+  });
 });
 
 describe('l1.coherence options', () => {
