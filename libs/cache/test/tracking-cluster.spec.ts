@@ -50,7 +50,7 @@ describe('key tracking on a Cluster, across a slot migration', () => {
 
   async function cachedEverywhere(key: string, value: unknown): Promise<void> {
     for (const i of [0, 1]) {
-      await waitUntil(3_000, `${key} in the L1 of instance ${i}`, async () => {
+      await waitUntil(10_000, `${key} in the L1 of instance ${i}`, async () => {
         const hits = users(i).stats().tiers!.l1!.hits;
         const got = await users(i).get(key);
         return JSON.stringify(got) === JSON.stringify(value) && (await users(i).get(key)) !== undefined && users(i).stats().tiers!.l1!.hits > hits;
@@ -60,7 +60,7 @@ describe('key tracking on a Cluster, across a slot migration', () => {
 
   async function seenEverywhere(key: string, value: unknown): Promise<void> {
     for (const i of [0, 1]) {
-      await waitUntil(5_000, `${key} = ${JSON.stringify(value)} on instance ${i}`, async () => JSON.stringify(await users(i).get(key)) === JSON.stringify(value), 10);
+      await waitUntil(10_000, `${key} = ${JSON.stringify(value)} on instance ${i}`, async () => JSON.stringify(await users(i).get(key)) === JSON.stringify(value), 10);
     }
   }
 

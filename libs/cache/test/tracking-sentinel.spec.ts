@@ -47,7 +47,7 @@ describe('key tracking on Sentinel, across a failover', () => {
 
   async function cachedEverywhere(key: string, value: unknown): Promise<void> {
     for (const i of [0, 1]) {
-      await waitUntil(3_000, `${key} in the L1 of instance ${i}`, async () => {
+      await waitUntil(10_000, `${key} in the L1 of instance ${i}`, async () => {
         const hits = users(i).stats().tiers!.l1!.hits;
         const got = await users(i).get(key);
         return JSON.stringify(got) === JSON.stringify(value) && (await users(i).get(key)) !== undefined && users(i).stats().tiers!.l1!.hits > hits;
@@ -57,7 +57,7 @@ describe('key tracking on Sentinel, across a failover', () => {
 
   async function seenEverywhere(key: string, value: unknown): Promise<void> {
     for (const i of [0, 1]) {
-      await waitUntil(5_000, `${key} = ${JSON.stringify(value)} on instance ${i}`, async () => JSON.stringify(await users(i).get(key)) === JSON.stringify(value), 10);
+      await waitUntil(10_000, `${key} = ${JSON.stringify(value)} on instance ${i}`, async () => JSON.stringify(await users(i).get(key)) === JSON.stringify(value), 10);
     }
   }
 
@@ -71,7 +71,7 @@ describe('key tracking on Sentinel, across a failover', () => {
     await group.master.kill('SIGKILL');
     const newMaster = await group.waitForNewMaster(oldMaster, 15_000);
     promotedAt = Date.now();
-    await waitUntil(10_000, 'tracking re-enabled on the promoted master', async () => [0, 1].every((i) => {
+    await waitUntil(20_000, 'tracking re-enabled on the promoted master', async () => [0, 1].every((i) => {
       const t = users(i).stats().tracking!;
       return t.connected && t.resyncs >= 1;
     }), 20);
