@@ -35,7 +35,7 @@ describe('key tracking on Sentinel, across a failover', () => {
     }));
     outsider = new Redis({ sentinels: group.sentinelAddresses, name: group.masterName, failoverDetector: true });
     outsider.on('error', () => undefined);
-    await waitUntil(5_000, 'tracking did not connect', async () => [0, 1].every((i) => users(i).stats().tracking?.connected === true), 10);
+    await waitUntil(15_000, 'tracking did not connect', async () => [0, 1].every((i) => users(i).stats().tracking?.connected === true), 10);
   }, 60_000);
   afterAll(async () => {
     // ioredis ends its streams to the dead master with a 2 s destroy timer nothing clears (see sentinel-failover.spec).
