@@ -106,6 +106,9 @@ export function createTopologyClient(options: RedisConnectionOptions, purpose: C
   if (purpose === 'tracking') {
     node.autoResubscribe = false;
     node.autoResendUnfulfilledCommands = false;
+    // RESP2, so that Redis publishes invalidations on `__redis__:invalidate` (to a RESP3 connection it
+    // sends `invalidate` push frames, which ioredis 6 drops). ioredis 5 speaks RESP2 only and ignores it.
+    (node as RedisOptions & { protocol?: number }).protocol = 2;
   }
   if (topology === 'sentinel') {
     const sentinel = options.sentinel!;
