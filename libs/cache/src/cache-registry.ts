@@ -12,7 +12,7 @@ import { NamespaceKeys } from './keys/namespace-keys';
 import { CacheObservability } from './observability/cache-observability';
 import { CacheModuleOptions } from './options/cache-module-options.interface';
 import { DEFAULT_KEY_PREFIX, ResolvedCacheOptions, resolveCacheOptions } from './options/resolve-cache-options';
-import { resolveBreakerOptions, resolveBusOptions } from './tiers/resilience-options';
+import { resolveBreakerOptions, resolveBusOptions, resolveTrackingHeartbeat } from './tiers/resilience-options';
 import { ResolvedNamespaceOptions } from './options/resolved-namespace-options';
 import { EncryptionProvider } from './security/encryption-provider.interface';
 import { AuditSink } from './audit/audit-sink';
@@ -57,6 +57,7 @@ export class CacheRegistry implements OnApplicationShutdown {
     this.tiers = new TierRuntime({
       bus: resolveBusOptions(this.resolved.raw, this.resolved.raw.keyPrefix ?? DEFAULT_KEY_PREFIX),
       breaker: resolveBreakerOptions(this.resolved.raw),
+      trackingHeartbeatMs: resolveTrackingHeartbeat(this.resolved.raw),
       events: this.events,
     });
     this.observability = new CacheObservability(this.resolved.observability, this.events);

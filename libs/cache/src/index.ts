@@ -4,7 +4,7 @@ export type { CacheModuleAsyncOptions } from './cache.module';
 export { CacheService } from './cache.service';
 export { CacheNamespace } from './namespace/cache-namespace';
 export type { SetOptions, GetOrSetOptions, CacheEntryInput } from './namespace/cache-namespace';
-export type { NamespaceStats, TierStats, BusStats } from './observability/namespace-stats';
+export type { NamespaceStats, TierStats, BusStats, TrackingStats } from './observability/namespace-stats';
 export { CacheEvents } from './events/cache-events';
 export type { CacheEventMap, CacheEventName, CacheEventListener } from './events/cache-events';
 export { InjectCache, getCacheToken } from './namespace/inject-cache.decorator';
@@ -47,7 +47,7 @@ export type {
 export { redisOptionsFromEnv } from './backends/redis/topology/redis-options-from-env';
 export { RedisConnectionPool } from './backends/redis/topology/redis-connection-pool';
 export { keySlot } from './backends/redis/topology/key-slot';
-export type { L1Options, FailSafeOptions, LockOptions, BusOptions, BreakerOptions } from './tiers/tier-options';
+export type { L1Options, L1Coherence, FailSafeOptions, LockOptions, BusOptions, BreakerOptions } from './tiers/tier-options';
 export type { BreakerState } from './tiers/circuit-breaker';
 export { FaultInjectionBackend, FaultInjectionBackendFactory } from './backends/fault-injection/fault-injection-backend';
 export type { FaultInjectionOptions, FaultInjectionCounters } from './backends/fault-injection/fault-injection-backend';

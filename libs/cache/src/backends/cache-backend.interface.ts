@@ -36,6 +36,8 @@ export interface BackendStats {
     published: number; received: number; forged: number; replayed: number; outOfWindow: number; missed: number;
     ownIgnored: number; resyncs: number; connected: boolean;
   };
+  /** Redis key tracking of a tiered namespace (`l1.coherence` `'tracking'` or `'both'`). */
+  tracking?: { invalidations: number; flushes: number; resyncs: number; lost: number; connected: boolean };
   breaker?: { state: 'open' | 'half-open' | 'closed'; opened: number; halfOpened: number; closed: number };
 }
 

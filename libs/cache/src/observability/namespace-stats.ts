@@ -40,6 +40,8 @@ export interface NamespaceStats {
   tiers?: { l1?: TierStats; l2?: TierStats };
   /** The invalidation bus this namespace's L1 listens to. */
   bus?: BusStats;
+  /** Redis key tracking this namespace's L1 listens to (`l1.coherence` `'tracking'` or `'both'`). */
+  tracking?: TrackingStats;
   /** The circuit breaker of the L2 backend: its state and how often it opened, probed and closed. */
   breaker?: { state: 'open' | 'half-open' | 'closed'; opened: number; halfOpened: number; closed: number };
 }
@@ -50,6 +52,20 @@ export interface TierStats {
   misses: number;
   sets: number;
   errors: number;
+}
+
+/** Counters of Redis key tracking (shared by every tracking namespace of a backend). */
+export interface TrackingStats {
+  /** Keys Redis announced as changed (of tracked namespaces). */
+  invalidations: number;
+  /** FLUSHALL / FLUSHDB announcements (every tracking L1 cleared). */
+  flushes: number;
+  /** Times tracking was lost (a redirect or command connection closed, no answer for 3 heartbeats, a server added). */
+  lost: number;
+  /** Times it came back, resyncing every tracking L1. */
+  resyncs: number;
+  /** Whether tracking is trusted now (L1 hits are served). */
+  connected: boolean;
 }
 
 /** Counters of the authenticated invalidation bus (shared by every tiered namespace of a backend). */

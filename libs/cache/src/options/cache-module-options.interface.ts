@@ -1,5 +1,5 @@
 import { Type } from '@nestjs/common';
-import { BreakerOptions, BusOptions, FailSafeOptions, L1Options, LockOptions } from '../tiers/tier-options';
+import { BreakerOptions, BusOptions, FailSafeOptions, L1Coherence, L1Options, LockOptions } from '../tiers/tier-options';
 import { CacheBackendFactory } from '../backends/cache-backend.interface';
 import { RedisConnectionOptions } from '../backends/redis/redis-connection-options';
 import { NamespaceEncryptionOptions } from '../security/encryption-options';
@@ -86,6 +86,13 @@ export interface CacheModuleOptions {
   bus?: BusOptions;
   /** Circuit breaker of the shared backends behind L1 tiers. */
   breaker?: BreakerOptions;
+  /** The default `l1.coherence` of every namespace with an `l1` on `redis`: `'bus'` (default), `'tracking'` or `'both'`. */
+  l1Coherence?: L1Coherence;
+  /**
+   * How often Redis key tracking proves its redirect connection delivers (a PING on it); L1 copies of
+   * tracking namespaces are served as fresh up to 3 of these after the last answer. Default: `bus.heartbeat`, else 1 s.
+   */
+  trackingHeartbeat?: Ttl;
   /** What this module publishes on `node:diagnostics_channel` for metrics and traces (both on; free while nothing subscribes), per-operation debug logs (off). */
   observability?: ObservabilityOptions;
   /** Role-based access control of every cache operation. Off by default. */

@@ -192,6 +192,13 @@ export class CacheModuleOptionsDto {
   @IsOptional() @IsObject()
   breaker?: object;
 
+  // Checked in checkModuleResilience.
+  @IsOptional()
+  l1Coherence?: unknown;
+
+  @IsOptional()
+  trackingHeartbeat?: unknown;
+
   // Checked field by field in resolveObservabilityOptions.
   @IsOptional()
   observability?: unknown;

@@ -1,6 +1,6 @@
 import { BackendStats } from '../backends/cache-backend.interface';
 import { MemoryBackend } from '../backends/memory/memory-backend';
-import { InvalidationBus } from './invalidation-bus';
+import { L1Trust } from './l1-trust';
 import { TierReports } from './tier-reports';
 
 /** Lookups and writes of one tier (`stats().tiers`). */
@@ -21,19 +21,23 @@ export class L1Entry {
 
 /**
  * The in-process tier of a `TwoTierStore`: live values in a bounded `MemoryBackend`, each with its
- * logical expiry. A copy answers as fresh only while the bus is trusted, within its TTL, and filled
- * since the last resync; other copies stay for fail-safe (stale answers, answers while L2 is down).
+ * logical expiry. A copy answers as fresh only while what keeps it coherent (the bus, Redis key
+ * tracking, or both: its `L1Trust`) is trusted, within its TTL, and filled since the last resync;
+ * other copies stay for fail-safe (stale answers, answers while L2 is down).
  */
 export class L1Tier {
   readonly counters: TierCounters = { hits: 0, misses: 0, sets: 0, errors: 0 };
   /** Bumped on every invalidation, local or remote: an L2 read that raced one must not fill L1. */
   epoch = 0;
+  /** Bumped on every invalidation from elsewhere (bus, tracking): a write that raced one does not fill L1. */
+  remoteEpoch = 0;
   /** Bumped when the bus resyncs: entries of an older generation are stale copies, never fresh. */
   private generation = 0;
 
   constructor(
     private readonly memory: MemoryBackend,
-    private readonly bus: InvalidationBus | undefined,
+    /** Undefined on a backend other than Redis: `l1.ttl` is the bound. */
+    private readonly trust: L1Trust | undefined,
     /** Longest life of a copy; 0 = as long as in L2. */
     private readonly ttlMs: number,
     private readonly graceMs: number,
@@ -43,7 +47,7 @@ export class L1Tier {
   /** A fresh, trusted copy (the namespace's hit path, counted as an L1 hit); `undefined` sends the read on. */
   fresh(key: string): unknown {
     const entry = this.memory.get(key) as L1Entry | undefined;
-    if (entry === undefined || (this.bus !== undefined && !this.bus.trusted)
+    if (entry === undefined || (this.trust !== undefined && !this.trust.trusted)
       || entry.generation !== this.generation || (entry.freshUntil !== 0 && entry.freshUntil <= Date.now())) {
       return undefined; // Counted as an L1 miss by the read that follows.
     }
@@ -70,12 +74,12 @@ export class L1Tier {
 
   /**
    * Whether a copy is within the staleness bound: filled since the last resync, within its TTL, and
-   * (with a bus) the bus proved delivery recently enough (`InvalidationBus.confirmedAt`), even if it
-   * has just been lost. Without a bus, `l1.ttl` is the bound.
+   * (with a bus or tracking) it proved delivery recently enough (`L1Trust.confirmedAt`), even if it
+   * has just been lost. Without either, `l1.ttl` is the bound.
    */
   confirmedFresh(entry: L1Entry, now: number): boolean {
     return entry.generation === this.generation && (entry.freshUntil === 0 || entry.freshUntil > now)
-      && (this.bus === undefined || this.bus.confirmedAt(now));
+      && (this.trust === undefined || this.trust.confirmedAt(now));
   }
 
   /**
@@ -129,6 +133,13 @@ export class L1Tier {
   delete(key: string): boolean {
     this.epoch++;
     return this.memory.delete(key);
+  }
+
+  /** Another instance or another client of Redis changed these keys (`null`: all of them). */
+  invalidated(keys: readonly string[] | null): void {
+    this.remoteEpoch++;
+    if (keys === null) this.clear();
+    else for (const key of keys) this.delete(key);
   }
 
   clear(): number {

@@ -1,9 +1,9 @@
 import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { BreakerOptions, BusOptions, ResolvedResilienceOptions } from './tier-options';
+import { BreakerOptions, BusOptions, L1Coherence, ResolvedResilienceOptions } from './tier-options';
 import { OptionProblem } from '../errors/invalid-options.error';
 import { BUILT_IN_EVICTION_POLICIES, EvictionPolicy, evictionStrategyFactory } from '../eviction/create-eviction-strategy';
 import { secretKeyProblem } from '../security/encryption-keys';
-import { parseTtl } from '../ttl/parse-ttl';
+import { parseTtl, Ttl } from '../ttl/parse-ttl';
 
 /*
  * Tiers and resilience options: `namespaces.<n>.l1`, `.failSafe`, `.lock`, and the module's `bus` and
@@ -18,7 +18,11 @@ export type OptionCheck = (dto: new () => object, value: object, path: string, p
 export interface ModuleResilienceOptions {
   readonly bus?: BusOptions;
   readonly breaker?: BreakerOptions;
+  readonly l1Coherence?: L1Coherence;
+  readonly trackingHeartbeat?: Ttl;
 }
+
+export const L1_COHERENCE_MODES: readonly L1Coherence[] = ['bus', 'tracking', 'both'];
 
 /** A bus secret is a random key of at least this many bytes (base64 or hex). */
 export const MIN_BUS_SECRET_BYTES = 32;
@@ -42,6 +46,9 @@ class L1OptionsDto {
 
   @IsOptional() @IsIn(['l1', 'throw'])
   outageWrites?: 'l1' | 'throw';
+
+  @IsOptional() @IsIn(L1_COHERENCE_MODES as L1Coherence[], { message: 'must be "bus", "tracking" or "both"' })
+  coherence?: L1Coherence;
 }
 
 class FailSafeOptionsDto {
@@ -117,6 +124,10 @@ export function checkModuleResilience(raw: ModuleResilienceOptions, problems: Op
     duration(bus.heartbeat, 'bus.heartbeat', problems, { min: 10, max: 60_000 });
     duration(bus.replayWindow, 'bus.replayWindow', problems, { min: 1_000, max: 600_000 });
   }
+  if (raw.l1Coherence !== undefined && !(L1_COHERENCE_MODES as readonly unknown[]).includes(raw.l1Coherence)) {
+    problems.push({ path: 'l1Coherence', reason: 'must be "bus", "tracking" or "both"' });
+  }
+  duration(raw.trackingHeartbeat, 'trackingHeartbeat', problems, { min: 10, max: 60_000 });
   const breaker = raw.breaker as unknown;
   if (isObject(breaker)) {
     check(BreakerOptionsDto, breaker, 'breaker.', problems);
@@ -133,6 +144,12 @@ export function resolveBusOptions(raw: ModuleResilienceOptions, globalPrefix: st
     heartbeatMs: raw.bus.heartbeat === undefined ? DEFAULT_HEARTBEAT_MS : parseTtl(raw.bus.heartbeat, 'bus.heartbeat'),
     replayWindowMs: raw.bus.replayWindow === undefined ? DEFAULT_REPLAY_WINDOW_MS : parseTtl(raw.bus.replayWindow, 'bus.replayWindow'),
   };
+}
+
+/** The heartbeat of Redis key tracking: `trackingHeartbeat`, else the bus's, else 1 s. */
+export function resolveTrackingHeartbeat(raw: ModuleResilienceOptions): number {
+  if (raw.trackingHeartbeat !== undefined) return parseTtl(raw.trackingHeartbeat, 'trackingHeartbeat');
+  return resolveBusOptions(raw, '')?.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
 }
 
 export function resolveBreakerOptions(raw: ModuleResilienceOptions): ResolvedBreakerOptions {
@@ -158,7 +175,7 @@ export function resolveResilience(
     return undefined;
   }
   if (!isObject(l1)) {
-    problems.push({ path: `${path}l1`, reason: 'must be an object ({ maxEntries?, ttl?, eviction?, outageWrites? })' });
+    problems.push({ path: `${path}l1`, reason: 'must be an object ({ maxEntries?, ttl?, eviction?, outageWrites?, coherence? })' });
     return undefined;
   }
   check(L1OptionsDto, l1, `${path}l1.`, problems);
@@ -167,10 +184,15 @@ export function resolveResilience(
   if (eviction !== undefined && typeof eviction !== 'function' && !(BUILT_IN_EVICTION_POLICIES as readonly unknown[]).includes(eviction)) {
     problems.push({ path: `${path}l1.eviction`, reason: `must be ${BUILT_IN_EVICTION_POLICIES.map((p) => `"${p}"`).join(', ')} or a function returning an EvictionStrategy` });
   }
+  const ownCoherence = l1.coherence as unknown;
+  const coherence: L1Coherence = (ownCoherence ?? raw.l1Coherence ?? 'bus') as L1Coherence;
   if (backend === 'memory') {
     problems.push({ path: `${path}l1`, reason: 'is set on a "memory" namespace; an L1 goes in front of a shared backend such as "redis"' });
-  } else if (backend === 'redis' && !isObject(raw.bus)) {
-    problems.push({ path: `${path}l1`, reason: 'on "redis" needs the invalidation bus: set the module option "bus.secret" (the same on every instance)' });
+  } else if (backend === 'redis' && coherence !== 'tracking' && !isObject(raw.bus)) {
+    const field = ownCoherence === undefined ? `${path}l1` : `${path}l1.coherence`;
+    problems.push({ path: field, reason: `on "redis" needs the invalidation bus (coherence "${coherence}"): set the module option "bus.secret" (the same on every instance), or use coherence "tracking"` });
+  } else if (backend !== 'redis' && ownCoherence !== undefined) {
+    problems.push({ path: `${path}l1.coherence`, reason: `needs the "redis" backend (the bus and key tracking are Redis features), not "${backend}"` });
   } else if (backend !== 'redis' && l1TtlMs === 0) {
     problems.push({ path: `${path}l1.ttl`, reason: `is required on the "${backend}" backend: without the Redis bus, it is what bounds a stale L1 copy` });
   }
@@ -217,6 +239,7 @@ export function resolveResilience(
       ttlMs: l1TtlMs,
       eviction: evictionStrategyFactory((eviction ?? 'lru') as EvictionPolicy),
       outageWrites: (l1.outageWrites as 'l1' | 'throw' | undefined) ?? 'l1',
+      coherence: backend === 'redis' ? coherence : 'bus',
     },
     graceMs,
     softTimeoutMs,

@@ -8,6 +8,7 @@ import { EvictionStrategyFactory } from '../eviction/eviction-strategy.interface
 import { Ttl } from '../ttl/parse-ttl';
 import { CircuitBreaker } from './circuit-breaker';
 import { InvalidationBus } from './invalidation-bus';
+import type { KeyTrackingSource } from './key-tracking';
 
 /** `namespaces.<name>.l1`: an in-process tier in front of the namespace's (shared) backend. */
 export interface L1Options {
@@ -23,7 +24,21 @@ export interface L1Options {
    * `'throw'` rejects it with `BackendUnavailableError`, like a namespace without tiers.
    */
   outageWrites?: 'l1' | 'throw';
+  /**
+   * What keeps this L1 coherent with Redis and the other instances (Redis backend only; default: the
+   * module's `l1Coherence`, else `'bus'`):
+   * - `'bus'`: the library's signed invalidation bus; writes of other clients of Redis are not seen
+   *   until the copy's TTL.
+   * - `'tracking'`: Redis itself (`CLIENT TRACKING ... BCAST PREFIX <namespace prefix>`) tells every
+   *   instance about every change of the namespace's keys, whoever made it (another service,
+   *   `redis-cli`); no bus needed.
+   * - `'both'`: both; a copy is served only while both are trusted, and either drops it.
+   */
+  coherence?: L1Coherence;
 }
+
+/** How an L1 on Redis learns about changes made elsewhere (see `L1Options.coherence`). */
+export type L1Coherence = 'bus' | 'tracking' | 'both';
 
 /** `namespaces.<name>.failSafe` (needs `l1`). */
 export interface FailSafeOptions {
@@ -80,6 +95,8 @@ export interface BreakerOptions {
 export interface ResolvedResilienceOptions {
   readonly l1: {
     readonly maxEntries: number; readonly ttlMs: number; readonly eviction: EvictionStrategyFactory; readonly outageWrites: 'l1' | 'throw';
+    /** On Redis only (elsewhere there is neither bus nor tracking); undefined = `'bus'`. */
+    readonly coherence?: L1Coherence;
   };
   readonly graceMs: number;
   readonly softTimeoutMs: number;
@@ -117,7 +134,10 @@ export interface TwoTierStoreOptions {
    */
   outageWrites?: 'l1' | 'throw';
   breaker: CircuitBreaker;
+  /** The bus, when the namespace's coherence uses it (publishes and receives). */
   bus?: InvalidationBus;
+  /** Redis key tracking, when the namespace's coherence uses it, and the key prefix it watches. */
+  tracking?: { source: KeyTrackingSource; prefix: string };
   lock?: RedisLock;
   events: CacheEvents;
   /** The namespace makes spans: mark `cache.tier` on the active (cache) span. Off: never touch an app's span. */

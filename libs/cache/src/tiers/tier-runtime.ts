@@ -6,11 +6,15 @@ import { RedisBackendFactory } from '../backends/redis/redis-backend.factory';
 import { RedisLock } from '../backends/redis/redis-lock';
 import { CircuitBreaker } from './circuit-breaker';
 import { InvalidationBus } from './invalidation-bus';
+import { RedisKeyTracking } from './key-tracking';
+import { trackedTopology } from './tracked-nodes';
 import { ResolvedResilienceOptions } from './tier-options';
 import { TwoTierStore } from './two-tier-store';
 
 export interface TierRuntimeOptions {
   bus?: { secrets: readonly string[]; channel: string; heartbeatMs: number; replayWindowMs: number };
+  /** Heartbeat of Redis key tracking (namespaces whose `l1.coherence` is `'tracking'` or `'both'`). */
+  trackingHeartbeatMs?: number;
   breaker: { failureThreshold: number; openMs: number };
   events: CacheEvents;
 }
@@ -18,13 +22,15 @@ export interface TierRuntimeOptions {
 /**
  * Builds the `TwoTierStore` of each namespace with an `l1`, and holds what they share in one
  * application: one circuit breaker per L2 backend (they
- * share its connection, so they fail together), and one invalidation bus on the Redis connection.
+ * share its connection, so they fail together), and one invalidation bus and one key tracking on the
+ * Redis connections (each made only if a namespace's `l1.coherence` uses it).
  */
 export class TierRuntime {
   private readonly breakers = new Map<string, CircuitBreaker>();
   /** Undoes the connection listeners of `watchReadiness`. */
   private readonly unwatch: (() => void)[] = [];
   private bus: InvalidationBus | undefined;
+  private tracking: RedisKeyTracking | undefined;
   private started = false;
 
   constructor(private readonly options: TierRuntimeOptions) {}
@@ -39,6 +45,7 @@ export class TierRuntime {
     codec: ValueCodec, traced = false,
   ): TwoTierStore {
     const redis = factory instanceof RedisBackendFactory ? factory : undefined;
+    const coherence = resilience.l1.coherence ?? 'bus';
     return new TwoTierStore({
       namespace: context.namespace,
       l1: new MemoryBackend({
@@ -55,7 +62,8 @@ export class TierRuntime {
       l2ReadSoftTimeoutMs: resilience.softTimeoutMs,
       earlyRefresh: resilience.earlyRefresh,
       breaker: this.breaker(backendName, redis),
-      bus: redis ? this.busOn(redis) : undefined,
+      bus: redis && coherence !== 'tracking' ? this.busOn(redis) : undefined,
+      tracking: redis && coherence !== 'bus' ? { source: this.trackingOn(redis), prefix: context.keyPrefix } : undefined,
       lock: redis && resilience.lock ? new RedisLock(redis.connections, context.keyPrefix, context.namespace) : undefined,
       events: this.options.events,
       traced,
@@ -67,12 +75,14 @@ export class TierRuntime {
     if (this.started) return;
     this.started = true;
     this.bus?.start();
+    this.tracking?.start();
   }
 
   async close(): Promise<void> {
     for (const undo of this.unwatch.splice(0)) undo();
     for (const breaker of this.breakers.values()) breaker.stop();
     await this.bus?.stop();
+    await this.tracking?.stop();
   }
 
   private breaker(backendName: string, redis: RedisBackendFactory | undefined): CircuitBreaker {
@@ -99,6 +109,12 @@ export class TierRuntime {
       connection.on('ready', probe);
       this.unwatch.push(() => connection.off('ready', probe));
     }
+  }
+
+  /** One key tracking per app, on the Redis connections every namespace shares. */
+  private trackingOn(redis: RedisBackendFactory): RedisKeyTracking {
+    this.tracking ??= new RedisKeyTracking(trackedTopology(redis.connections), this.options.trackingHeartbeatMs ?? 1_000);
+    return this.tracking;
   }
 
   private busOn(redis: RedisBackendFactory): InvalidationBus {

@@ -6,6 +6,7 @@ import { estimateValueSize } from '../serialization/estimate-value-size';
 import { NamespaceStore } from '../store/namespace-store';
 import { BusMessage } from './bus-wire';
 import { L1Tier } from './l1-tier';
+import { bothTrusted } from './l1-trust';
 import { L2Tier } from './l2-tier';
 import { StaleReason } from './resilient-load';
 import { envelopeTimes, openEnvelope, wrapEnvelope } from './tier-envelope';
@@ -49,7 +50,9 @@ export class TwoTierStore extends NamespaceStore implements PayloadOwner {
     this.lock = options.lock;
     this.graceMs = options.graceMs;
     this.reports = new TierReports(options.namespace, options.l2.name, options.events, options.traced === true);
-    this.l1 = new L1Tier(options.l1, options.bus, options.l1TtlMs, options.graceMs, this.reports);
+    const { bus, tracking } = options;
+    const trust = bus !== undefined && tracking !== undefined ? bothTrusted(bus, tracking.source) : bus ?? tracking?.source;
+    this.l1 = new L1Tier(options.l1, trust, options.l1TtlMs, options.graceMs, this.reports);
     this.l2 = new L2Tier({
       namespace: options.namespace,
       backend: options.l2,
@@ -60,8 +63,12 @@ export class TwoTierStore extends NamespaceStore implements PayloadOwner {
       invalidateL1: () => this.l1.clear(),
     });
     if (typeof options.l2.replaceIfUnchanged === 'function') this.replace = (key, payload, replacement) => this.l2.replaceBody(key, payload, replacement);
-    options.bus?.register(options.namespace, {
+    bus?.register(options.namespace, {
       apply: (message) => this.applyRemote(message),
+      resync: () => this.l1.resync(),
+    });
+    tracking?.source.register(tracking.prefix, {
+      invalidate: (keys) => this.l1.invalidated(keys),
       resync: () => this.l1.resync(),
     });
   }
@@ -189,6 +196,7 @@ export class TwoTierStore extends NamespaceStore implements PayloadOwner {
       l1OnlyWrites: this.reports.l1OnlyWrites,
       tiers: { l1: { ...this.l1.counters }, l2: { ...this.l2.counters } },
       ...(this.options.bus ? { bus: this.options.bus.stats() } : {}),
+      ...(this.options.tracking ? { tracking: this.options.tracking.source.stats() } : {}),
       breaker: { state: this.options.breaker.state, ...this.options.breaker.transitions },
     };
   }
@@ -281,11 +289,18 @@ export class TwoTierStore extends NamespaceStore implements PayloadOwner {
       return { entry: e, freshUntil, refreshAt, l2: { key: e.key, value: payload, ttlMs: this.l2Ttl(e.ttlMs), sizeBytes: Buffer.byteLength(payload), tags: e.tags } };
     });
     this.l1.epoch++;
+    const remoteEpoch = this.l1.remoteEpoch;
     const keys = entries.map((e) => e.key);
     const failure = await this.l2.write(operation, () => send(prepared.map((p) => p.l2)), keys, true);
     if (failure === undefined) {
       this.l2.counters.sets += entries.length;
       this.publish({ n: this.options.namespace, o: 'k', k: keys });
+      // A change from elsewhere arrived while the write was in flight: it may be a later write of the
+      // same key (its announcement can overtake this write's reply), so keep no copy.
+      if (remoteEpoch !== this.l1.remoteEpoch) {
+        for (const k of keys) this.l1.delete(k);
+        return;
+      }
     } else if (this.options.outageWrites === 'throw') {
       for (const k of keys) this.l1.delete(k);
       throw new BackendUnavailableError(this.name, this.options.namespace, operation, failure.cause);
@@ -300,11 +315,7 @@ export class TwoTierStore extends NamespaceStore implements PayloadOwner {
   }
 
   private applyRemote(message: BusMessage): void {
-    if (message.o === 'c') this.l1.clear();
-    else {
-      this.l1.epoch++;
-      for (const key of message.k ?? []) this.l1.delete(key);
-    }
+    this.l1.invalidated(message.o === 'c' ? null : message.k ?? []);
   }
 
   private publish(message: BusMessage): void {

@@ -8,8 +8,12 @@ export const DEFAULT_COMMAND_TIMEOUT_MS = 2_000;
 /** Sentinel and Cluster: long enough to outlast a failover (~2.5 s measured with 1 s node timeouts). */
 export const DEFAULT_HA_COMMAND_TIMEOUT_MS = 5_000;
 
-/** What a connection is for: ordinary commands, SUBSCRIBE (pub/sub), or blocking commands (no command timeout). */
-export type ConnectionPurpose = 'commands' | 'subscriber' | 'blocking';
+/**
+ * What a connection is for: ordinary commands, SUBSCRIBE (pub/sub), blocking commands (no command
+ * timeout), or the redirect target of key tracking (`tracking`: a subscriber whose owner subscribes
+ * again itself after each reconnect, since it must first ask the new connection's `CLIENT ID`).
+ */
+export type ConnectionPurpose = 'commands' | 'subscriber' | 'blocking' | 'tracking';
 
 export type RedisTopology = 'standalone' | 'sentinel' | 'cluster';
 
@@ -103,7 +107,14 @@ export function createTopologyClient(options: RedisConnectionOptions, purpose: C
   }
 
   node.retryStrategy = (attempt) => Math.min(attempt * 200, 500);
-  if (purpose === 'subscriber') node.maxRetriesPerRequest = null;
+  if (purpose === 'subscriber' || purpose === 'tracking') node.maxRetriesPerRequest = null;
+  if (purpose === 'tracking') {
+    node.autoResubscribe = false;
+    node.autoResendUnfulfilledCommands = false;
+    // RESP2, so that Redis publishes invalidations on `__redis__:invalidate` (to a RESP3 connection it
+    // sends `invalidate` push frames, which ioredis 6 drops). ioredis 5 speaks RESP2 only and ignores it.
+    (node as RedisOptions & { protocol?: number }).protocol = 2;
+  }
   if (topology === 'sentinel') {
     const sentinel = options.sentinel!;
     node.sentinels = sentinel.sentinels.map((s) => parseNodeAddress(s)!);
@@ -122,7 +133,7 @@ export function createTopologyClient(options: RedisConnectionOptions, purpose: C
     return new Redis(node);
   }
 
-  node.maxRetriesPerRequest = purpose === 'subscriber' ? null : 1;
+  node.maxRetriesPerRequest = purpose === 'subscriber' || purpose === 'tracking' ? null : 1;
   if (options.host !== undefined) node.host = options.host;
   if (options.port !== undefined) node.port = options.port;
   if (options.db !== undefined) node.db = options.db;

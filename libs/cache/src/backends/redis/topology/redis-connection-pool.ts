@@ -71,6 +71,29 @@ export class RedisConnectionPool implements CommandConnectionSource {
     return subscriber;
   }
 
+  /**
+   * A new connection to be the redirect target of `CLIENT TRACKING` (see `ConnectionPurpose`), on the
+   * master (standalone, Sentinel); not connected yet. Closed with the pool.
+   */
+  createTrackingConnection(): RedisClient {
+    const connection = this.watch(createTopologyClient(this.options, 'tracking'));
+    this.extra.add(connection);
+    connection.once('end', () => this.extra.delete(connection));
+    return connection;
+  }
+
+  /**
+   * A tracking redirect connection to one Cluster node (`host:port` as the Cluster client dials it),
+   * with the data nodes' credentials and TLS; not connected yet. Closed with the pool.
+   */
+  createNodeTrackingConnection(host: string, port: number): RedisClient {
+    const { username, password, tls, connectTimeoutMs } = this.options;
+    const connection = this.watch(createTopologyClient({ host, port, username, password, tls, connectTimeoutMs }, 'tracking'));
+    this.extra.add(connection);
+    connection.once('end', () => this.extra.delete(connection));
+    return connection;
+  }
+
   /** The connection for blocking commands, made on first use. */
   blocking(): ScriptedClient {
     if (this.blockingConnection === undefined) {
