@@ -127,36 +127,36 @@ export class ValueCodec {
    * as an `OversizedPayload`, or longer than `maxStoredBytes`), one that does not authenticate, that
    * the serializer cannot read (corrupt, written by something else, or with own `__proto__`/
    * `constructor`/`prototype` properties), or whose value fails the `valueSchema`. `owner` drops it.
+   * A sound payload is answered as its value, without a promise (a read pays for one promise, the
+   * store's); a promise of it only when the payload needs the owner (a drop, a re-seal).
    */
-  async decode(key: string, stored: unknown, envelope: string, owner: PayloadOwner): Promise<unknown> {
-    let value: unknown;
-    let problem: string | undefined;
+  decode(key: string, stored: unknown, envelope: string, owner: PayloadOwner): unknown {
     if (typeof stored !== 'string') {
-      problem = stored instanceof OversizedPayload ? 'oversized' : 'not-a-string';
-    } else if (overByteLimit(stored, this.maxStored)) {
+      return this.unreadable(key, stored, stored instanceof OversizedPayload ? 'oversized' : 'not-a-string', owner);
+    }
+    if (overByteLimit(stored, this.maxStored)) return this.unreadable(key, stored, 'oversized', owner);
+    if (this.stages.length === 0) return this.read(key, stored, stored, owner);
+    const unwrapped = this.unwrap(key, stored, envelope, owner);
+    if (typeof unwrapped === 'string') return this.read(key, stored, unwrapped, owner);
+    return unwrapped.then((opened) => (opened === undefined ? undefined : this.read(key, stored, opened, owner)));
+  }
+
+  /** The value of `text` (what the stages opened of `stored`), or a promise of undefined once the entry is dropped. */
+  private read(key: string, stored: string, text: string, owner: PayloadOwner): unknown {
+    let problem: string;
+    if (this.stages.length > 0 && overByteLimit(text, this.options.maxValueBytes)) {
       problem = 'oversized';
     } else {
-      let text = stored;
-      if (this.stages.length > 0) {
-        const unwrapped = this.unwrap(key, stored, envelope, owner);
-        const opened = typeof unwrapped === 'string' ? unwrapped : await unwrapped;
-        if (opened === undefined) return undefined;
-        text = opened;
-      }
-      if (this.stages.length > 0 && overByteLimit(text, this.options.maxValueBytes)) {
-        problem = 'oversized';
-      } else {
-        try {
-          value = this.options.serializer.deserialize(text);
-          // Which constraint failed stays out of the log too (its message may name the value's content).
-          if (this.options.valueSchema?.(value) !== undefined) problem = 'valueSchema';
-        } catch (error) {
-          // The error's name only: a parser's message may quote the payload.
-          problem = (error as Error).name;
-        }
+      try {
+        const value = this.options.serializer.deserialize(text);
+        // Which constraint failed stays out of the log too (its message may name the value's content).
+        if (this.options.valueSchema?.(value) === undefined) return value;
+        problem = 'valueSchema';
+      } catch (error) {
+        // The error's name only: a parser's message may quote the payload.
+        problem = (error as Error).name;
       }
     }
-    if (problem === undefined) return value;
     return this.unreadable(key, stored, problem, owner);
   }
 
