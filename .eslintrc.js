@@ -2,14 +2,13 @@
 
 /*
  * The layers of libs/cache/src, lowest first (docs/architecture.md): a folder may import from its own
- * layer and those below, never from one above. `layered: false` folders are not checked as importers
- * here (yet), only kept out of the layers below them.
+ * layer and those below, never from one above. The top layer (`layered: false`) may import from any
+ * layer; only the layers below are kept from importing it.
  */
 const SRC = './libs/cache/src';
 const LAYERS = [
   { folders: ['errors'] },
-  { folders: ['ttl', 'keys', 'eviction'] },
-  { folders: ['logging', 'tracing'], layered: false },
+  { folders: ['ttl', 'keys', 'eviction', 'logging', 'tracing'] },
   { folders: ['serialization', 'events'] },
   { folders: ['security'] },
   { folders: ['backends'] },
@@ -17,7 +16,7 @@ const LAYERS = [
   { folders: ['store'] },
   { folders: ['tiers'] },
   { folders: ['audit', 'access'] },
-  { folders: ['observability', 'metrics'], layered: false },
+  { folders: ['observability', 'metrics'] },
   { folders: ['options'] },
   { folders: ['namespace'] },
   {

@@ -1,8 +1,12 @@
-// npm run bench:crypto — what encryption at rest costs, side by side:
-//   a. Redis GET of a 1 KB value at concurrency 64 through CacheNamespace.get, encryption on
-//      (AES-256-GCM) vs off, on a private redis-server this script starts (loopback, free port)
-//   b. our Fernet vs the `fernet` npm package: encrypt + decrypt of 1 KB
-// Ratios: redisGetEncryptedVsPlain (>= 0.75), fernetVsFernetNpm (>= 10).
+// npm run bench:crypto — what encryption at rest and compression cost, side by side:
+//   a. Redis GET of a 1 KB value at concurrency 64 through CacheNamespace.get: encryption off, and on
+//      with every provider (xchacha20-poly1305 and AES-256-GCM, binary and text payloads; Fernet), on a
+//      private redis-server this script starts (loopback, free port)
+//   b. our Fernet vs the `fernet` npm package: encrypt + decrypt of 1 KB; single-message references
+//   c. compression off vs on (xchacha20-poly1305 sealing both) on a 50 KB JSON document and on the demo's
+//      recommendation lists: Redis memory per entry (MEMORY USAGE) and get throughput at concurrency 64
+// Ratios: redisGetEncryptedVsPlain (the recommended provider, xchacha20-poly1305 with binary payloads:
+// >= 0.75), one per other provider, fernetVsFernetNpm (>= 10), compression's memory and get ratios.
 'use strict';
 require('reflect-metadata');
 const { createCipheriv, createDecipheriv, createSecretKey, randomBytes } = require('node:crypto');
@@ -15,42 +19,94 @@ const CONCURRENCY = 64;
 const keys = Array.from({ length: KEYS }, (_, i) => `user:${i}:history`);
 const concurrentGets = (get) => concurrentLoop(get, keys, CONCURRENCY);
 
-async function redisGets() {
-  const lib = require('../libs/cache');
+/** The namespaces of part a: the same 1 KB values under each provider and payload format. */
+const PROVIDERS = [
+  { ns: 'plain', name: 'CacheNamespace.get, encryption off (baseline)', encryption: undefined },
+  { ns: 'xchacha', name: 'CacheNamespace.get, xchacha20-poly1305, binary payloads (recommended)', ratio: 'redisGetEncryptedVsPlain', encryption: { provider: 'xchacha20-poly1305' } },
+  { ns: 'xchachaText', name: 'CacheNamespace.get, xchacha20-poly1305, text payloads', ratio: 'redisGetXChaChaTextVsPlain', payloadFormat: 'text', encryption: { provider: 'xchacha20-poly1305' } },
+  { ns: 'gcmBinary', name: 'CacheNamespace.get, AES-256-GCM, binary payloads', ratio: 'redisGetAesGcmBinaryVsPlain', payloadFormat: 'binary', encryption: { provider: 'aes-256-gcm' } },
+  { ns: 'gcm', name: 'CacheNamespace.get, AES-256-GCM, text payloads (the default when no provider is named)', ratio: 'redisGetAesGcmVsPlain', encryption: { provider: 'aes-256-gcm' } },
+  { ns: 'fernet', name: 'CacheNamespace.get, Fernet', ratio: 'redisGetFernetVsPlain', encryption: { provider: 'fernet' } },
+];
+
+async function startCache(lib, server, namespaces) {
   const { NestFactory } = require('@nestjs/core');
-  const server = await startRedisServer();
+  const app = await NestFactory.createApplicationContext(lib.CacheModule.forRoot({ redis: { url: server.url }, namespaces }), { logger: false, abortOnError: false });
+  return { app, cache: app.get(lib.CacheService) };
+}
+
+async function redisGets(lib, server) {
+  const namespaces = {};
+  for (const p of PROVIDERS) {
+    const keys = p.encryption?.provider === 'fernet' ? [{ key: lib.Fernet.generateKey() }] : [{ id: 'k1', key: randomBytes(32).toString('base64') }];
+    namespaces[p.ns] = { backend: 'redis', ...(p.payloadFormat && { payloadFormat: p.payloadFormat }), ...(p.encryption && { encryption: { ...p.encryption, keys } }) };
+  }
+  const { app, cache } = await startCache(lib, server, namespaces);
+  const raw = new Redis(server.port, '127.0.0.1');
   try {
-    const app = await NestFactory.createApplicationContext(lib.CacheModule.forRoot({
-      redis: { url: server.url },
-      namespaces: {
-        plain: { backend: 'redis' },
-        sealed: { backend: 'redis', encryption: { keys: [{ id: 'k1', key: randomBytes(32).toString('base64') }] } },
-      },
-    }), { logger: false, abortOnError: false });
-    const cache = app.get(lib.CacheService);
-    const plain = cache.namespace('plain');
-    const sealed = cache.namespace('sealed');
-    for (let i = 0; i < KEYS; i++) {
-      await plain.set(keys[i], value1k(i));
-      await sealed.set(keys[i], value1k(i));
+    const sizes = {};
+    for (const p of PROVIDERS) {
+      const ns = cache.namespace(p.ns);
+      for (let i = 0; i < KEYS; i++) await ns.set(keys[i], value1k(i));
+      sizes[p.ns] = (await raw.getBuffer(`cache:{${p.ns}}:${keys[0]}`)).length;
     }
-    const raw = new Redis(server.port, '127.0.0.1');
     for (let i = 0; i < KEYS; i++) await raw.set(`raw:${keys[i]}`, JSON.stringify(value1k(i)));
-    const sizes = {
-      plain: Buffer.byteLength(await raw.get(`cache:{plain}:${keys[0]}`)),
-      sealed: Buffer.byteLength(await raw.get(`cache:{sealed}:${keys[0]}`)),
-    };
     const tasks = [
-      { name: 'CacheNamespace.get, encryption off (baseline)', run: concurrentGets((k) => plain.get(k)) },
-      { name: 'CacheNamespace.get, AES-256-GCM', run: concurrentGets((k) => sealed.get(k)) },
+      ...PROVIDERS.map((p) => { const ns = cache.namespace(p.ns); return { name: p.name, run: concurrentGets((k) => ns.get(k)) }; }),
       { name: '[ref] raw ioredis GET + JSON.parse', run: concurrentGets(async (k) => JSON.parse(await raw.get(`raw:${k}`))) },
     ];
-    const results = await measure(tasks, { rounds: 7, batchSeconds: 1, maxSeconds: 60 });
-    raw.disconnect();
-    await app.close();
+    const results = await measure(tasks, { rounds: 7, batchSeconds: 0.8, maxSeconds: 90 });
     return { tasks, results, sizes };
   } finally {
-    await server.stop();
+    raw.disconnect();
+    await app.close();
+  }
+}
+
+// ---- c. compression ---------------------------------------------------------------------------
+
+const ARTISTS = ['Nina Vale', 'The Quiet Orbit', 'Marlo Finch', 'Kora Sun', 'Dee Rivers', 'Ostrava Strings'];
+const GENRES = ['jazz', 'soul', 'techno', 'folk', 'hip-hop', 'classical'];
+const track = (n) => ({ id: `t${n}`, title: `Track ${n}`, artist: ARTISTS[n % ARTISTS.length], genre: GENRES[n % GENRES.length], durationSec: 120 + ((n * 37) % 240) });
+
+/** The demo's recommendations value: five tracks of one genre (as `CatalogRepository.recommendations` returns them). */
+function recommendations(i) {
+  return Array.from({ length: 5 }, (_, k) => track(((i * 7 + k * 6) % 200) + 1));
+}
+
+/** A 50 KB JSON document: a user's listening history page (tracks, play counts, dates, tags). */
+function document50k(i) {
+  const doc = { userId: `u${i}`, generatedAt: new Date(Date.UTC(2026, 0, 1 + (i % 28))).toISOString(), page: i % 10, items: [] };
+  for (let n = 0; JSON.stringify(doc).length < 50 * 1024 - 200; n++) {
+    doc.items.push({ ...track((i + n * 13) % 200 + 1), plays: (i * 31 + n * 17) % 997, lastPlayed: 1767225600000 + ((i + n) % 90) * 86_400_000, tags: [GENRES[(i + n) % 6], n % 3 === 0 ? 'favourite' : 'recent'] });
+  }
+  return doc;
+}
+
+/** One value kind: off (baseline) and each compression setting, all sealed with xchacha20-poly1305. */
+async function compressionRows(lib, server, { label, make, keyCount, settings }) {
+  const key = randomBytes(32).toString('base64');
+  const namespaces = {};
+  for (const s of settings) namespaces[s.ns] = { backend: 'redis', encryption: { provider: 'xchacha20-poly1305', keys: [{ id: 'k1', key }] }, ...(s.compression && { compression: s.compression }) };
+  const { app, cache } = await startCache(lib, server, namespaces);
+  const raw = new Redis(server.port, '127.0.0.1');
+  const valueKeys = Array.from({ length: keyCount }, (_, i) => `doc:${i}`);
+  try {
+    const memory = {};
+    const text = JSON.stringify(make(0)).length;
+    for (const s of settings) {
+      const ns = cache.namespace(s.ns);
+      for (let i = 0; i < keyCount; i++) await ns.set(valueKeys[i], make(i));
+      let total = 0;
+      for (let i = 0; i < keyCount; i++) total += await raw.memory('USAGE', `cache:{${s.ns}}:${valueKeys[i]}`, 'SAMPLES', 0);
+      memory[s.ns] = total / keyCount;
+    }
+    const tasks = settings.map((s) => { const ns = cache.namespace(s.ns); return { name: `${label}: get, ${s.name}`, run: concurrentLoop((k) => ns.get(k), valueKeys, CONCURRENCY) }; });
+    const results = await measure(tasks, { rounds: 7, batchSeconds: 0.8, maxSeconds: 60 });
+    return { tasks, results, memory, text };
+  } finally {
+    raw.disconnect();
+    await app.close();
   }
 }
 
@@ -105,7 +161,12 @@ function aesTasks(lib) {
     decipher.final();
     return out;
   };
+  const xchacha = new lib.XChaCha20Poly1305EncryptionProvider({ keys: [{ id: 'k1', key: randomBytes(32).toString('base64') }] });
+  const bytes = Buffer.from(text);
+  const sealed = xchacha.encryptBytes(bytes, ctx);
   return [
+    { name: '[ref] XChaCha20Poly1305EncryptionProvider encryptBytes 1 KB', run(n) { for (let i = 0; i < n; i++) xchacha.encryptBytes(bytes, ctx); } },
+    { name: '[ref] XChaCha20Poly1305EncryptionProvider decryptBytes 1 KB', run(n) { for (let i = 0; i < n; i++) xchacha.decryptBytes(sealed, ctx); } },
     { name: '[ref] AesGcmEncryptionProvider encrypt 1 KB', run(n) { for (let i = 0; i < n; i++) provider.encrypt(text, ctx); } },
     { name: '[ref] AesGcmEncryptionProvider decrypt 1 KB', run(n) { for (let i = 0; i < n; i++) provider.decrypt(payload, ctx); } },
     { name: '[ref] Node floor: createDecipheriv + setAuthTag + setAAD + update + final, 1 KB', run(n) { for (let i = 0; i < n; i++) floor(); } },
@@ -131,9 +192,28 @@ function print(title, rows) {
 async function main() {
   const started = Date.now();
   const lib = require('../libs/cache');
-  const redis = await redisGets();
+  const server = await startRedisServer();
+  let redis;
+  let compression;
+  try {
+    redis = await redisGets(lib, server);
+    compression = [];
+    for (const kind of [
+      { label: '50 KB JSON document', make: document50k, keyCount: 200, settings: [
+        { ns: 'docOff', name: 'compression off (baseline)' },
+        { ns: 'docGzip', name: 'gzip (level 6)', compression: { algorithm: 'gzip' }, ratio: '50kGzip' },
+        { ns: 'docBrotli', name: 'brotli (quality 5)', compression: { algorithm: 'brotli' }, ratio: '50kBrotli' },
+      ] },
+      { label: 'recommendation list (5 tracks)', make: recommendations, keyCount: KEYS, settings: [
+        { ns: 'recOff', name: 'compression off (baseline)' },
+        { ns: 'recGzip', name: 'gzip, thresholdBytes 0 (the default 1024 leaves these as they are)', compression: { algorithm: 'gzip', thresholdBytes: 0 }, ratio: 'RecommendationsGzip' },
+      ] },
+    ]) compression.push({ kind, ...(await compressionRows(lib, server, kind)) });
+  } finally {
+    await server.stop();
+  }
   const redisRows = rowsOf(redis.tasks, redis.results);
-  print(`a. Redis GET of a 1 KB value, concurrency ${CONCURRENCY}, ${KEYS} keys (stored bytes: plain ${redis.sizes.plain}, sealed ${redis.sizes.sealed})`, redisRows);
+  print(`a. Redis GET of a 1 KB value, concurrency ${CONCURRENCY}, ${KEYS} keys (stored bytes: ${Object.entries(redis.sizes).map(([k, v]) => `${k} ${v}`).join(', ')})`, redisRows);
 
   const aes = aesTasks(lib);
   const aesResults = await measure(aes);
@@ -144,16 +224,33 @@ async function main() {
   const fernetRows = rowsOf(fernet, fernetResults);
   // Reference rows only: no peer to compare them with.
   const aesRows = rowsOf(aes, aesResults).map((r) => ({ ...r, vsBaseline: NaN }));
-  print('b. Fernet encrypt + decrypt of 1 KB (single thread)', [...fernetRows, ...aesRows]);
+  print('b. Fernet encrypt + decrypt of 1 KB (single thread), and single-message references', [...fernetRows, ...aesRows]);
 
-  const ratios = {
-    redisGetEncryptedVsPlain: redisRows[1].vsBaseline,
-    fernetVsFernetNpm: fernetRows[1].vsBaseline,
-  };
-  console.log(`\nredisGetEncryptedVsPlain: ${ratios.redisGetEncryptedVsPlain.toFixed(2)} (target >= 0.75)`);
-  console.log(`fernetVsFernetNpm: ${ratios.fernetVsFernetNpm.toFixed(1)} (target >= 10)`);
+  const ratios = {};
+  PROVIDERS.forEach((p, i) => { if (p.ratio) ratios[p.ratio] = redisRows[i].vsBaseline; });
+  ratios.fernetVsFernetNpm = fernetRows[1].vsBaseline;
+  const compressionTable = [];
+  for (const c of compression) {
+    const rows = rowsOf(c.tasks, c.results);
+    const off = c.memory[c.kind.settings[0].ns];
+    c.kind.settings.forEach((s, i) => {
+      rows[i].memoryBytesPerEntry = c.memory[s.ns];
+      rows[i].memoryVsOff = c.memory[s.ns] / off;
+      if (s.ratio) {
+        ratios[`compression${s.ratio}MemoryVsOff`] = rows[i].memoryVsOff;
+        ratios[`compression${s.ratio}GetVsOff`] = rows[i].vsBaseline;
+      }
+    });
+    printTable(`c. ${c.kind.label} (${c.text} bytes of JSON), xchacha20-poly1305, concurrency ${CONCURRENCY}, ${c.kind.keyCount} keys`,
+      ['task', 'Redis bytes/entry (MEMORY USAGE)', 'memory vs off', 'get ops/s (median)', 'µs/op', 'spread', 'get vs off'],
+      rows.map((r) => [r.task, r.memoryBytesPerEntry.toFixed(0), `${r.memoryVsOff.toFixed(2)}×`, formatOps(r.opsPerSec), r.usPerOp.toFixed(2), formatSpread(r.spread), `${r.vsBaseline.toFixed(2)}×`]));
+    compressionTable.push(...rows);
+  }
+  console.log('');
+  for (const [name, value] of Object.entries(ratios)) console.log(`${name}: ${value.toFixed(2)}`);
+  console.log('targets: redisGetEncryptedVsPlain >= 0.75, fernetVsFernetNpm >= 10');
   console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  writeResults('crypto', [...redisRows, ...fernetRows, ...aesRows], ratios);
+  writeResults('crypto', [...redisRows, ...fernetRows, ...aesRows, ...compressionTable], ratios);
 }
 
 runBench(main);

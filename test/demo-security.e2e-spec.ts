@@ -1,6 +1,6 @@
 /**
  * RBAC, audit and cache-poisoning protection on the demo app, end to end with supertest, on the
- * in-memory default and on a real redis-server. Principals come from the demo's header stand-in for
+ * in-memory default and on a real redis-server, each on Express and on Fastify. Principals come from the demo's header stand-in for
  * authentication: `X-Demo-User: ada` (cache-admin), `ed` (listener + editor), `lee` (listener);
  * no header is an anonymous listener. Audit records are captured by a test AuditSink.
  */
@@ -12,6 +12,8 @@ import { createHmac } from 'node:crypto';
 import request from 'supertest';
 import { AppModule } from '../apps/demo/src/app.module';
 import { CatalogRepository } from '../apps/demo/src/catalog/catalog.repository';
+import { startDemoApp } from './support/demo-app';
+import { HTTP_ADAPTERS } from './support/http-app';
 import { RedisServer, startRedisServer } from './support/redis-server';
 
 const SECRET = 'e2e-audit-secret-0123456789';
@@ -33,7 +35,9 @@ class CapturingSink implements AuditSink {
 type User = 'anonymous' | 'lee' | 'ed' | 'ada';
 const USERS: User[] = ['anonymous', 'lee', 'ed', 'ada'];
 
-describe.each(['memory', 'redis'] as const)('demo security on the %s backend', (backend) => {
+const cases = (['memory', 'redis'] as const).flatMap((backend) => HTTP_ADAPTERS.map((adapter) => [backend, adapter] as const));
+
+describe.each(cases)('demo security on the %s backend, %s', (backend, adapter) => {
   let app: INestApplication;
   let catalog: CatalogRepository;
   let cache: CacheService;
@@ -62,8 +66,7 @@ describe.each(['memory', 'redis'] as const)('demo security on the %s backend', (
     }
     process.env.CACHE_AUDIT_SECRET = SECRET;
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).overrideProvider(AuditSink).useValue(sink).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
+    app = await startDemoApp(moduleRef, adapter);
     catalog = app.get(CatalogRepository);
     cache = app.get(CacheService);
     cache.events.on('denied', (e) => denied.push(e));

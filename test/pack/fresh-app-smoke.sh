@@ -1,209 +1,143 @@
 #!/usr/bin/env bash
-# Packs libs/cache with `npm pack` and installs the tarball into two fresh Nest apps made like
-# `nest new` makes them today (latest NestJS, TypeScript strict): the default CommonJS template and
-# the ESM one. Each app type-checks and runs the README's quick-start code.
-set -euo pipefail
+# Packs libs/cache with `npm pack` and installs the tarball, with packages from the npm registry, into
+# fresh Nest apps made the way `nest new` makes them (test/pack/nest-app.sh writes them):
+#
+#   NestJS 11, CommonJS, Jest    NestJS 11, ESM, Vitest    NestJS 12, CommonJS, Jest    NestJS 12, ESM, Vitest
+#
+# Each app type-checks (strict, its tests included) and runs its built code under plain Node: the
+# README's quick start, a @CacheRoute on Express and on Fastify over real sockets, and a check that
+# npm installed neither optional peer (prom-client, @opentelemetry/api); the NestJS 12 CommonJS app
+# also checks every declaration it reaches with skipLibCheck off. Then its test runner runs its unit
+# tests (the backend contract suite, nest-cachekit/testing, on the app's own backend) and its e2e
+# tests (CacheInterceptor, @Cacheable, @CacheEvict on that backend, on both adapters). A fifth app
+# installs the optional peers and the OpenTelemetry SDK and gets a Prometheus scrape and spans through
+# nest-cachekit/prometheus and nest-cachekit/otel.
+#
+# The apps install at the same time into one npm cache, each once; then they build and test one after
+# the other. Every step is bounded in time; the seconds of each step, app and of the whole are printed.
+set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d -t nest-cachekit-pack-XXXX)
+# shellcheck source=test/pack/nest-app.sh
+source "$root/test/pack/nest-app.sh"
+# shellcheck source=test/pack/optional-peers-app.sh
+source "$root/test/pack/optional-peers-app.sh"
+# The apps' node_modules (about 750 MB in 60 000 files) go to a RAM-backed tmpfs when there is one
+# with room: on a busy disk, writing and deleting them took minutes.
+tmp_base=${TMPDIR:-/tmp}
+if [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$(df -Pk /dev/shm | awk 'NR == 2 { print $4 }')" -gt $((2 * 1024 * 1024)) ]; then
+  tmp_base=/dev/shm
+fi
+work=$(mktemp -d "$tmp_base/nest-cachekit-pack-XXXX")
 trap 'rm -rf "$work"' EXIT
+started=$SECONDS
+failures=()
+echo "node $(node -v), npm $(npm -v)"
 
-npm run --prefix "$root" build:lib >/dev/null
-tarball=$(cd "$root/libs/cache" && npm pack --silent --pack-destination "$work")
+# `bounded <seconds> <command…>`: the command, killed if it runs longer.
+bounded() {
+  local limit=$1
+  shift
+  timeout --kill-after=10 "$limit" "$@"
+}
+
+# `timed <label> <command…>`: the command, then `[step] <label> <seconds> s` on stderr.
+timed() {
+  local label=$1 began=$SECONDS status=0
+  shift
+  "$@" || status=$?
+  echo "[step] $label $((SECONDS - began)) s" >&2
+  return $status
+}
+
+# The node that runs the Jest tests of the NestJS 12 CommonJS app: NestJS 12 is ESM-only, and Jest
+# loads ESM from CommonJS (require(esm)) on Node >= 24.9 only. The node on PATH if recent enough,
+# else PACK_SMOKE_NODE24 (a path to a node binary), else none: those tests are skipped, saying so.
+node_at_least_24_9() { "$1" -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 24 || (a === 24 && b >= 9) ? 0 : 1)'; }
+jest_node=''
+if node_at_least_24_9 "$(command -v node)"; then
+  jest_node=$(command -v node)
+elif [ -n "${PACK_SMOKE_NODE24:-}" ] && node_at_least_24_9 "$PACK_SMOKE_NODE24"; then
+  jest_node=$PACK_SMOKE_NODE24
+fi
+[ -n "$jest_node" ] && echo "Jest on NestJS 12 runs on node $("$jest_node" -v)"
+
+npm run --prefix "$root" build:lib >/dev/null || exit 1
+tarball=$(cd "$root/libs/cache" && npm pack --silent --pack-destination "$work") || exit 1
 echo "packed $tarball: $(tar tzf "$work/$tarball" | wc -l) files"
-if tar tzf "$work/$tarball" | grep -qE '\.spec\.|/test/|\.ts$' | grep -v '\.d\.ts$'; then
-  echo "the tarball ships tests or sources"; exit 1
+shipped_sources=$(tar tzf "$work/$tarball" | grep -E '\.spec\.|/test/|\.ts$' | grep -v '\.d\.ts$')
+if [ -n "$shipped_sources" ]; then
+  echo "the tarball ships tests or sources:"; echo "$shipped_sources" | head; exit 1
 fi
 
-for flavour in cjs esm; do
-  app="$work/app-$flavour"
-  mkdir -p "$app/src"
-  type_field=''
-  [ "$flavour" = esm ] && type_field='"type": "module",'
-  cat > "$app/package.json" <<JSON
-{ "name": "fresh-app-$flavour", "private": true, $type_field "version": "0.0.0" }
-JSON
-  cat > "$app/tsconfig.json" <<'JSON'
-{
-  "compilerOptions": {
-    "module": "nodenext", "moduleResolution": "nodenext", "resolvePackageJsonExports": true,
-    "esModuleInterop": true, "isolatedModules": true, "declaration": true,
-    "emitDecoratorMetadata": true, "experimentalDecorators": true, "allowSyntheticDefaultImports": true,
-    "target": "ES2023", "types": ["node"], "outDir": "./dist", "rootDir": "./src",
-    "skipLibCheck": false, "strict": true, "strictPropertyInitialization": false
-  }
+nest_apps=(nest11-cjs-jest nest11-esm-vitest nest12-cjs-jest nest12-esm-vitest)
+for name in "${nest_apps[@]}"; do
+  IFS=- read -r nest module runner <<<"${name#nest}"
+  write_nest_app "$work/$name" "$nest" "$module" "$runner" "$work/$tarball"
+done
+write_observability_app "$work/optional-peers" "$work/$tarball"
+
+# ---------------------------------------------------------------------------------------------------
+# Installs, all at once: each app once, one npm cache.
+install_began=$SECONDS
+pids=()
+for name in "${nest_apps[@]}" optional-peers; do
+  (cd "$work/$name" && timed install bounded 420 npm install --no-audit --no-fund --prefer-offline --ignore-scripts --loglevel=error) >"$work/$name.log" 2>&1 &
+  pids+=($!)
+done
+installed=()
+for i in "${!pids[@]}"; do
+  if wait "${pids[$i]}"; then installed+=(1); else installed+=(0); fi
+done
+echo "installs: $((SECONDS - install_began)) s for $((${#nest_apps[@]} + 1)) apps"
+
+# `check_nest_app <name> <nest major> <runner>`: builds, runs and tests an installed Nest app, in its
+# directory; stops at the first failure.
+check_nest_app() {
+  local name=$1 nest=$2 runner=$3
+  timed build bounded 180 npx tsc -p tsconfig.json || return 1
+  timed run bounded 60 node dist/src/main.js | tee main.out || return 1
+  local expected='RESULT quickstart=12,undefined,0 express=200,MISS,HIT,loads=1 fastify=200,MISS,HIT,loads=1 absent=prom-client,@opentelemetry/api'
+  [ "$(cat main.out)" = "$expected" ] || { echo "dist/src/main.js printed: $(cat main.out); expected: $expected"; return 1; }
+  [ "$name" = nest12-cjs-jest ] && { timed libcheck bounded 180 npx tsc -p tsconfig.libcheck.json || return 1; }
+  if [ "$nest/$runner" = 12/jest ] && [ -z "$jest_node" ]; then
+    echo "[skipped] Jest tests: they need Node >= 24.9 (set PACK_SMOKE_NODE24 to such a node binary)" >&2
+    return 0
+  fi
+  [ "$nest/$runner" = 12/jest ] && PATH="$(dirname "$jest_node"):$PATH"
+  timed unit bounded 180 npm test && timed e2e bounded 180 npm run test:e2e
 }
-JSON
-  ext=''
-  [ "$flavour" = esm ] && ext='.js'
-  # The README's quick start, verbatim in spirit: module, service, the seed example.
-  cat > "$app/src/profiles.service.ts" <<TS
-import { Injectable } from '@nestjs/common';
-import { CacheNamespace, CacheService, InjectCache } from 'nest-cachekit';
 
-interface TopTracks { topTracks: { id: string; plays: number }[] }
-
-@Injectable()
-export class ProfilesService {
-  constructor(
-    private readonly cache: CacheService,
-    @InjectCache('users') private readonly users: CacheNamespace<TopTracks>,
-  ) {}
-
-  async demo(): Promise<string[]> {
-    await this.cache.set('spotify:user:123', { topTracks: [{ id: 't1', plays: 12 }] }, { ttl: '1h' });
-    const hit = await this.cache.get<TopTracks>('spotify:user:123');
-    await this.cache.invalidate('spotify:user:123');
-    const miss = await this.cache.get('spotify:user:123');
-    const loaded = await this.users.getOrSet('user:1', async () => ({ topTracks: [] }), { ttl: 60_000 });
-    return [String(hit?.topTracks[0].plays), String(miss), String(loaded.topTracks.length)];
-  }
-}
-TS
-  cat > "$app/src/app.module.ts" <<TS
-import { Module } from '@nestjs/common';
-import { CacheModule } from 'nest-cachekit';
-import { ProfilesService } from './profiles.service$ext';
-
-@Module({
-  imports: [CacheModule.forRoot({ isGlobal: true, namespaces: { users: { ttl: '10m', maxEntries: 10_000 } } })],
-  providers: [ProfilesService],
-})
-export class AppModule {}
-TS
-  cat > "$app/src/main.ts" <<TS
-import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app.module$ext';
-import { ProfilesService } from './profiles.service$ext';
-
-async function main(): Promise<void> {
-  const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
-  const result = await app.get(ProfilesService).demo();
-  await app.close();
-  console.log('RESULT ' + result.join(','));
-}
-void main();
-TS
-  (
-    cd "$app"
-    npm install --no-audit --no-fund --silent @nestjs/common@latest @nestjs/core@latest reflect-metadata rxjs \
-      typescript@^6 @types/node@^20 "$work/$tarball" >/dev/null 2>&1 || npm install --no-audit --no-fund @nestjs/common@latest @nestjs/core@latest reflect-metadata rxjs typescript@^6 @types/node@^20 "$work/$tarball"
-    nest=$(node -p "require('@nestjs/core/package.json').version")
-    ts=$(node -p "require('typescript/package.json').version")
-    npx tsc -p .
-    out=$(node dist/main.js)
-    if [ "$out" != "RESULT 12,undefined,0" ]; then echo "$flavour app printed: $out"; exit 1; fi
-    echo "$flavour app on NestJS $nest, TypeScript $ts (strict): type-checked and ran the quick start"
-  )
+for i in "${!nest_apps[@]}"; do
+  name=${nest_apps[$i]}
+  IFS=- read -r nest module runner <<<"${name#nest}"
+  log="$work/$name.log"
+  began=$SECONDS
+  if [ "${installed[$i]}" != 1 ] || ! (cd "$work/$name" && check_nest_app "$name" "$nest" "$runner") >>"$log" 2>&1; then
+    echo "!! $name failed; the end of its log:"
+    tail -40 "$log"
+    failures+=("$name")
+    continue
+  fi
+  versions=$(cd "$work/$name" && node -p "['@nestjs/core', '@nestjs/platform-express', '@nestjs/platform-fastify', 'typescript', '$runner'].map((p) => p.replace('@nestjs/', '') + ' ' + require('./node_modules/' + p + '/package.json').version).join(', ')")
+  tested='unit + e2e tests passed'
+  grep -q '^\[skipped\]' "$log" && tested=$(grep -h '^\[skipped\]' "$log" | cut -d' ' -f2-)
+  echo "$name ($versions): built, ran on express and fastify; $tested"
+  echo "  $((SECONDS - began)) s after install: $(grep -h '^\[step\]' "$log" | cut -d' ' -f2- | paste -sd, | sed 's/,/, /g')"
 done
 
 # ---------------------------------------------------------------------------------------------------
-# The optional parts (nest-cachekit/prometheus, nest-cachekit/otel). prom-client and @opentelemetry/api
-# are optional peer dependencies: an app that installs the library alone gets neither (npm installs
-# required peers only), type-checks with skipLibCheck off (no .d.ts of the main entry names them) and
-# runs. A second app installs them, with the OpenTelemetry SDK, and gets a Prometheus scrape and spans
-# (in-memory exporter) through CachePrometheusModule and CacheOtelModule.
-observability_app() {
-  local name=$1 app="$work/app-$1"
-  mkdir -p "$app/src"
-  echo "{ \"name\": \"fresh-app-$name\", \"private\": true, \"version\": \"0.0.0\" }" > "$app/package.json"
-  cat > "$app/tsconfig.json" <<'JSON'
-{
-  "compilerOptions": {
-    "module": "nodenext", "moduleResolution": "nodenext", "esModuleInterop": true, "isolatedModules": true,
-    "emitDecoratorMetadata": true, "experimentalDecorators": true, "target": "ES2023", "types": ["node"],
-    "outDir": "./dist", "rootDir": "./src", "skipLibCheck": false, "strict": true
-  }
-}
-JSON
-  cat > "$app/src/main.ts"
-  shift
-  (
-    cd "$app"
-    npm install --no-audit --no-fund --silent --prefer-offline @nestjs/common@latest @nestjs/core@latest reflect-metadata rxjs \
-      typescript@^6 @types/node@^20 "$work/$tarball" "$@" >/dev/null 2>&1 \
-      || npm install --no-audit --no-fund --prefer-offline @nestjs/common@latest @nestjs/core@latest reflect-metadata rxjs typescript@^6 @types/node@^20 "$work/$tarball" "$@"
-    npx tsc -p .
-    node dist/main.js
-  )
-}
+# The optional peers installed: metrics and spans through the optional subpaths.
+began=$SECONDS
+expected='RESULT hits=1 timedGets=2 spans=cache.set,cache.get:true,cache.get:false,cache.load,cache.getOrSet:false'
+out=$(cd "$work/optional-peers" && [ "${installed[${#nest_apps[@]}]}" = 1 ] && bounded 120 npx tsc -p . >>"$work/optional-peers.log" 2>&1 && bounded 60 node dist/main.js 2>>"$work/optional-peers.log")
+if [ "$out" = "$expected" ]; then
+  echo "optional-peers (prom-client, OpenTelemetry SDK): metrics scraped and spans exported through nest-cachekit/prometheus and nest-cachekit/otel ($((SECONDS - began)) s after install)"
+else
+  echo "!! optional-peers printed: $out; expected: $expected; the end of its log:"
+  tail -40 "$work/optional-peers.log"
+  failures+=(optional-peers)
+fi
 
-observability_apps() {
-  local out
-  out=$(observability_app no-observability <<'TS'
-import 'reflect-metadata';
-import { Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { CacheModule, CacheService } from 'nest-cachekit';
-
-@Module({ imports: [CacheModule.forRoot({ namespaces: { users: { ttl: '10m' } } })] })
-class AppModule {}
-
-const missing = ['prom-client', '@opentelemetry/api'].filter((name) => {
-  try {
-    require.resolve(name);
-    return false;
-  } catch {
-    return true;
-  }
-});
-
-async function main(): Promise<void> {
-  const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
-  const users = app.get(CacheService).namespace<{ plays: number }>('users');
-  await users.set('spotify:user:123', { plays: 12 }, { ttl: '1h' });
-  const hit = await users.get('spotify:user:123');
-  await app.close();
-  console.log(`RESULT plays=${hit?.plays} missing=${missing.join(',')}`);
-}
-void main();
-TS
-  ) || return 1
-  if [ "$out" != "RESULT plays=12 missing=prom-client,@opentelemetry/api" ]; then echo "app without prom-client and @opentelemetry/api printed: $out"; return 1; fi
-  echo "app without prom-client and @opentelemetry/api: neither installed; type-checked and ran"
-
-  out=$(observability_app observability prom-client @opentelemetry/api '@opentelemetry/sdk-trace-base@^2' '@opentelemetry/context-async-hooks@^2' <<'TS'
-import 'reflect-metadata';
-import { Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { context, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { register } from 'prom-client';
-import { CacheModule, CacheService } from 'nest-cachekit';
-import { CacheOtelModule } from 'nest-cachekit/otel';
-import { CachePrometheusModule } from 'nest-cachekit/prometheus';
-
-// The SDK is registered first, as NodeSDK.start() would be.
-const exporter = new InMemorySpanExporter();
-context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
-
-@Module({
-  imports: [CacheModule.forRoot({ namespaces: { users: {} } }), CachePrometheusModule.forRoot(), CacheOtelModule.forRoot()],
-})
-class AppModule {}
-
-async function main(): Promise<void> {
-  const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
-  const users = app.get(CacheService).namespace('users');
-  await users.set('user:1', { plays: 12 });
-  await users.get('user:1');
-  await users.get('user:2');
-  await users.getOrSet('user:3', async () => ({ plays: 0 }));
-  const scrape = await register.metrics();
-  await app.close();
-  const sample = (line: string) => new RegExp(`^${line.replace(/[{}]/g, '\\$&')} (\\d+)$`, 'm').exec(scrape)?.[1];
-  const hits = sample('nest_cachekit_hits_total{namespace="users",backend="memory"}');
-  const timedGets = sample('nest_cachekit_operation_duration_seconds_count{namespace="users",backend="memory",operation="get"}');
-  const spans = exporter.getFinishedSpans().map((s) => s.name + (s.attributes['cache.hit'] === undefined ? '' : `:${s.attributes['cache.hit']}`));
-  console.log(`RESULT hits=${hits} timedGets=${timedGets} spans=${spans.join(',')}`);
-}
-void main();
-TS
-  ) || return 1
-  local expected='RESULT hits=1 timedGets=2 spans=cache.set,cache.get:true,cache.get:false,cache.load,cache.getOrSet:false'
-  if [ "$out" != "$expected" ]; then echo "app with the optional parts printed: $out"; return 1; fi
-  echo "app with prom-client and the OpenTelemetry SDK: metrics scraped and spans exported through nest-cachekit/prometheus and nest-cachekit/otel"
-}
-observability_apps
+rm -rf "$work"
+echo "packed-library smoke: $((SECONDS - started)) s wall time on node $(node -v) (apps in $tmp_base)"
+if [ ${#failures[@]} -gt 0 ]; then echo "failed: ${failures[*]}"; exit 1; fi

@@ -183,7 +183,7 @@ describe('the documented ACL rules for the bus channel', () => {
     const untrusted = new Redis({ host: '127.0.0.1', port: redis.server.port, username: 'reports', password, enableReadyCheck: false });
     const listener = new Redis({ host: '127.0.0.1', port: redis.server.port, username: 'reports', password, enableReadyCheck: false });
     try {
-      await expect(untrusted.publish(CHANNEL, 'v2.AAAA.{}')).rejects.toThrow(/NOPERM/);
+      await expect(untrusted.publish(CHANNEL, 'v3.AAAA.{}')).rejects.toThrow(/NOPERM/);
       await expect(listener.subscribe(CHANNEL)).rejects.toThrow(/NOPERM/);
       await expect(untrusted.publish('reports:updates', 'x')).resolves.toBe(0);
     } finally {

@@ -71,7 +71,7 @@ describe('stale L1 reads across instances, bounded through a Redis crash', () =>
     }
     // The subscribers drop (they reconnect after 200 ms): the invalidations published next are lost for b.
     const admin = new Redis({ host: '127.0.0.1', port: server.port });
-    await admin.client('KILL', 'TYPE', 'pubsub');
+    await admin.client('KILL', 'TYPE', 'PUBSUB');
     admin.disconnect();
     for (const name of names) await ns(a, name).set('role', { name: 'viewer' }); // acknowledged by Redis
     const ackedAt = Date.now();

@@ -65,8 +65,12 @@ describe('useRedisServer', () => {
     it('starts the server with requirepass, and the admin client logs in with it', async () => {
       expect(await redis.admin.ping()).toBe('PONG');
       const anonymous = new Redis(redis.server.port, '127.0.0.1', { enableReadyCheck: false, maxRetriesPerRequest: 0 });
+      // ioredis 6's RESP3 handshake (HELLO 3) is refused with NOAUTH too, as an error event.
+      const refusals: Error[] = [];
+      anonymous.on('error', (error: Error) => refusals.push(error));
       try {
         await expect(anonymous.get('k')).rejects.toThrow(/NOAUTH/);
+        expect(refusals.every((error) => /NOAUTH/.test(error.message))).toBe(true);
       } finally {
         anonymous.disconnect();
       }

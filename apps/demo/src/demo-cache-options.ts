@@ -15,7 +15,8 @@ export function demoCacheOptions(env: NodeJS.ProcessEnv): CacheModuleOptions {
       // Per-user data: short TTL, plenty of entries, recency matters.
       users: {
         ttl: '10m', maxEntries: 50_000, eviction: 'lru',
-        ...(env.CACHE_ENCRYPTION_KEY ? { encryption: { keys: [{ id: 'demo-1', env: 'CACHE_ENCRYPTION_KEY' }] } } : {}),
+        // The recommended provider (libsodium through sodium-native, installed with the library here): binary payloads in Redis.
+        ...(env.CACHE_ENCRYPTION_KEY ? { encryption: { provider: 'xchacha20-poly1305', keys: [{ id: 'demo-1', env: 'CACHE_ENCRYPTION_KEY' }] } } : {}),
       },
       // The catalogue: long TTL, a popular head of tracks, so keep the frequently used ones.
       tracks: { ttl: '1h', maxEntries: 20_000, eviction: 'lfu' },

@@ -81,6 +81,7 @@ export class CacheRegistry implements OnApplicationShutdown {
           maxEntries: ns.maxEntries,
           maxBytes: ns.maxBytes,
           maxPayloadBytes: maxPayloadBytes(ns),
+          payloadFormat: ns.payloadFormat,
           eviction: ns.eviction,
           onRemove: (key: string, reason: string) => this.events.emit(reason === 'capacity' ? 'evicted' : 'expired', { namespace: ns.name, key }),
         };
@@ -91,7 +92,7 @@ export class CacheRegistry implements OnApplicationShutdown {
         const options = await this.withEncryptionProvider(ns);
         // Tiers are built with the namespace's codec; a plain backend gets its own from the namespace.
         const store = ns.resilience
-          ? this.tiers.store(context, ns.resilience, stored, ns.backend, factory, new ValueCodec(options, stored.name, this.events, true), this.resolved.observability.tracing)
+          ? this.tiers.store(context, ns.resilience, stored, ns.backend, factory, new ValueCodec(options, stored.name, this.events, true, stored.storesBytes === true), this.resolved.observability.tracing)
           : stored;
         const access = new NamespaceAccess(new NamespaceKeys(ns.name, ns.maxKeyLength, ns.keyCharset, ns.scope), this.access);
         const observer = this.observability.observer(ns.name, store);

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CacheRegistry } from './cache-registry';
 import { CacheEvents } from './events/cache-events';
 import { CacheEntryInput, CacheNamespace, GetOrSetOptions, SetOptions } from './namespace/cache-namespace';
-import { NamespaceStats } from './namespace/namespace-stats';
+import { NamespaceStats } from './observability/namespace-stats';
 import { CachePrincipal } from './access/cache-principal';
 
 /**

@@ -89,6 +89,18 @@ describe('tiers on a real redis-server, three instances', () => {
     expect(users(0).stats().tiers?.l1?.hits).toBe(100);
   });
 
+  it('speaks RESP3 on its connections, the bus subscriber included, and the invalidation still arrives', async () => {
+    const clients = (await redis.admin.client('LIST') as string).split('\n').filter((l) => l.includes(' name=nest-cachekit'));
+    expect(clients.some((l) => l.includes(' name=nest-cachekit:subscriber '))).toBe(true);
+    for (const line of clients) expect(line).toMatch(/ resp=3(\s|$)/);
+    await users(0).set('r3', 'v1');
+    await until(async () => (await users(1).get('r3')) === 'v1', 2_000); // now in instance 1's L1
+    const received = users(1).stats().bus!.received;
+    await users(0).set('r3', 'v2');
+    await until(() => users(1).stats().bus!.received > received, 2_000);
+    expect(await users(1).get('r3')).toBe('v2');
+  });
+
   it('runs the adaptive strategy in an L1 tier and shows what it learned in stats()', async () => {
     const { moduleRef, cache } = await startInstance(redis.server.url, {
       namespaces: { users: { backend: 'redis', l1: {} }, feed: { backend: 'redis', l1: { maxEntries: 50, eviction: 'adaptive' } } },
@@ -181,7 +193,7 @@ describe('tiers on a real redis-server, three instances', () => {
     expect(await users(1).get('k')).toBe('v1'); // in instance 1's L1 now
     const resyncs = users(1).stats().bus!.resyncs;
     // Cut every subscriber connection: the invalidation published next may be lost.
-    await redis.admin.client('KILL', 'TYPE', 'pubsub');
+    await redis.admin.client('KILL', 'TYPE', 'PUBSUB');
     await users(0).set('k', 'v2');
     // Instance 1 never answers its old L1 copy again: first it reads through to Redis, then its L1 is cleared.
     await until(async () => (await users(1).get('k')) === 'v2', 3_000);
@@ -200,7 +212,7 @@ describe('tiers on a real redis-server, three instances', () => {
       expect(await b.get('s')).toBe('v1'); // in b's L1 now
       const resync = async (): Promise<void> => {
         const resyncs = b.stats().bus!.resyncs;
-        await redis.admin.client('KILL', 'TYPE', 'pubsub');
+        await redis.admin.client('KILL', 'TYPE', 'PUBSUB');
         await until(() => b.stats().bus!.resyncs > resyncs && b.stats().bus!.connected, 5_000);
       };
       await resync();
@@ -229,7 +241,7 @@ describe('tiers on a real redis-server, three instances', () => {
       await until(() => b.stats().bus!.received >= 1, 2_000);
       expect(await b.get('revoked')).toBe('old-role'); // in b's L1 now
       const resyncs = b.stats().bus!.resyncs;
-      await redis.admin.client('KILL', 'TYPE', 'pubsub');
+      await redis.admin.client('KILL', 'TYPE', 'PUBSUB');
       // The invalidation b misses while its subscriber is down (here: the entry removed in Redis).
       await redis.admin.del('cache:{users}:revoked');
       await until(() => b.stats().bus!.resyncs > resyncs && b.stats().bus!.connected, 5_000);

@@ -12,6 +12,8 @@ import { ResolvedRbacOptions } from './rbac-options';
 interface AccessScope {
   readonly principal?: CachePrincipal;
   readonly request?: unknown;
+  /** `runAsSystemWhile`: set once its work settled; callbacks left behind then run unscoped. */
+  readonly ended?: { value: boolean };
 }
 
 /** Added to a denial of a call made outside any scope, so that the fix is obvious. */
@@ -80,6 +82,20 @@ export class CacheAccessControl {
     return this.runAs(this.options.system, fn);
   }
 
+  /**
+   * Runs `fn` as the system principal until the promise it returns settles: the library's own work
+   * (warm-ups). What that work leaves behind (a timer it started, a client it connected lazily, whose
+   * callbacks inherit its async context) runs as the unscoped principal afterwards, never as the
+   * system principal for the life of the process; an app that means it wraps it in `runAsSystem`.
+   */
+  runAsSystemWhile<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.tracksCallers) return fn();
+    const ended = { value: false };
+    return this.storage.run({ principal: this.options.system, ended }, fn).finally(() => {
+      ended.value = true;
+    });
+  }
+
   /** Runs `fn` (the rest of an HTTP request) with its principal resolved from `request` when needed. */
   runInRequest<T>(request: unknown, fn: () => T): T {
     if (!this.tracksCallers) return fn();
@@ -90,7 +106,7 @@ export class CacheAccessControl {
   current(): CachePrincipal {
     const scope = this.storage.getStore();
     if (scope === undefined) return this.options.unscoped;
-    if (scope.principal !== undefined) return scope.principal;
+    if (scope.principal !== undefined) return scope.ended?.value === true ? this.options.unscoped : scope.principal;
     return this.principalOf(scope.request);
   }
 

@@ -22,7 +22,7 @@ export class CacheRolesGuard implements CanActivate {
     const request = this.getRequest(context);
     const principal = this.access.principalOf(request);
     if (this.hasRole(principal, roles)) return true;
-    const route = `${request?.method ?? context.getType()} ${request?.route?.path ?? context.getHandler().name}`;
+    const route = `${request?.method ?? context.getType()} ${routePath(request) ?? context.getHandler().name}`;
     throw this.access.deny(principal, '*', route, roles.length === 0 ? 'the route admits no role' : `needs one of the roles ${roles.map((r) => `"${r}"`).join(', ')}`);
   }
 
@@ -34,4 +34,10 @@ export class CacheRolesGuard implements CanActivate {
   protected hasRole(principal: CachePrincipal, roles: readonly string[]): boolean {
     return principal.roles.some((role) => roles.includes(role));
   }
+}
+
+/** The matched route's pattern: Express's `request.route.path`, Fastify's `request.routeOptions.url`. */
+function routePath(request: any): string | undefined {
+  const path = request?.route?.path ?? request?.routeOptions?.url;
+  return typeof path === 'string' ? path : undefined;
 }

@@ -1,4 +1,5 @@
 import { NamespaceKeys, StoredKey } from '../keys/namespace-keys';
+import { KeyOwner } from '../keys/scoped-key';
 import { CacheAccessControl } from './cache-access-control';
 import { CacheOperation } from './cache-permission';
 import { CachePrincipal } from './cache-principal';
@@ -82,20 +83,21 @@ export class NamespaceAccess {
    * Checks the permission; in a scoped namespace, returns the owner the key belongs to. The system
    * principal is no owner: were it one, its entries would be those of a user whose id is its id.
    */
-  private owner(operation: CacheOperation, key: unknown): string | undefined {
+  private owner(operation: CacheOperation, key: unknown): KeyOwner | undefined {
     const principal = this.principal(operation, key);
     if (this.scope === 'none') return undefined;
     if (this.control!.isSystem(principal)) {
       throw this.control!.deny(principal, this.namespace, operation, `namespace is scoped per ${this.scope} and the system principal owns no entries in it (run the call as the owner: runAs)`, key);
     }
-    if (this.scope === 'user') return principal.id;
+    // A user of a tenant owns its entries in that tenant: ids may be unique only within one.
+    if (this.scope === 'user') return { id: principal.id, tenant: principal.tenant };
     if (principal.tenant === undefined || principal.tenant === '') {
       throw this.control!.deny(principal, this.namespace, operation, 'namespace is scoped per tenant and the principal has no tenant', key);
     }
-    return principal.tenant;
+    return { id: principal.tenant };
   }
 
-  private stored(owner: string | undefined, canonical: StoredKey, operation: CacheOperation, key?: unknown): StoredKey {
+  private stored(owner: KeyOwner | undefined, canonical: StoredKey, operation: CacheOperation, key?: unknown): StoredKey {
     if (owner === undefined) return canonical;
     const scoped = this.rules.owned(owner, canonical);
     if (scoped === undefined) {

@@ -5,7 +5,7 @@ import { CacheRegistry } from '../cache-registry';
 import { InvalidKeyError } from '../errors/invalid-key.error';
 import { TagsUnsupportedError } from '../errors/tags-unsupported.error';
 import { UnknownNamespaceError } from '../errors/unknown-namespace.error';
-import { NamespaceStats } from '../namespace/namespace-stats';
+import { NamespaceStats } from '../observability/namespace-stats';
 import { CacheAccessControl } from '../access/cache-access-control';
 import { CacheOperation } from '../access/cache-permission';
 import { CacheRoles } from '../access/cache-roles.decorator';

@@ -57,6 +57,8 @@ export interface CacheBackend {
   readonly name: string;
   readonly storesLiveValues: boolean;
   readonly synchronous?: boolean;
+  /** Takes Buffer payloads and returns Buffers from its reads (asked for with `BackendContext.payloadFormat: 'binary'`). */
+  readonly storesBytes?: boolean;
 
   get(key: string): MaybePromise<unknown>;
   /**
@@ -114,6 +116,11 @@ export interface BackendContext {
   readonly maxPayloadBytes?: number;
   /** Called when the backend drops an entry by itself (capacity or expiry). */
   readonly onRemove?: (key: string, reason: RemovalReason) => void;
+  /**
+   * `'binary'`: the namespace writes Buffer payloads where the backend can store them; a backend that
+   * can sets `storesBytes` and returns Buffers from its reads. Absent or `'text'`: string payloads.
+   */
+  readonly payloadFormat?: 'binary' | 'text';
 }
 
 /** What a backend factory reports to health checks: `status`, plus figures such as latency or memory. */

@@ -4,6 +4,8 @@
  * HMAC, padding, Fernet's bound namespace and key, all base64: 4/3 of the bytes), and a tier's L2
  * payload adds its expiry envelope. Reads refuse anything larger (the Redis backend without reading
  * it), and writes refuse a sealed payload larger than this, so that what a namespace writes it can read.
+ * A binary payload (frame, seal without base64, compression only where it saves bytes) is always
+ * within the same bound.
  */
 
 /** What a provider may add to the plaintext before base64, beyond the key it may bind in (AES-GCM: 62 bytes; Fernet: 57 + padding). */

@@ -1,7 +1,7 @@
 /**
- * One reversible step between the serializer's text and the payload a store keeps. The codec runs
- * its stages in order on the way in and backwards on the way out. Today there is one, the seal
- * (encryption on); a compression step or a binary format is another stage in the same list.
+ * One reversible step between the serializer's text and a text payload a store keeps. The codec runs
+ * its stages in order on the way in and backwards on the way out: the seal (encryption on). Binary
+ * payloads (compression, seals on bytes) are built by `payload-frame.ts` instead.
  */
 export interface PayloadStage {
   /** Shown in logs. */

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { OversizedPayload } from '../backends/cache-backend.interface';
+import { InvalidOptionsError } from '../errors/invalid-options.error';
 import { InvalidValueError } from '../errors/invalid-value.error';
 import { ValueTooLargeError } from '../errors/value-too-large.error';
 import { CacheEvents } from '../events/cache-events';
@@ -28,6 +29,31 @@ describe('ValueCodec', () => {
     warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
   });
   afterEach(() => warn.mockRestore());
+
+  it('refuses compression at start-up where payloads cannot be bytes (a backend that stores text), naming the field', () => {
+    const compression = { algorithm: 'gzip' as const, thresholdBytes: 0, level: 6 };
+    expect(() => codecOf({ payloadFormat: 'binary', compression })).toThrow(InvalidOptionsError);
+    expect(() => codecOf({ payloadFormat: 'binary', compression })).toThrow(/namespaces\.users\.compression: needs binary payloads/);
+    // Live-value stores never make payloads: nothing to refuse.
+    expect(() => codecOf({ payloadFormat: 'binary', compression }, new CacheEvents(), false)).not.toThrow();
+  });
+
+  it('binary frames: compressed, sealed with bytes, bound to the key; text payloads of the same provider still read', async () => {
+    const codec = new ValueCodec({
+      name: 'users', serializer: new TaggedJsonSerializer(), maxValueBytes: 64 * 1024, maxKeyLength: 64, payloadFormat: 'binary',
+      compression: { algorithm: 'gzip', thresholdBytes: 100, level: 6 }, encryption: { provider: new AesGcmEncryptionProvider({ keys: [k1] }), reencryptOnRead: false },
+    }, 'redis', new CacheEvents(), true, true);
+    const value = { list: Array.from({ length: 200 }, (_, i) => ({ i, name: 'track' })) };
+    const { stored, size } = codec.encode(value, 'value', 'u1');
+    expect(Buffer.isBuffer(stored)).toBe(true);
+    expect(size).toBeLessThan(JSON.stringify(value).length / 4);
+    expect(await codec.decode('u1', stored, '', owner())).toEqual(value);
+    const other = owner();
+    expect(await codec.decode('u2', stored, '', other)).toBeUndefined();
+    expect(other.dropped).toEqual([['u2', stored]]);
+    const text = new AesGcmEncryptionProvider({ keys: [k1] }).encrypt('{"n":1}', { namespace: 'users', key: 'u3' });
+    expect(await codec.decode('u3', Buffer.from(text), '', owner())).toEqual({ n: 1 });
+  });
 
   it('encodes and decodes through the serializer, and measures live values without serializing them', async () => {
     const codec = codecOf();
@@ -97,13 +123,13 @@ describe('ValueCodec', () => {
     });
 
     it('hands the store the payload it read and one sealed with the newest key', async () => {
-      const swaps: [string, string][] = [];
+      const swaps: [unknown, unknown][] = [];
       await readWith(async (_key, payload, replacement) => {
         swaps.push([payload, replacement]);
         return true;
       });
       expect(swaps[0][0]).toBe(oldPayload);
-      expect(new AesGcmEncryptionProvider({ keys: [k2] }).decrypt(swaps[0][1], { namespace: 'users', key: 'u1' }).plaintext).toBe('"v"');
+      expect(new AesGcmEncryptionProvider({ keys: [k2] }).decrypt(swaps[0][1] as string, { namespace: 'users', key: 'u1' }).plaintext).toBe('"v"');
     });
   });
 });

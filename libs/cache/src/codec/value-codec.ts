@@ -12,6 +12,10 @@ import { estimateValueSize } from '../serialization/estimate-value-size';
 import { overByteLimit } from '../serialization/over-byte-limit';
 import { Serializer } from '../serialization/serializer.interface';
 import { UnsupportedValueError } from '../serialization/unsupported-value.error';
+import { InvalidOptionsError } from '../errors/invalid-options.error';
+import { NamespaceCipher } from '../security/namespace-cipher';
+import { frameOf, innerBytes, isFrame, FRAME_VERSION, PayloadCodingError, textOf } from './payload-frame';
+import { PayloadFormat, ResolvedCompression } from './payload-options';
 import { PayloadStage, Rewrap } from './payload-stage';
 import { maxStoredBytes } from './payload-limits';
 import { SealStage } from './seal-stage';
@@ -24,6 +28,9 @@ export interface CodecOptions {
   readonly maxKeyLength: number;
   readonly encryption?: ResolvedEncryption;
   readonly valueSchema?: ValueSchemaCheck;
+  /** Default `text`: see `payload-options.ts`. */
+  readonly payloadFormat?: PayloadFormat;
+  readonly compression?: ResolvedCompression;
 }
 
 /** What a store writes for a value: the live value or its payload, and its size in bytes (serialized, sealed, or estimated). */
@@ -39,7 +46,7 @@ export interface PayloadOwner {
   /** Deletes the entry read as `payload` (an `OversizedPayload` for one never read in full), only if it still holds it where the store can tell. */
   drop(key: string, payload: unknown): unknown;
   /** Swaps `payload` for `replacement` only if the entry still holds it; resolves whether it did. Absent: entries are never rewritten. */
-  readonly replace?: (key: string, payload: string, replacement: string) => Promise<boolean>;
+  readonly replace?: (key: string, payload: string | Buffer, replacement: string | Buffer) => Promise<boolean>;
 }
 
 /**
@@ -52,6 +59,10 @@ export interface PayloadOwner {
  *   `serializer.deserialize` (the tagged-JSON serializer refuses own `__proto__`/`constructor`/
  *   `prototype` properties) → the `valueSchema` check.
  *
+ * With binary payloads (a backend that stores bytes, `payloadFormat: 'binary'`) the seal and the
+ * compression work on bytes and the payload is a frame (`payload-frame.ts`): text → UTF-8 →
+ * compression (above the threshold) → seal → frame. Payloads of the earlier text format still read.
+ *
  * A payload that comes back oversized, tampered or unreadable is a miss: the codec counts it, reports
  * it (`tamper` event, or an `unreadable_dropped` warning) and asks the store that read it to drop it
  * (`PayloadOwner.drop`); one sealed with an older key is re-sealed through `PayloadOwner.replace`.
@@ -62,25 +73,45 @@ export class ValueCodec {
   /** Entries dropped as oversized or unreadable, and as tampered. */
   dropped = 0;
   tampered = 0;
+  /** Writes binary frames (a sealing that works on bytes, or compression, on a backend that stores bytes). */
+  readonly framed: boolean;
   private readonly stages: readonly PayloadStage[];
+  private readonly cipher: NamespaceCipher | null;
+  private readonly compression?: ResolvedCompression;
   /** The largest payload read or written (serialized text, or its sealed form): see `payload-limits.ts`. */
   private readonly maxStored: number;
   private readonly logger = new Logger('CacheNamespace');
 
   /**
    * `payloads`: the store keeps byte payloads (a byte backend, or the L2 of tiers). Live-value stores
-   * only `measure`: their values never leave the process and are not sealed.
+   * only `measure`: their values never leave the process and are not sealed. `bytes`: the backend
+   * stores and returns Buffers for this namespace (`CacheBackend.storesBytes`).
    */
   constructor(
     private readonly options: CodecOptions,
     private readonly backendName: string,
     private readonly events: CacheEvents,
     payloads: boolean,
+    bytes = false,
   ) {
     const cipher = payloads ? createNamespaceCipher(options, events) : null;
+    this.cipher = cipher;
     this.stages = cipher === null ? [] : [new SealStage(cipher)];
     this.sealed = cipher !== null;
     this.maxStored = maxStoredBytes(options);
+    const binary = payloads && bytes && options.payloadFormat === 'binary' && (cipher === null || cipher.sealsBytes);
+    if (payloads && options.compression !== undefined && !binary) {
+      throw new InvalidOptionsError([{ path: `namespaces.${options.name}.compression`, reason: `needs binary payloads: a backend that stores bytes ("redis"; "${backendName}" does not) and a provider that seals bytes` }]);
+    }
+    this.compression = binary ? options.compression : undefined;
+    this.framed = binary && (cipher !== null || this.compression !== undefined);
+    // Which provider seals this namespace's payloads, and how they are stored, once at start-up (names only).
+    if (payloads) {
+      this.logger.log(logLine('cache.payloads', {
+        namespace: options.name, backend: backendName, encryption: cipher?.providerName ?? 'off',
+        format: this.framed ? 'binary' : 'text', compression: this.compression?.algorithm ?? 'off',
+      }));
+    }
   }
 
   /** A value a store keeps live: checked and measured (`estimateValueSize`), never serialized. */
@@ -112,8 +143,14 @@ export class ValueCodec {
     }
     const bytes = Buffer.byteLength(text as string);
     if (bytes > maxValueBytes) throw new ValueTooLargeError(name, bytes, maxValueBytes, 'maxValueBytes');
-    if (this.stages.length === 0) return new PreparedValue(text, bytes);
     const context = contextOf(key, envelope);
+    if (this.framed) {
+      const inner = innerBytes(text as string, bytes, this.compression);
+      const frame = frameOf(this.cipher === null ? inner : this.cipher.sealBytes(inner, context));
+      if (frame.length > this.maxStored) throw new ValueTooLargeError(name, frame.length, this.maxStored, 'maxValueBytes');
+      return new PreparedValue(frame, frame.length);
+    }
+    if (this.stages.length === 0) return new PreparedValue(text, bytes);
     let payload = text as string;
     for (const stage of this.stages) payload = stage.wrap(payload, context);
     // A stage whose output is larger than `maxStoredBytes` allows would write entries that read as oversized.
@@ -127,33 +164,82 @@ export class ValueCodec {
    * as an `OversizedPayload`, or longer than `maxStoredBytes`), one that does not authenticate, that
    * the serializer cannot read (corrupt, written by something else, or with own `__proto__`/
    * `constructor`/`prototype` properties), or whose value fails the `valueSchema`. `owner` drops it.
-   * A sound payload is answered as its value, without a promise (a read pays for one promise, the
-   * store's); a promise of it only when the payload needs the owner (a drop, a re-seal).
+   * A sound text payload is answered as its value, without a promise (a read pays for one promise, the
+   * store's); a promise of it when the payload needs more (a binary frame, a drop, a re-seal).
    */
   decode(key: string, stored: unknown, envelope: string, owner: PayloadOwner): unknown {
-    if (typeof stored !== 'string') {
-      return this.unreadable(key, stored, stored instanceof OversizedPayload ? 'oversized' : 'not-a-string', owner);
+    if (Buffer.isBuffer(stored)) {
+      if (isFrame(stored)) return this.decodeFrame(key, stored, envelope, owner);
+      // A payload of the earlier text format, read by a backend that returns bytes: read as text,
+      // dropped or swapped as the bytes it was (its text may not be their exact UTF-8).
+      owner = asBytes(owner, stored);
+      stored = stored.toString('utf8');
     }
+    if (typeof stored !== 'string') return this.unreadable(key, stored, stored instanceof OversizedPayload ? 'oversized' : 'not-a-string', owner);
     if (overByteLimit(stored, this.maxStored)) return this.unreadable(key, stored, 'oversized', owner);
-    if (this.stages.length === 0) return this.read(key, stored, stored, owner);
-    const unwrapped = this.unwrap(key, stored, envelope, owner);
-    if (typeof unwrapped === 'string') return this.read(key, stored, unwrapped, owner);
-    return unwrapped.then((opened) => (opened === undefined ? undefined : this.read(key, stored, opened, owner)));
+    if (this.stages.length === 0) return this.value(key, stored, stored, owner);
+    const text = stored;
+    const unwrapped = this.unwrap(key, text, envelope, owner);
+    if (typeof unwrapped === 'string') return this.value(key, text, unwrapped, owner);
+    return unwrapped.then((opened) => (opened === undefined ? undefined : this.value(key, text, opened, owner)));
   }
 
-  /** The value of `text` (what the stages opened of `stored`), or a promise of undefined once the entry is dropped. */
-  private read(key: string, stored: string, text: string, owner: PayloadOwner): unknown {
+  /**
+   * A binary payload: size check, version, the seal opened (a tamper when it does not authenticate,
+   * whatever the namespace's settings: an unsealed frame planted in a sealed namespace is one),
+   * decompression bounded by `maxValueBytes`, then the serializer and the schema. One sealed with an
+   * older key is re-sealed in the binary format when `reencryptOnRead` is on.
+   */
+  private async decodeFrame(key: string, frame: Buffer, envelope: string, owner: PayloadOwner): Promise<unknown> {
+    if (frame.length > this.maxStored) return this.unreadable(key, frame, 'oversized', owner);
+    const cipher = this.cipher;
+    if (frame[1] !== FRAME_VERSION) return cipher === null ? this.unreadable(key, frame, 'unknown-version', owner) : this.tamper(key, frame, 'unknown-version', owner);
+    const context = contextOf(key, envelope);
+    let inner = frame.subarray(2);
+    let stale: { readonly keyId?: string } | undefined;
+    let staleInner: Buffer | undefined;
+    if (cipher !== null) {
+      try {
+        const opened = cipher.openBytes(inner, context);
+        inner = opened.plaintext;
+        if (opened.stale && cipher.reencryptOnRead && owner.replace !== undefined) {
+          stale = opened;
+          // The provider may reuse its plaintext buffer on the next call: keep a copy to seal again.
+          staleInner = Buffer.from(inner);
+        }
+      } catch (error) {
+        return this.tamper(key, frame, error instanceof DecryptionFailedError ? error.reason : 'authentication-failed', owner);
+      }
+    }
+    let text: string;
+    try {
+      text = textOf(inner, this.options.maxValueBytes);
+    } catch (error) {
+      return this.unreadable(key, frame, error instanceof PayloadCodingError ? error.reason : (error as Error).name, owner);
+    }
+    if (stale !== undefined) {
+      let replaced = false;
+      try {
+        replaced = await owner.replace!(key, frame, frameOf(cipher!.sealBytes(staleInner!, context)));
+      } catch {
+        // The read itself succeeded; the next read tries again.
+      }
+      if (replaced) cipher!.rotated(key, stale);
+    }
+    return this.value(key, frame, text, owner);
+  }
+
+  /** The serializer's text checked (size), deserialized and checked against the schema; undefined (dropped) when it cannot be a value. */
+  private value(key: string, stored: unknown, text: string, owner: PayloadOwner): unknown {
     let problem: string;
-    if (this.stages.length > 0 && overByteLimit(text, this.options.maxValueBytes)) {
+    if (overByteLimit(text, this.options.maxValueBytes)) {
       problem = 'oversized';
     } else {
       try {
         const value = this.options.serializer.deserialize(text);
-        // Which constraint failed stays out of the log too (its message may name the value's content).
         if (this.options.valueSchema?.(value) === undefined) return value;
         problem = 'valueSchema';
       } catch (error) {
-        // The error's name only: a parser's message may quote the payload.
         problem = (error as Error).name;
       }
     }
@@ -190,7 +276,7 @@ export class ValueCodec {
   }
 
   /** A payload that does not authenticate is dropped (only if still unchanged), counted and reported as a `tamper` event (logged, throttled, by the module's observability). */
-  private async tamper(key: string, payload: string, reason: string, owner: PayloadOwner): Promise<undefined> {
+  private async tamper(key: string, payload: string | Buffer, reason: string, owner: PayloadOwner): Promise<undefined> {
     try {
       await owner.drop(key, payload);
     } catch {
@@ -234,6 +320,15 @@ export class ValueCodec {
     if (error instanceof UnsupportedValueError) return new InvalidValueError(this.options.name, error.path.replace(/^value/, path), error.reason);
     return new InvalidValueError(this.options.name, path, `not serializable by "${this.options.serializer.name}" (${(error as Error).message})`);
   }
+}
+
+/** The owner of a payload read as bytes and decoded as text: drops and swaps name the bytes. */
+function asBytes(owner: PayloadOwner, bytes: Buffer): PayloadOwner {
+  const replace = owner.replace;
+  return {
+    drop: (key) => owner.drop(key, bytes),
+    ...(replace !== undefined && { replace: (key: string, _payload: string | Buffer, replacement: string | Buffer) => replace(key, bytes, replacement) }),
+  };
 }
 
 /** What a payload is bound to: the key, and for a tier's L2 payload also its envelope (U+001E cannot occur in a key). */

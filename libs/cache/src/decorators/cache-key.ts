@@ -22,6 +22,14 @@ export class CacheDecoratorError extends CacheError {
   }
 }
 
+/**
+ * A key or tag that this call's arguments cannot make (a placeholder that is undefined, a value that
+ * cannot be written in a key, default-key arguments that cannot be rendered): the decorated method
+ * then runs without the cache, like one whose key breaks the namespace's rules. The message names
+ * the template and the placeholder, never the value.
+ */
+export class KeyArgumentError extends CacheDecoratorError {}
+
 const PLACEHOLDER = /\{\{|\}\}|\{([^{}]*)\}/g;
 const LONG_KEY = 200;
 
@@ -40,7 +48,12 @@ export function compileKey(spec: CacheKeySpec | undefined, method: MethodRef, de
     };
   }
   if (typeof spec !== 'string' || spec.length === 0) throw new CacheDecoratorError(method, decorator, 'key must be a non-empty string template or a function');
-  return compileTemplate(spec, method.parameterNames, (problem) => new CacheDecoratorError(method, decorator, problem));
+  return compileTemplate(
+    spec,
+    method.parameterNames,
+    (problem) => new CacheDecoratorError(method, decorator, problem),
+    (problem) => new KeyArgumentError(method, decorator, problem),
+  );
 }
 
 /**
@@ -50,7 +63,11 @@ export function compileKey(spec: CacheKeySpec | undefined, method: MethodRef, de
  * character values never hold (`:`, `/`, `|`, `#`, a space…): not by another placeholder, a letter,
  * a digit, `-`, `.`, `_`, `~` or `%`.
  */
-function compileTemplate(spec: string, names: readonly (string | null)[], fail: (problem: string) => Error): KeyBuilder {
+function compileTemplate(
+  spec: string, names: readonly (string | null)[], fail: (problem: string) => Error,
+  /** The error of a call whose arguments cannot fill the template. */
+  failCall: (problem: string) => Error = fail,
+): KeyBuilder {
   const literals: string[] = [];
   const values: ((args: readonly unknown[]) => string)[] = [];
   let previous = '';
@@ -78,7 +95,7 @@ function compileTemplate(spec: string, names: readonly (string | null)[], fail: 
       literals.push(literal);
       literal = '';
       previous = match[1].trim();
-      values.push(placeholder(previous, spec, names, fail));
+      values.push(placeholder(previous, spec, names, fail, failCall));
     }
   }
   const rest = spec.slice(last);
@@ -97,7 +114,9 @@ function compileTemplate(spec: string, names: readonly (string | null)[], fail: 
 /** Characters an encoded value may hold (`%` from its escapes): none of them may follow a placeholder. */
 const VALUE_CHARACTER = /[A-Za-z0-9\-._~%]/;
 
-function placeholder(expression: string, spec: string, names: readonly (string | null)[], fail: (problem: string) => Error): (args: readonly unknown[]) => string {
+function placeholder(
+  expression: string, spec: string, names: readonly (string | null)[], fail: (problem: string) => Error, failCall: (problem: string) => Error,
+): (args: readonly unknown[]) => string {
   const [head, ...path] = expression.split('.');
   let index: number;
   if (/^\d+$/.test(head)) {
@@ -116,11 +135,11 @@ function placeholder(expression: string, spec: string, names: readonly (string |
   return (args) => {
     let value: unknown = args[index];
     for (const step of path) value = value === null || value === undefined ? undefined : (value as Record<string, unknown>)[step];
-    if (value === undefined) throw fail(`key template '${spec}': {${expression}} is undefined for this call`);
+    if (value === undefined) throw failCall(`key template '${spec}': {${expression}} is undefined for this call`);
     try {
       return encodeKeyPart(value);
     } catch (error) {
-      throw fail(`key template '${spec}': {${expression}} cannot be written in a key (${(error as Error).message})`);
+      throw failCall(`key template '${spec}': {${expression}} cannot be written in a key (${(error as Error).message})`);
     }
   };
 }
@@ -220,14 +239,21 @@ export function defaultKey(method: Pick<MethodRef, 'className' | 'methodName'>, 
   try {
     rendered = args.map((a) => stableStringify(a)).join(',');
   } catch (error) {
-    throw new CacheDecoratorError(method, 'Cacheable', `cannot derive a key from the arguments (${(error as Error).message}); give a key`);
+    throw new KeyArgumentError(method, 'Cacheable', `cannot derive a key from the arguments (${(error as Error).message}); give a key`);
   }
   const key = `${method.className}.${method.methodName}(${rendered})`;
   if (key.length <= LONG_KEY) return key;
   return `${method.className}.${method.methodName}#${createHash('sha256').update(rendered).digest('base64url')}`;
 }
 
-/** JSON with sorted object keys, so that `{a,b}` and `{b,a}` give one key. */
+/**
+ * JSON with sorted object keys, so that `{a,b}` and `{b,a}` give one key. An object that is not a
+ * plain object, array, Map, Set, Date or byte array is written as JSON would write it when it says
+ * how (`toJSON`: a URL, an ObjectId, a Decimal), otherwise as its own properties after its class
+ * name; one with nothing of its own to tell it apart (private fields, prototype getters) by its
+ * `toString()` when the class writes one, and refused otherwise: it would give every instance one
+ * key (all users one entry).
+ */
 export function stableStringify(value: unknown, seen: object[] = []): string {
   switch (typeof value) {
     case 'string':
@@ -252,10 +278,26 @@ export function stableStringify(value: unknown, seen: object[] = []): string {
   if (Array.isArray(object)) out = `[${object.map((v) => stableStringify(v, seen)).join(',')}]`;
   else if (object instanceof Map) out = `Map[${[...object].map(([k, v]) => `${stableStringify(k, seen)}:${stableStringify(v, seen)}`).join(',')}]`;
   else if (object instanceof Set) out = `Set[${[...object].map((v) => stableStringify(v, seen)).join(',')}]`;
-  else {
-    const record = object as Record<string, unknown>;
-    out = `{${Object.keys(record).sort().map((k) => `${JSON.stringify(k)}:${stableStringify(record[k], seen)}`).join(',')}}`;
-  }
+  else out = recordText(object, seen);
   seen.pop();
   return out;
+}
+
+/** A plain object (or a null-prototype one) as `{…}`; a class instance as `Class{…}`, `Class(toJSON)` or `Class<toString>`. */
+function recordText(object: object, seen: object[]): string {
+  const record = object as Record<string, unknown>;
+  const prototype = Object.getPrototypeOf(object);
+  const own = Object.keys(record);
+  const fields = (): string => `{${own.sort().map((k) => `${JSON.stringify(k)}:${stableStringify(record[k], seen)}`).join(',')}}`;
+  if (prototype === Object.prototype || prototype === null || ArrayBuffer.isView(object)) return fields();
+  const name = typeof prototype?.constructor?.name === 'string' ? prototype.constructor.name : '';
+  if (typeof record.toJSON === 'function') {
+    const json = (record.toJSON as () => unknown)();
+    if (json !== object) return `${name}(${stableStringify(json, seen)})`;
+  }
+  if (own.length > 0) return `${name}${fields()}`;
+  if (typeof record.toString === 'function' && record.toString !== Object.prototype.toString) {
+    return `${name}<${JSON.stringify(String(object))}>`;
+  }
+  throw new InvalidArgumentError(`an argument is a ${name || 'class'} instance with no own properties, toJSON() or toString() to tell it from another`);
 }

@@ -4,7 +4,7 @@ import type { CacheRegistry } from '../cache-registry';
 import { CacheNamespace } from '../namespace/cache-namespace';
 import { Ttl } from '../ttl/parse-ttl';
 import type { CacheOperation as CheckedOperation } from '../access/cache-permission';
-import { CacheDecoratorError, KeyBuilder, MethodRef } from './cache-key';
+import { CacheDecoratorError, KeyArgumentError, KeyBuilder, MethodRef } from './cache-key';
 import { methodParameterNames } from './method-parameters';
 import { describeError } from '../logging/error-fields';
 import { logLine } from '../logging/log-line';
@@ -120,17 +120,19 @@ async function runAsync(registry: CacheRegistry, info: CachedMethod, self: objec
   let result: unknown;
   if (cacheable?.kind === 'Cacheable') {
     const ns = namespaceOf(registry, cacheable);
-    const key = cacheable.key(args);
-    const tags = tagsOf(cacheable, args);
     const { unless } = cacheable;
+    let key: string | undefined;
+    let tags: string[] | undefined;
     try {
+      key = cacheable.key(args);
+      tags = tagsOf(cacheable, args);
       result = await ns.getOrSet(key, () => info.original.apply(self, args), {
         ttl: cacheable.ttl,
         tags,
         cacheIf: unless ? (value: unknown) => !unless(value, ...args) : undefined,
       });
     } catch (error) {
-      if (!bypassed(registry, ns, info, 'getOrSet', error, [key], tags)) throw error;
+      if (!bypassed(registry, ns, info, 'getOrSet', error, key === undefined ? undefined : [key], tags)) throw error;
       result = await info.original.apply(self, args);
     }
   } else {
@@ -140,9 +142,10 @@ async function runAsync(registry: CacheRegistry, info: CachedMethod, self: objec
     if (!applies(op)) continue;
     if (op.kind === 'CachePut' && result !== undefined && !op.unless?.(result, ...args)) {
       const ns = namespaceOf(registry, op);
-      const key = op.key(args);
-      const tags = tagsOf(op, args);
-      await tolerate(registry, ns, info, 'set', ns.set(key, result, { ttl: op.ttl, tags }), [key], tags);
+      await tolerate(registry, ns, info, 'set', () => {
+        const key = op.key(args);
+        return { keys: [key], tags: tagsOf(op, args), work: (keys, tags) => ns.set(keys[0], result, { ttl: op.ttl, tags }) };
+      });
     } else if (op.kind === 'CacheEvict' && !op.beforeInvocation) {
       await evict(registry, info, op, args);
     }
@@ -155,8 +158,9 @@ function runSync(registry: CacheRegistry, info: CachedMethod, self: object, args
   if (op.condition !== undefined && !op.condition(...args)) return info.original.apply(self, args);
   const { unless } = op;
   const ns = namespaceOf(registry, op);
-  const key = op.key(args);
+  let key: string | undefined;
   try {
+    key = op.key(args);
     return ns.getOrSetSync(
       key,
       () => {
@@ -170,21 +174,22 @@ function runSync(registry: CacheRegistry, info: CachedMethod, self: object, args
       unless ? (value) => !unless(value, ...args) : undefined,
     );
   } catch (error) {
-    if (!bypassed(registry, ns, info, 'getOrSet', error, [key], undefined)) throw error;
+    if (!bypassed(registry, ns, info, 'getOrSet', error, key === undefined ? undefined : [key], undefined)) throw error;
     return info.original.apply(self, args);
   }
 }
 
 async function evict(registry: CacheRegistry, info: CachedMethod, op: EvictOperation, args: unknown[]): Promise<void> {
   const ns = namespaceOf(registry, op);
-  if (op.allEntries) await tolerate(registry, ns, info, 'clear', ns.clear(), [], undefined);
+  if (op.allEntries) await tolerate(registry, ns, info, 'clear', () => ({ keys: [], work: () => ns.clear() }));
   for (const builder of op.keys) {
-    const key = builder(args);
-    await tolerate(registry, ns, info, 'invalidate', ns.invalidate(key), [key], undefined);
+    await tolerate(registry, ns, info, 'invalidate', () => ({ keys: [builder(args)], work: (keys) => ns.invalidate(keys[0]) }));
   }
   for (const builder of op.tags) {
-    const tag = builder(args);
-    await tolerate(registry, ns, info, 'invalidateTag', ns.invalidateTag(tag), [], [tag]);
+    await tolerate(registry, ns, info, 'invalidateTag', () => {
+      const tag = builder(args);
+      return { keys: [], tags: [tag], work: () => ns.invalidateTag(tag) };
+    });
   }
 }
 
@@ -213,21 +218,30 @@ function tagsOf(op: CachingOperation, args: unknown[]): string[] | undefined {
   return op.tags.length === 0 ? undefined : op.tags.map((tag) => tag(args));
 }
 
+/** One cache operation of a decorated call: the keys and tags it builds from the arguments, then the work on them. */
+type DecoratedWork = () => {
+  keys: readonly string[];
+  tags?: readonly string[];
+  work: (keys: readonly string[], tags: readonly string[] | undefined) => Promise<unknown>;
+};
+
 /**
  * A cache that is down must not fail the method: log and go on. Neither may a key or tag that the
- * call's arguments made invalid (see `bypassed`). Anything else is a bug to surface.
+ * call's arguments made invalid or could not make (see `bypassed`). Anything else is a bug to surface.
  */
 async function tolerate(
   registry: CacheRegistry,
   ns: CacheNamespace,
   info: CachedMethod,
   operation: CheckedOperation,
-  work: Promise<unknown>,
-  keys: readonly string[],
-  tags: readonly string[] | undefined,
+  build: DecoratedWork,
 ): Promise<void> {
+  let keys: readonly string[] | undefined;
+  let tags: readonly string[] | undefined;
   try {
-    await work;
+    const planned = build();
+    ({ keys, tags } = planned);
+    await planned.work(planned.keys, planned.tags);
   } catch (error) {
     if (error instanceof BackendUnavailableError) {
       logger.warn(`${info.className}.${info.methodName}: cache unavailable, continuing without it (${describeError(error)})`);
@@ -263,10 +277,12 @@ function bypassed(
   info: CachedMethod,
   operation: CheckedOperation,
   error: unknown,
-  keys: readonly string[],
+  /** Undefined: the call's arguments could not make them (`KeyArgumentError`). */
+  keys: readonly string[] | undefined,
   tags: readonly string[] | undefined,
 ): boolean {
-  if (!(error instanceof InvalidKeyError) || !ns.bypassesInvalidKey(operation, keys, tags)) return false;
+  if (error instanceof KeyArgumentError) ns.bypassesInvalidKey(operation, undefined, undefined);
+  else if (!(error instanceof InvalidKeyError) || keys === undefined || !ns.bypassesInvalidKey(operation, keys, tags)) return false;
   let logs = bypassLogs.get(registry);
   if (logs === undefined) bypassLogs.set(registry, (logs = new Map()));
   const id = `${info.className}.${info.methodName}|${ns.name}|${operation}`;
@@ -281,8 +297,8 @@ function bypassed(
     method: `${info.className}.${info.methodName}`,
     operation,
     outcome: BYPASS_OUTCOME[operation],
-    what: error.what,
-    reason: error.code,
+    what: error instanceof InvalidKeyError ? error.what : 'key',
+    reason: error instanceof InvalidKeyError ? error.code : 'CACHE_KEY_ARGUMENT',
     suppressed: state?.suppressed || undefined,
   }));
   logs.set(id, { loggedAt: now, suppressed: 0 });

@@ -50,17 +50,19 @@ export class CacheInterceptor implements NestInterceptor {
     const query = restrictQuery(exchange, options.query ?? []);
     // A body is input the key does not hold (Nest lets a GET handler read it with @Body()).
     if (exchange.hasBody()) return next.handle();
-    let principal: string | undefined;
+    let principal: RouteVariant['principal'];
     if (options.perUser) {
-      principal = options.principal ? options.principal(exchange.request) : this.principalId(exchange.request);
-      if (typeof principal !== 'string' || principal === '') return next.handle();
+      principal = options.principal ? { id: options.principal(exchange.request) as string } : this.principalOf(exchange.request);
+      if (typeof principal?.id !== 'string' || principal.id === '') return next.handle();
     }
     const variant = this.variant(context, exchange, { method, paths, query, principal });
     if (variant === undefined) return next.handle();
     const namespace = this.registry.namespace(options.namespace ?? this.registry.defaultNamespace);
     const ttlMs = options.ttl === undefined ? namespace.defaultTtlMs : parseTtl(options.ttl, 'CacheRoute ttl');
+    // A namespace scoped per user or tenant keys each caller apart: its responses are theirs alone.
+    const perUser = options.perUser === true || namespace.scope !== 'none';
     const caching = new ResponseCaching(
-      { namespace, key: routeKey(variant), ttlMs, perUser: options.perUser === true, logger: this.logger },
+      { namespace, key: routeKey(variant), ttlMs, perUser, logger: this.logger },
       exchange,
       next,
     );
@@ -98,10 +100,14 @@ export class CacheInterceptor implements NestInterceptor {
     return variant;
   }
 
-  /** The module's PrincipalResolver decides who a request is (by default `request.user.id`, then `sub`). */
-  private principalId(request: unknown): string | undefined {
+  /**
+   * The module's PrincipalResolver decides who a request is (by default `request.user.id`, then
+   * `sub`); a principal of a tenant is that user in that tenant.
+   */
+  private principalOf(request: unknown): RouteVariant['principal'] {
     const principal = this.registry.access.principalOf(request);
-    return this.registry.access.isAnonymous(principal) ? undefined : principal.id;
+    if (this.registry.access.isAnonymous(principal)) return undefined;
+    return principal.tenant === undefined || principal.tenant === '' ? { id: principal.id } : { id: principal.id, tenant: principal.tenant };
   }
 }
 
@@ -116,3 +122,4 @@ function requestPaths(request: any): string[] {
   }
   return paths;
 }
+

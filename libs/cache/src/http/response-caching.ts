@@ -1,6 +1,7 @@
 import { CallHandler, LoggerService } from '@nestjs/common';
 import { lastValueFrom } from 'rxjs';
 import { CacheError } from '../errors/cache-error';
+import { isClientError } from '../errors/client-error';
 import { describeError } from '../logging/error-fields';
 import { CacheNamespace } from '../namespace/cache-namespace';
 import {
@@ -17,6 +18,10 @@ export interface ResponseCacheTarget {
   key: string;
   /** The TTL entries are stored with (the route's, else the namespace's), 0 = no expiry. */
   ttlMs: number;
+  /**
+   * The responses belong to their caller: a `perUser` route, or a namespace scoped per user or
+   * tenant (its keys are the caller's). They are sent `private` and may be stored when `private`.
+   */
   perUser: boolean;
   logger: LoggerService;
 }
@@ -83,8 +88,11 @@ export class ResponseCaching {
       return this.runAlone(false);
     }
     if (this.own !== undefined) {
-      // The handler failed and the namespace's fail-safe answered with a stale copy: send it.
-      if (this.own.kind === 'error' && isCachedResponse(found) && sameNames(found.vary, names)) return this.answerCached(found);
+      // The handler failed and the namespace's fail-safe answered with a stale copy: send it, unless
+      // the handler refused on purpose (a 4xx: the resource is gone, the caller may no longer see it).
+      if (this.own.kind === 'error' && !isClientError(this.own.error) && isCachedResponse(found) && sameNames(found.vary, names)) {
+        return this.answerCached(found);
+      }
       return this.answerOwn();
     }
     if (isCachedResponse(found) && sameNames(found.vary, names)) return this.answerCached(found);
@@ -129,10 +137,15 @@ export class ResponseCaching {
     return (this.own = { kind: 'response', body, entry });
   }
 
-  /** Runs the handler (or waits for this request's run) without joining anyone; stores what may be shared. */
+  /**
+   * Runs the handler (or waits for this request's run) without joining anyone; stores what may be
+   * shared. Without `store` (the cache failed or refused the caller) the answer is the handler's
+   * own, as `BYPASS`: nothing was kept, so nothing may tell a cache downstream it is shareable.
+   */
   private async runAlone(store: boolean): Promise<unknown> {
     const outcome = await (this.running ??= this.run());
-    if (store && outcome.kind === 'response' && outcome.entry !== undefined) await this.store(outcome.entry);
+    if (!store) return this.answerUncached();
+    if (outcome.kind === 'response' && outcome.entry !== undefined) await this.store(outcome.entry);
     return this.answerOwn();
   }
 
@@ -160,11 +173,16 @@ export class ResponseCaching {
   private answerOwn(): unknown {
     const own = this.own!;
     if (own.kind === 'error') throw own.error;
-    if (own.entry === undefined) {
-      if (!this.exchange.headersSent) this.exchange.setResponseHeader('X-Cache', 'BYPASS');
-      return own.body;
-    }
+    if (own.entry === undefined) return this.answerUncached();
     return this.answer(own.entry, 'MISS', own.body);
+  }
+
+  /** The handler's answer as it made it, headers included, marked `BYPASS`. */
+  private answerUncached(): unknown {
+    const own = this.own!;
+    if (own.kind === 'error') throw own.error;
+    if (!this.exchange.headersSent) this.exchange.setResponseHeader('X-Cache', 'BYPASS');
+    return own.body;
   }
 
   private answerCached(entry: CachedResponse): unknown {

@@ -22,8 +22,8 @@ export interface RouteVariant {
   host?: { name: string | undefined; params: Record<string, unknown> };
   /** With versioning on: the handler's versions, and the version the request asks for as the router reads it. */
   version?: { declared: string[]; requested: unknown };
-  /** Per-user routes: the principal's id. */
-  principal?: string;
+  /** Per-user routes: the principal's id, and its tenant when it has one (ids may be unique only within a tenant). */
+  principal?: { id: string; tenant?: string };
 }
 
 /** Keys longer than this, or holding anything but printable ASCII, are stored by their hash. */
@@ -35,16 +35,19 @@ export function routeKey(variant: RouteVariant): string {
   const fields: unknown[] = [method, handler, route ?? null, paths, sortedEntries(params), Object.entries(query)];
   fields.push(host === undefined ? null : [host.name ?? null, sortedEntries(host.params)]);
   fields.push(version === undefined ? null : [version.declared, version.requested ?? null]);
-  if (principal !== undefined) fields.push({ user: principal });
+  if (principal !== undefined) fields.push(principal.tenant === undefined ? { user: principal.id } : { user: principal.id, tenant: principal.tenant });
   return boundedKey(`http:${JSON.stringify(fields)}`);
 }
 
 /**
- * The key of one variant of a response that named `names` in `Vary`: the route key, the names and
- * the values this request sends for them (a header sent twice is one value, joined by Node).
+ * The key of one variant of a response that named `names` in `Vary`: the route key, the names and a
+ * SHA-256 of the values this request sends for them (a header sent twice is one value, joined by
+ * Node). Hashed, never written out: a response may vary on `Authorization` or `Cookie`, whose values
+ * are credentials that must not sit in Redis key names (nor reach anything that lists keys).
  */
 export function varyKey(route: string, names: readonly string[], header: (name: string) => string | undefined): string {
-  return boundedKey(`${route}|vary:${JSON.stringify(names.map((name) => [name, header(name) ?? null]))}`);
+  const values = createHash('sha256').update(JSON.stringify(names.map((name) => header(name) ?? null))).digest('base64url');
+  return boundedKey(`${route}|vary:${JSON.stringify(names)}:${values}`);
 }
 
 function boundedKey(key: string): string {

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { CacheNamespace } from '../namespace/cache-namespace';
 import { InvalidArgumentError } from '../errors/invalid-argument.error';
 
-/** What Keyv 5 hands a store's `setMany`. */
+/** What Keyv hands a store's `setMany` (Keyv 6 through its bridge: the TTL in milliseconds). */
 export interface KeyvStoreEntry {
   key: string;
   value: unknown;
@@ -13,7 +13,7 @@ export interface KeyvStoreEntry {
 const KEYV_NAMESPACE_TAG = 'keyv-namespace:';
 
 /**
- * A Keyv 5 storage adapter over one cache namespace, so that anything built on Keyv — cache-manager 7,
+ * A Keyv storage adapter (Keyv 5 and 6) over one cache namespace, so that anything built on Keyv — cache-manager 7,
  * `@nestjs/cache-manager` (`CACHE_MANAGER`, its `CacheInterceptor`) — runs on this library's backends
  * unchanged:
  *
@@ -30,11 +30,18 @@ const KEYV_NAMESPACE_TAG = 'keyv-namespace:';
  * and it does not own connections: `disconnect()` leaves them to the module's shutdown.
  *
  * Written structurally against Keyv's `KeyvStoreAdapter`, so the library does not depend on Keyv.
+ * Keyv 6 recognizes a full storage adapter by its methods being `async` functions, and hands one
+ * that takes relative TTLs (as this one does, for Keyv 5) to its bridge adapter, which converts its
+ * absolute expiry back to a TTL and, because this adapter has a `namespace`, leaves namespacing
+ * (keys and `clear()`) to it. Hence every method below is `async`, and under Keyv 6 the adapter
+ * prefixes keys with Keyv's namespace itself (`namespace:key`, the shape Keyv 5 gives them).
  */
 export class CachekitKeyvStore extends EventEmitter {
   /** Set by Keyv to its own namespace. */
   namespace?: string;
   readonly opts: { namespace?: string; dialect: string } = { dialect: 'nest-cachekit' };
+  /** True once Keyv 6 took this store: Keyv 6 leaves key namespacing to its stores, Keyv 5 does it itself. */
+  private prefixesKeys = false;
 
   constructor(private readonly cache: CacheNamespace) {
     super();
@@ -43,16 +50,25 @@ export class CachekitKeyvStore extends EventEmitter {
     }
   }
 
-  get<T>(key: string): Promise<T | undefined> {
-    return this.cache.get(key) as Promise<T | undefined>;
+  /**
+   * Read by Keyv 6 when it takes a store (Keyv 5 never reads it). No `expires` capability: Keyv 6
+   * then keeps handing this adapter relative TTLs, through its bridge.
+   */
+  get capabilities(): undefined {
+    this.prefixesKeys = true;
+    return undefined;
+  }
+
+  async get<T>(key: string): Promise<T | undefined> {
+    return (await this.cache.get(this.keyOf(key))) as T | undefined;
   }
 
   async getMany<T>(keys: string[]): Promise<(T | undefined)[]> {
-    return (await this.cache.mget(keys)) as (T | undefined)[];
+    return (await this.cache.mget(keys.map((key) => this.keyOf(key)))) as (T | undefined)[];
   }
 
   async set(key: string, value: unknown, ttl?: number): Promise<boolean> {
-    await this.cache.set(key, value, { ttl: ttlOf(ttl), tags: this.tags() });
+    await this.cache.set(this.keyOf(key), value, { ttl: ttlOf(ttl), tags: this.tags() });
     return true;
   }
 
@@ -62,21 +78,25 @@ export class CachekitKeyvStore extends EventEmitter {
    */
   async setMany(entries: KeyvStoreEntry[]): Promise<any> {
     const tags = this.tags();
-    await this.cache.mset(entries.map((e) => ({ key: e.key, value: e.value, ttl: ttlOf(e.ttl), tags })));
+    await this.cache.mset(entries.map((e) => ({ key: this.keyOf(e.key), value: e.value, ttl: ttlOf(e.ttl), tags })));
     return entries.map(() => true);
   }
 
-  has(key: string): Promise<boolean> {
-    return this.cache.has(key);
+  async has(key: string): Promise<boolean> {
+    return this.cache.has(this.keyOf(key));
   }
 
-  delete(key: string): Promise<boolean> {
-    return this.cache.invalidate(key);
+  async hasMany(keys: string[]): Promise<boolean[]> {
+    return Promise.all(keys.map((key) => this.cache.has(this.keyOf(key))));
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return this.cache.invalidate(this.keyOf(key));
   }
 
   /** `true` when every key had an entry, as Keyv's own fallback reports it. */
   async deleteMany(keys: string[]): Promise<boolean> {
-    const removed = await Promise.all(keys.map((key) => this.cache.invalidate(key)));
+    const removed = await Promise.all(keys.map((key) => this.cache.invalidate(this.keyOf(key))));
     return removed.length > 0 && removed.every(Boolean);
   }
 
@@ -87,6 +107,10 @@ export class CachekitKeyvStore extends EventEmitter {
 
   async disconnect(): Promise<void> {
     // The cache module closes its backends at application shutdown.
+  }
+
+  private keyOf(key: string): string {
+    return this.prefixesKeys && this.namespace ? `${this.namespace}:${key}` : key;
   }
 
   private tags(): string[] | undefined {

@@ -40,6 +40,10 @@ describe('scopedKey', () => {
     expect(scopedKey('tenant', 'acme', 'k')).toBe('t:acme:k');
     expect(scopedKey('user', '%3A', 'k')).toBe('u:%253A:k');
     expect(scopedKey('user', '\ud800', 'k')).toBeUndefined();
+    expect(scopedKey('user', { id: '1', tenant: 'acme' }, 'k')).toBe('u:1@acme:k');
+    expect(scopedKey('user', { id: '1@acme' }, 'k')).toBe('u:1%40acme:k');
+    expect(scopedKey('user', { id: '1', tenant: 'a@b' }, 'k')).toBe('u:1@a%40b:k');
+    expect(scopedKey('tenant', { id: 'acme' }, 'k')).toBe('t:acme:k');
     const pairs: [string, string][] = [['a:b', 'c'], ['a', 'b:c'], ['a%3Ab', 'c'], ['a', 'u:a:b:c'], ['', 'a:c']];
     expect(new Set(pairs.map(([owner, key]) => scopedKey('user', owner, key))).size).toBe(pairs.length);
   });

@@ -1,7 +1,7 @@
 import { InvalidKeyError } from '../errors/invalid-key.error';
 import { MAX_TAG_LENGTH } from './assert-valid-key';
 import { canonicalKey, KeyCharset } from './canonical-key';
-import { KeyScope, scopedKey } from './scoped-key';
+import { KeyOwner, KeyScope, scopedKey } from './scoped-key';
 
 /**
  * A key (or tag) as stored: checked, canonical and, in a scoped namespace, owner-prefixed. Only
@@ -35,7 +35,7 @@ export class NamespaceKeys {
   }
 
   /** A canonical key or tag under `owner` (scoped namespaces); undefined when the owner id cannot be encoded. */
-  owned(owner: string, canonical: StoredKey): StoredKey | undefined {
+  owned(owner: KeyOwner, canonical: StoredKey): StoredKey | undefined {
     return scopedKey(this.scope as 'user' | 'tenant', owner, canonical) as StoredKey | undefined;
   }
 

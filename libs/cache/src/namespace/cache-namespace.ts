@@ -1,3 +1,4 @@
+// Over 350 lines on purpose: every public operation of a namespace, with its entry checks, in the one class apps hold.
 import { NamespaceAccess } from '../access/namespace-access';
 import type { CacheOperation } from '../access/cache-permission';
 import { BackendEntry, CacheBackend } from '../backends/cache-backend.interface';
@@ -8,7 +9,8 @@ import { InvalidKeyError } from '../errors/invalid-key.error';
 import { InvalidArgumentError } from '../errors/invalid-argument.error';
 import { CacheEvents } from '../events/cache-events';
 import { NamespaceKeys, StoredKey } from '../keys/namespace-keys';
-import { OP } from '../metrics/cache-operations';
+import { KeyScope } from '../keys/scoped-key';
+import { OP } from '../tracing/cache-operations';
 import { tierHitRatios } from '../metrics/tier-hit-ratios';
 import { FOUND_OR_NOT, HIT_OR_MISS, OperationObserver } from '../observability/operation-observer';
 import { ResolvedNamespaceOptions } from '../options/resolved-namespace-options';
@@ -17,7 +19,7 @@ import { singleTierStore } from '../store/single-tier-store';
 import { parseTtl, Ttl } from '../ttl/parse-ttl';
 import { CacheEntryInput, GetOrSetOptions, SetOptions } from './operation-options';
 import { MemoryPath } from './memory-path';
-import { NamespaceStats } from './namespace-stats';
+import { NamespaceStats } from '../observability/namespace-stats';
 import { NamespaceCounters, PathContext } from './path-context';
 import { pickReadPath } from './pick-read-path';
 import { ReadPath } from './read-path';
@@ -306,11 +308,17 @@ export class CacheNamespace<V = unknown> {
    * that a key problem never stands in for a denial.
    * @internal
    */
-  bypassesInvalidKey(operation: CacheOperation, keys: readonly string[], tags: readonly string[] | undefined): boolean {
-    if (!this.access.rules.breaks(keys, tags)) return false;
+  bypassesInvalidKey(operation: CacheOperation, keys: readonly string[] | undefined, tags: readonly string[] | undefined): boolean {
+    // No keys: the call's arguments could not make one (a decorator's KeyArgumentError).
+    if (keys !== undefined && !this.access.rules.breaks(keys, tags)) return false;
     this.access.check(operation);
     this.counters.invalidKeyBypasses++;
     return true;
+  }
+
+  /** Whose entries the namespace holds: shared (`'none'`), or one set per user or tenant. */
+  get scope(): KeyScope {
+    return this.options.scope;
   }
 
   /** The TTL of entries written without one (ms, 0 = no expiry). */

@@ -2,8 +2,8 @@ import { Logger } from '@nestjs/common';
 import { CacheBackend } from '../backends/cache-backend.interface';
 import { isTwoTierStore } from '../tiers/two-tier-store';
 import { CacheEvents } from '../events/cache-events';
-import { CacheEventLog } from '../logging/cache-event-log';
-import { NamespaceStats } from '../namespace/namespace-stats';
+import { CacheEventLog } from './cache-event-log';
+import { NamespaceStats } from './namespace-stats';
 import { ResolvedObservabilityOptions } from './observability-options';
 import { OperationObserver } from './operation-observer';
 

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CacheError } from '../errors/cache-error';
-import { CACHE_OPERATIONS, OP } from '../metrics/cache-operations';
+import { CACHE_OPERATIONS, OP } from '../tracing/cache-operations';
 import { logLine } from '../logging/log-line';
 import { errorName, errorReason } from '../logging/error-fields';
 import {

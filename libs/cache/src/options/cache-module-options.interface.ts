@@ -3,6 +3,7 @@ import { BreakerOptions, BusOptions, FailSafeOptions, L1Options, LockOptions } f
 import { CacheBackendFactory } from '../backends/cache-backend.interface';
 import { RedisConnectionOptions } from '../backends/redis/redis-connection-options';
 import { NamespaceEncryptionOptions } from '../security/encryption-options';
+import { CompressionOptions, PayloadFormat } from '../codec/payload-options';
 import { EncryptionProvider } from '../security/encryption-provider.interface';
 import { EvictionPolicy } from '../eviction/create-eviction-strategy';
 import { ObservabilityOptions } from '../observability/observability-options';
@@ -42,6 +43,14 @@ export interface NamespaceOptions {
   lock?: boolean | LockOptions;
   /** Encryption at rest for backends that store bytes (Redis, yours). Default: off. */
   encryption?: NamespaceEncryptionOptions | false;
+  /**
+   * How payloads are stored in Redis: `'binary'` (sealed and compressed bytes as bytes) or `'text'`
+   * (what earlier versions wrote: base64url seals). Default: `'binary'` with `xchacha20-poly1305` or
+   * `compression`, `'text'` otherwise. Both formats are always read.
+   */
+  payloadFormat?: PayloadFormat;
+  /** Compression of values above a size threshold, before sealing (binary payloads). Default: off. */
+  compression?: CompressionOptions | false;
   /** Per-user (`'user'`) or per-tenant (`'tenant'`) data: every key is prefixed with its owner, from the caller's principal. Default `'none'`. */
   scope?: KeyScope;
   /** `'unicode'` (default: NFC, no control or invisible characters) or `'ascii'` (printable ASCII only). */

@@ -54,6 +54,13 @@ export class NamespaceOptionsDto {
   @IsOptional()
   encryption?: unknown;
 
+  // Checked in codec/payload-options.ts.
+  @IsOptional()
+  payloadFormat?: unknown;
+
+  @IsOptional()
+  compression?: unknown;
+
   @IsOptional() @IsIn(KEY_SCOPES)
   scope?: string;
 

@@ -1,6 +1,7 @@
 import { InvalidOptionsError, OptionProblem } from '../errors/invalid-options.error';
 import { BUILT_IN_EVICTION_POLICIES, EvictionPolicy, evictionStrategyFactory } from '../eviction/create-eviction-strategy';
-import { checkEncryptionProviders, NamespaceEncryptionOptionsDto, resolveNamespaceEncryption } from '../security/encryption-options';
+import { resolveCompression, resolvePayloadFormat } from '../codec/payload-options';
+import { checkEncryptionProviders, leavesKeyUnbound, NamespaceEncryptionOptionsDto, resolveNamespaceEncryption } from '../security/encryption-options';
 import { Serializer } from '../serialization/serializer.interface';
 import { TaggedJsonSerializer } from '../serialization/tagged-json-serializer';
 import { parseTtl } from '../ttl/parse-ttl';
@@ -127,6 +128,18 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
     const encryption = Object.hasOwn(own, 'encryption')
       ? resolveNamespaceEncryption(own.encryption, `${path}encryption`, encryptionProviders, problems)
       : defaultEncryption;
+    // Memory namespaces keep live values and seal nothing.
+    if (encryption && backend !== 'memory' && (merged.scope ?? 'none') !== 'none' && leavesKeyUnbound(Object.hasOwn(own, 'encryption') ? own.encryption : defaults.encryption)) {
+      problems.push({
+        path: `${path}encryption.bindContext`,
+        reason: `must be true in a namespace scoped per ${merged.scope}: an unbound Fernet token copied in Redis onto another owner's key would open as that owner's entry`,
+      });
+      continue;
+    }
+    const compression = resolveCompression(merged.compression, `${path}compression`, problems);
+    const encryptionOptions = (Object.hasOwn(own, 'encryption') ? own.encryption : defaults.encryption) as { provider?: string; enabled?: boolean } | false | undefined;
+    const provider = encryption === undefined || !encryptionOptions ? undefined : (encryptionOptions.provider ?? 'aes-256-gcm');
+    const payloadFormat = resolvePayloadFormat(merged.payloadFormat, `${path}payloadFormat`, provider, compression, problems);
     namespaces.set(name, {
       name,
       backend,
@@ -142,6 +155,8 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
       serializer: merged.serializer ?? new TaggedJsonSerializer(),
       ...(resilience ? { resilience } : {}),
       ...(encryption && { encryption }),
+      payloadFormat,
+      ...(compression && { compression }),
       scope: merged.scope ?? 'none',
       keyCharset: merged.keyCharset ?? 'unicode',
       ...(merged.valueSchema !== undefined ? { valueSchema: compileValueSchema(merged.valueSchema) } : {}),

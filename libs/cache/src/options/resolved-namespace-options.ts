@@ -1,6 +1,7 @@
 import { ResolvedResilienceOptions } from '../tiers/tier-options';
 import { EvictionStrategyFactory } from '../eviction/eviction-strategy.interface';
 import { ResolvedEncryption } from '../security/encryption-options';
+import { PayloadFormat, ResolvedCompression } from '../codec/payload-options';
 import { Serializer } from '../serialization/serializer.interface';
 import { KeyCharset } from '../keys/canonical-key';
 import { KeyScope } from '../keys/scoped-key';
@@ -24,6 +25,9 @@ export interface ResolvedNamespaceOptions {
   readonly resilience?: ResolvedResilienceOptions;
   /** Absent when encryption is off. */
   readonly encryption?: ResolvedEncryption;
+  readonly payloadFormat: PayloadFormat;
+  /** Absent when compression is off. */
+  readonly compression?: ResolvedCompression;
   readonly scope: KeyScope;
   readonly keyCharset: KeyCharset;
   /** Set when `valueSchema` is configured. */

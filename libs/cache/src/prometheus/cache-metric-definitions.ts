@@ -1,4 +1,4 @@
-import { NamespaceStats } from '../namespace/namespace-stats';
+import { NamespaceStats } from '../observability/namespace-stats';
 
 /** Labels every cache series carries. Never a key: cardinality is namespaces × backends × a few fixed words. */
 export type SeriesLabels = Record<string, string>;

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import { NamespaceStats } from '../namespace/namespace-stats';
-import { CACHE_OPERATIONS } from '../metrics/cache-operations';
+import { NamespaceStats } from '../observability/namespace-stats';
+import { CACHE_OPERATIONS } from '../tracing/cache-operations';
 import { CACHE_METRICS, CounterOrGaugeDefinition, OPERATION_DURATION_METRIC } from './cache-metric-definitions';
 import { CollectedHistogram, HistogramSeries } from './collected-histogram';
 import { MetricNameTakenError } from './metric-name-taken.error';

@@ -8,7 +8,7 @@ import { CacheModule } from '../cache.module';
 import { CacheService } from '../cache.service';
 import { InvalidOptionsError } from '../errors/invalid-options.error';
 import { CacheModuleOptions } from '../options/cache-module-options.interface';
-import { OP } from '../metrics/cache-operations';
+import { OP } from '../tracing/cache-operations';
 import { CachePrometheusModule } from './cache-prometheus.module';
 import { MetricNameTakenError } from './metric-name-taken.error';
 import { OperationTimings } from './operation-timings';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { register as globalRegistry } from 'prom-client';
-import { OP } from '../metrics/cache-operations';
+import { OP } from '../tracing/cache-operations';
 import { observedCaches } from '../observed-caches';
 import { CacheOperationContext, LATENCY_CHANNEL } from '../tracing/cache-channels';
 import { CacheMetricsExporter } from './cache-metrics-exporter';

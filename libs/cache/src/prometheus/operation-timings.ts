@@ -1,4 +1,4 @@
-import { CACHE_OPERATIONS } from '../metrics/cache-operations';
+import { CACHE_OPERATIONS } from '../tracing/cache-operations';
 
 /** Upper bounds in seconds: 10 µs (a memory hit) up to 5 s (a slow loader). */
 export const DEFAULT_LATENCY_BUCKETS: readonly number[] = [

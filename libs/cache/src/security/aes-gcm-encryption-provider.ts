@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createSecretKey, KeyObject } from 'node:crypto';
+import { AdditionalData } from './additional-data';
 import { DecryptionFailedError } from './decryption-failed.error';
-import { DecryptedPayload, EncryptionContext, EncryptionProvider } from './encryption-provider.interface';
+import { DecryptedBytes, DecryptedPayload, EncryptionContext, EncryptionProvider } from './encryption-provider.interface';
 import { EncryptionKeyInput, readEncryptionKeys } from './encryption-keys';
 import { GcmIvSource } from './gcm-iv-source';
 
@@ -45,7 +46,7 @@ export class AesGcmEncryptionProvider implements EncryptionProvider {
   // of each kind serves every call, sparing the allocations (and the GC work) of a fresh one per read.
   // They hold ciphertext and AAD (namespace, cache key), never plaintext or key material.
   private payloadScratch = Buffer.allocUnsafe(4096);
-  private aadScratch = Buffer.allocUnsafe(256);
+  private readonly aad = new AdditionalData();
 
   constructor(options: AesGcmEncryptionProviderOptions) {
     const keys = readEncryptionKeys(options?.keys, { length: 32, requireId: true });
@@ -65,22 +66,34 @@ export class AesGcmEncryptionProvider implements EncryptionProvider {
   }
 
   encrypt(plaintext: string, context: EncryptionContext): string {
+    return this.encryptBytes(plaintext, context).toString('base64url');
+  }
+
+  /** The payload as bytes (binary payloads); `plaintext` as bytes, or text sealed as UTF-8. */
+  encryptBytes(plaintext: Buffer | string, context: EncryptionContext): Buffer {
     const { header, key, ivs } = this.sealing;
     const ivAt = header.length;
-    const out = Buffer.allocUnsafe(ivAt + IV_BYTES + Buffer.byteLength(plaintext) + TAG_BYTES);
+    const length = typeof plaintext === 'string' ? Buffer.byteLength(plaintext) : plaintext.length;
+    const out = Buffer.allocUnsafe(ivAt + IV_BYTES + length + TAG_BYTES);
     header.copy(out, 0);
     ivs.next(out, ivAt);
     const cipher = createCipheriv(NAME, key, out.subarray(ivAt, ivAt + IV_BYTES));
     cipher.setAAD(this.additionalData(header, context));
-    const written = cipher.update(plaintext, 'utf8').copy(out, ivAt + IV_BYTES);
+    const written = (typeof plaintext === 'string' ? cipher.update(plaintext, 'utf8') : cipher.update(plaintext)).copy(out, ivAt + IV_BYTES);
     cipher.final();
     cipher.getAuthTag().copy(out, ivAt + IV_BYTES + written);
-    return out.toString('base64url');
+    return out;
   }
 
   decrypt(payload: string, context: EncryptionContext): DecryptedPayload {
     const bytes = this.decodePayload(payload);
-    if (bytes === null || bytes.length < 3 + IV_BYTES + TAG_BYTES) throw this.refused('malformed');
+    if (bytes === null) throw this.refused('malformed');
+    const opened = this.decryptBytes(bytes, context);
+    return { plaintext: opened.plaintext.toString('utf8'), stale: opened.stale, keyId: opened.keyId };
+  }
+
+  decryptBytes(bytes: Buffer, context: EncryptionContext): DecryptedBytes {
+    if (bytes.length < 3 + IV_BYTES + TAG_BYTES) throw this.refused('malformed');
     if (bytes[0] !== VERSION) throw this.refused('unknown-version');
     const idLength = bytes[1];
     const ivAt = 2 + idLength;
@@ -97,7 +110,7 @@ export class AesGcmEncryptionProvider implements EncryptionProvider {
       // A Buffer, decoded once after final(): an output encoding here would go through a StringDecoder.
       const plaintext = decipher.update(bytes.subarray(ivAt + IV_BYTES, tagAt));
       decipher.final(); // throws unless the tag matches: nothing is returned before this line
-      return { plaintext: plaintext.toString('utf8'), stale: sealedWith !== this.sealing, keyId: sealedWith.id };
+      return { plaintext, stale: sealedWith !== this.sealing, keyId: sealedWith.id };
     } catch {
       throw this.refused('authentication-failed');
     }
@@ -107,20 +120,9 @@ export class AesGcmEncryptionProvider implements EncryptionProvider {
     return new DecryptionFailedError(NAME, reason);
   }
 
-  /**
-   * `header ‖ namespace ‖ 0x00 ‖ cache key` (UTF-8), written into the AAD scratch buffer. The buffer
-   * is first grown to the worst case (3 UTF-8 bytes per UTF-16 unit), since `write` would silently
-   * truncate, and a truncated AAD would let two long keys share one.
-   */
-  private additionalData(header: Buffer, { namespace, key }: EncryptionContext): Buffer {
-    const bound = header.length + 3 * (namespace.length + key.length) + 1;
-    if (bound > this.aadScratch.length) this.aadScratch = Buffer.allocUnsafe(bound);
-    const aad = this.aadScratch;
-    header.copy(aad, 0);
-    let at = header.length + aad.write(namespace, header.length, 'utf8');
-    aad[at++] = 0;
-    at += aad.write(key, at, 'utf8');
-    return aad.subarray(0, at);
+  /** `header ‖ namespace ‖ 0x00 ‖ cache key` (UTF-8), in the AAD scratch buffer. */
+  private additionalData(header: Buffer, context: EncryptionContext): Buffer {
+    return this.aad.of(header, context);
   }
 
   /** `decodeBase64Url`, into the payload scratch buffer when the payload fits. */

@@ -5,14 +5,18 @@ import { EncryptionProvider } from './encryption-provider.interface';
 import { EncryptionKeyInput } from './encryption-keys';
 import { FernetEncryptionProvider } from './fernet-encryption-provider';
 import { InvalidEncryptionKeyError } from './invalid-encryption-key.error';
+import { SODIUM_MISSING, XChaCha20Poly1305EncryptionProvider, xchachaAvailable } from './xchacha20-poly1305-encryption-provider';
 
-export const BUILT_IN_ENCRYPTION_PROVIDERS = ['aes-256-gcm', 'fernet'] as const;
+export const BUILT_IN_ENCRYPTION_PROVIDERS = ['aes-256-gcm', 'fernet', 'xchacha20-poly1305'] as const;
 
 /** `namespaces.<name>.encryption` (or `defaults.encryption`). Applies to backends that store bytes. */
 export interface NamespaceEncryptionOptions {
   /** Default true when the object is given; `false` (or `encryption: false`) turns it off. */
   enabled?: boolean;
-  /** `'aes-256-gcm'` (default), `'fernet'`, or a name registered under the module's `encryptionProviders`. */
+  /**
+   * `'aes-256-gcm'` (default), `'xchacha20-poly1305'` (recommended where the optional sodium-native
+   * package is installed), `'fernet'`, or a name registered under the module's `encryptionProviders`.
+   */
   provider?: string;
   /** Built-in providers: the keys, newest first (`keys[0]` encrypts, every key decrypts). */
   keys?: EncryptionKeyInput[];
@@ -86,16 +90,34 @@ export function resolveNamespaceEncryption(
     const instance = registered[provider];
     return { provider: typeof instance === 'function' ? { registered: provider } : (instance as EncryptionProvider), reencryptOnRead };
   }
+  if (provider === 'xchacha20-poly1305' && !xchachaAvailable()) {
+    problems.push({ path: `${path}.provider`, reason: SODIUM_MISSING });
+    return undefined;
+  }
   try {
     const built = provider === 'fernet'
       ? new FernetEncryptionProvider({ keys: options.keys!, ttlSeconds: options.ttlSeconds, bindContext: options.bindContext })
-      : new AesGcmEncryptionProvider({ keys: options.keys! });
+      : provider === 'xchacha20-poly1305'
+        ? new XChaCha20Poly1305EncryptionProvider({ keys: options.keys! })
+        : new AesGcmEncryptionProvider({ keys: options.keys! });
     return { provider: built, reencryptOnRead };
   } catch (error) {
     if (!(error instanceof InvalidEncryptionKeyError)) throw error;
     problems.push({ path: error.path ? `${path}.${error.path}` : path, reason: error.reason });
     return undefined;
   }
+}
+
+/**
+ * Whether `input` turns on a built-in provider whose payloads are not bound to the key they were
+ * written under (Fernet without `bindContext: true`): a payload copied in the store from one key to
+ * another opens there. A namespace scoped per user or tenant cannot have that, or one owner's entry
+ * copied onto another owner's key would be served to that owner.
+ */
+export function leavesKeyUnbound(input: unknown): boolean {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return false;
+  const options = input as NamespaceEncryptionOptions;
+  return options.enabled !== false && options.provider === 'fernet' && options.bindContext !== true;
 }
 
 /** Checks the module's `encryptionProviders`: instances implementing `EncryptionProvider`, or classes. */

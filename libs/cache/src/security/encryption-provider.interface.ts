@@ -16,6 +16,14 @@ export interface DecryptedPayload {
   readonly keyId?: string;
 }
 
+/** The result of opening a binary payload (`decryptBytes`). */
+export interface DecryptedBytes {
+  /** The plaintext bytes (valid until the provider's next call: copy what is kept). */
+  readonly plaintext: Buffer;
+  readonly stale: boolean;
+  readonly keyId?: string;
+}
+
 /**
  * Encrypts the serializer's text before it leaves the process, and authenticates what comes back.
  * One instance may serve several namespaces: everything entry-specific arrives in `context`.
@@ -34,6 +42,13 @@ export interface EncryptionProvider {
   readonly currentKeyId?: string;
   encrypt(plaintext: string, context: EncryptionContext): string;
   decrypt(payload: string, context: EncryptionContext): DecryptedPayload;
+  /**
+   * Optional: the same seal on bytes, without the text encoding, for backends that store bytes
+   * (Redis) and for compressed values. A provider without both keeps text payloads.
+   */
+  encryptBytes?(plaintext: Buffer, context: EncryptionContext): Buffer;
+  /** Optional: opens what `encryptBytes` made; throws like `decrypt`. */
+  decryptBytes?(payload: Buffer, context: EncryptionContext): DecryptedBytes;
 }
 
 /**

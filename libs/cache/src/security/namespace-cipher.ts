@@ -1,5 +1,5 @@
 import { DecryptionFailedError } from './decryption-failed.error';
-import { DecryptedPayload, EncryptionProvider } from './encryption-provider.interface';
+import { DecryptedBytes, DecryptedPayload, EncryptionProvider } from './encryption-provider.interface';
 import { ContractViolationError } from '../errors/contract-violation.error';
 
 /** An entry sealed again with the newest key (the `keyRotated` cache event). */
@@ -49,8 +49,32 @@ export class NamespaceCipher {
     return sealed;
   }
 
+  /** The provider seals bytes (`encryptBytes`/`decryptBytes`): binary payloads and compression are possible. */
+  get sealsBytes(): boolean {
+    return typeof this.provider.encryptBytes === 'function' && typeof this.provider.decryptBytes === 'function';
+  }
+
+  sealBytes(bytes: Buffer, key: string): Buffer {
+    const sealed = this.provider.encryptBytes!(bytes, { namespace: this.namespace, key });
+    if (!Buffer.isBuffer(sealed)) throw new ContractViolationError(`encryption provider "${this.provider.name}" returned a ${typeof sealed} from encryptBytes, not a Buffer`);
+    return sealed;
+  }
+
+  /** Throws `DecryptionFailedError` for bytes that do not authenticate as this entry's. */
+  openBytes(bytes: Buffer, key: string): DecryptedBytes {
+    let opened: DecryptedBytes;
+    try {
+      opened = this.provider.decryptBytes!(bytes, { namespace: this.namespace, key });
+    } catch (error) {
+      if (error instanceof DecryptionFailedError) throw error;
+      throw new DecryptionFailedError(this.provider.name, 'authentication-failed');
+    }
+    if (opened === null || typeof opened !== 'object' || !Buffer.isBuffer(opened.plaintext)) throw new DecryptionFailedError(this.provider.name, 'malformed');
+    return opened;
+  }
+
   /** Reports that the entry under `key`, opened as `opened`, now holds a payload sealed with the newest key. */
-  rotated(key: string, opened: DecryptedPayload): void {
+  rotated(key: string, opened: { readonly keyId?: string }): void {
     if (this.events === undefined || !this.events.has('keyRotated')) return;
     this.events.emit('keyRotated', { namespace: this.namespace, key, fromKeyId: opened.keyId, toKeyId: this.provider.currentKeyId });
   }

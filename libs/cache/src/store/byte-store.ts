@@ -11,7 +11,7 @@ import { NamespaceStore } from './namespace-store';
 export class ByteStore extends NamespaceStore implements PayloadOwner {
   readonly name: string;
   readonly tags: boolean;
-  readonly replace?: (key: string, payload: string, replacement: string) => Promise<boolean>;
+  readonly replace?: (key: string, payload: string | Buffer, replacement: string | Buffer) => Promise<boolean>;
 
   constructor(readonly backend: CacheBackend, codec: ValueCodec) {
     super(codec);

@@ -1,10 +1,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * The invalidation bus's wire format: `v2.<HMAC-SHA256 base64url>.<JSON body>`, the body holding the
+ * The invalidation bus's wire format: `v3.<HMAC-SHA256 base64url>.<JSON body>`, the body holding the
  * message with its sender id, sequence number and send time, so that all of them are authenticated.
+ * The MAC also covers the channel it is published on (not sent: the receiver knows it), so that a
+ * message captured on one app's bus (another key prefix, another `bus.channel`) does not verify on
+ * another's that shares the secret.
  */
-const VERSION = 'v2';
+const VERSION = 'v3';
 
 /** What one instance tells the others: drop these keys, or everything of a namespace (`clear`, tag invalidation). */
 export interface BusMessage {
@@ -27,20 +30,20 @@ export interface SignedMessage extends BusMessage {
   readonly p?: number;
 }
 
-/** The wire text of `body` (a `SignedMessage` as JSON), signed with `secret`. */
-export function signBusMessage(body: string, secret: string): string {
-  return `${VERSION}.${mac(body, secret)}.${body}`;
+/** The wire text of `body` (a `SignedMessage` as JSON) for `channel`, signed with `secret`. */
+export function signBusMessage(body: string, secret: string, channel: string): string {
+  return `${VERSION}.${mac(channel, body, secret)}.${body}`;
 }
 
-/** The message of `wire` if it verifies under one of `secrets` and is well formed; undefined otherwise (forged). */
-export function verifyBusMessage(wire: string, secrets: readonly string[]): SignedMessage | undefined {
+/** The message of `wire` received on `channel` if it verifies under one of `secrets` and is well formed; undefined otherwise (forged). */
+export function verifyBusMessage(wire: string, secrets: readonly string[], channel: string): SignedMessage | undefined {
   const first = wire.indexOf('.');
   const second = wire.indexOf('.', first + 1);
   if (first < 0 || second < 0 || wire.slice(0, first) !== VERSION) return undefined;
   const received = Buffer.from(wire.slice(first + 1, second), 'base64url');
   const body = wire.slice(second + 1);
   const valid = secrets.some((secret) => {
-    const expected = Buffer.from(mac(body, secret), 'base64url');
+    const expected = Buffer.from(mac(channel, body, secret), 'base64url');
     return expected.length === received.length && timingSafeEqual(expected, received);
   });
   if (!valid) return undefined;
@@ -56,6 +59,7 @@ export function verifyBusMessage(wire: string, secrets: readonly string[]): Sign
   }
 }
 
-function mac(body: string, secret: string): string {
-  return createHmac('sha256', secret).update(body).digest('base64url');
+function mac(channel: string, body: string, secret: string): string {
+  // The channel's length first: no channel and body can be read as another pair.
+  return createHmac('sha256', secret).update(`${channel.length}:${channel}\n`).update(body).digest('base64url');
 }

@@ -185,7 +185,7 @@ export class InvalidationBus {
       ? { ...message, s: this.senderId, q: sequence, t: sentAt, p: this.options.heartbeatMs }
       : { ...message, s: this.senderId, q: sequence, t: sentAt };
     const body = JSON.stringify(signed);
-    const wire = signBusMessage(body, this.options.secrets[0]);
+    const wire = signBusMessage(body, this.options.secrets[0], this.options.channel);
     this.ownPending.set(sequence, sentAt);
     this.publisher.next().publish(this.options.channel, wire).then(
       () => {
@@ -211,7 +211,7 @@ export class InvalidationBus {
 
   private receive(wire: string): void {
     if (this.stopped) return;
-    const message = verifyBusMessage(wire, this.options.secrets);
+    const message = verifyBusMessage(wire, this.options.secrets, this.options.channel);
     if (message === undefined) {
       this.counters.forged++;
       this.warn('forged', `Ignored a bus message that failed HMAC verification on channel "${this.options.channel}" (${this.counters.forged} so far)`);

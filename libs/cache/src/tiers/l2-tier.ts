@@ -5,7 +5,7 @@ import { CacheError } from '../errors/cache-error';
 import { CircuitBreaker } from './circuit-breaker';
 import { BusMessage } from './bus-wire';
 import { TierCounters } from './l1-tier';
-import { openEnvelope } from './tier-envelope';
+import { openEnvelope, samePayload, wrapEnvelope } from './tier-envelope';
 import { TierReports } from './tier-reports';
 
 /** Keys written or deleted while L2 was down, beyond which the whole namespace is cleared at recovery. */
@@ -115,7 +115,7 @@ export class L2Tier {
       if (body instanceof OversizedPayload) deleted = await this.backend.deleteIfUnchanged!(key, body);
       else {
         const current = await this.backend.get(key);
-        if (typeof current !== 'string' || openEnvelope(current).body !== body) return false;
+        if ((typeof current !== 'string' && !Buffer.isBuffer(current)) || !samePayload(openEnvelope(current).body, body)) return false;
         deleted = await this.backend.deleteIfUnchanged!(key, current);
       }
       this.succeeded();
@@ -131,15 +131,14 @@ export class L2Tier {
    * Re-encrypt-on-read: swaps the body of the entry (keeping its envelope and TTL) only if it still
    * holds `expected`. The L1s keep their live values: the logical value is the same, so nothing is published.
    */
-  async replaceBody(key: string, expected: string, replacement: string): Promise<boolean> {
+  async replaceBody(key: string, expected: string | Buffer, replacement: string | Buffer): Promise<boolean> {
     if (!this.allows) return false;
     try {
       const current = await this.backend.get(key);
-      if (typeof current !== 'string') return false;
-      const { body } = openEnvelope(current);
-      if (body !== expected) return false;
-      const envelope = current.slice(0, current.length - body.length);
-      const replaced = await this.backend.replaceIfUnchanged!(key, current, envelope + replacement);
+      if (typeof current !== 'string' && !Buffer.isBuffer(current)) return false;
+      const opened = openEnvelope(current);
+      if (!samePayload(opened.body, expected)) return false;
+      const replaced = await this.backend.replaceIfUnchanged!(key, current, opened.times === '' ? replacement : wrapEnvelope(opened.times, replacement));
       this.succeeded();
       return replaced;
     } catch {

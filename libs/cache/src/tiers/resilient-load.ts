@@ -1,4 +1,5 @@
 import { LoaderTimeoutError } from '../errors/loader-timeout.error';
+import { isClientError } from '../errors/client-error';
 
 /** The cross-instance lock a tiered Redis namespace offers (see `RedisLock`). */
 export interface LoadLock {
@@ -118,7 +119,8 @@ async function failSafe<T>(plan: ResilientLoadPlan<T>, background?: Promise<unkn
 }
 
 function staleOr<T>(plan: ResilientLoadPlan<T>, reason: StaleReason, error: unknown, fallback?: Promise<T>): T | Promise<T> {
-  const stale = plan.stale();
+  // A loader's 4xx is its answer (deleted, forbidden), not a failure: no stale copy stands in for it.
+  const stale = reason === 'loader-error' && isClientError(error) ? undefined : plan.stale();
   if (stale !== undefined) {
     plan.reportStale(reason);
     return stale;

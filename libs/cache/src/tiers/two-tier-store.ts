@@ -34,7 +34,7 @@ export class TwoTierStore extends NamespaceStore implements PayloadOwner {
   readonly tags: boolean;
   /** What the module's observer treats like a live-value backend (sampled latency: most reads are L1 hits). */
   readonly storesLiveValues = true;
-  readonly replace?: (key: string, payload: string, replacement: string) => Promise<boolean>;
+  readonly replace?: (key: string, payload: string | Buffer, replacement: string | Buffer) => Promise<boolean>;
   /** The cross-instance lock of `getOrSet` misses (`lock` on Redis). */
   readonly lock: RedisLock | undefined;
   readonly graceMs: number;
@@ -144,7 +144,7 @@ export class TwoTierStore extends NamespaceStore implements PayloadOwner {
     for (let j = 0; j < missing.length; j++) {
       const i = missing[j];
       if (payloads[j] === undefined) this.l2Missed(keys[i], epoch);
-      else values[i] = await this.accept(keys[i], payloads[j] as string | OversizedPayload, epoch);
+      else values[i] = await this.accept(keys[i], payloads[j] as string | Buffer | OversizedPayload, epoch);
     }
     return values;
   }
@@ -203,7 +203,7 @@ export class TwoTierStore extends NamespaceStore implements PayloadOwner {
       this.l2Missed(key, epoch);
       return undefined;
     }
-    return this.accept(key, payload as string | OversizedPayload, epoch);
+    return this.accept(key, payload as string | Buffer | OversizedPayload, epoch);
   }
 
   /**
@@ -244,8 +244,8 @@ export class TwoTierStore extends NamespaceStore implements PayloadOwner {
   }
 
   /** An L2 payload taken out of its envelope and decoded; it fills L1 (also when past its TTL: fail-safe answers from there). */
-  private async accept(key: string, payload: string | OversizedPayload, epoch: number): Promise<unknown> {
-    if (typeof payload !== 'string') {
+  private async accept(key: string, payload: string | Buffer | OversizedPayload, epoch: number): Promise<unknown> {
+    if (payload instanceof OversizedPayload) {
       // Over the size limit, unread: the codec counts it and has it dropped.
       await this.codec.decode(key, payload, '', this);
       this.l2.counters.misses++;
@@ -294,9 +294,9 @@ export class TwoTierStore extends NamespaceStore implements PayloadOwner {
   }
 
   /** The L2 payload of a value: its envelope, then the body the codec makes (sealed for the key and the envelope). */
-  private payloadOf(key: string, value: unknown, freshUntil: number, refreshAt: number): string {
+  private payloadOf(key: string, value: unknown, freshUntil: number, refreshAt: number): string | Buffer {
     const times = envelopeTimes(freshUntil, refreshAt);
-    return wrapEnvelope(times, this.codec.encode(value, 'value', key, times).stored as string);
+    return wrapEnvelope(times, this.codec.encode(value, 'value', key, times).stored as string | Buffer);
   }
 
   private applyRemote(message: BusMessage): void {
@@ -322,7 +322,7 @@ export class TwoTierStore extends NamespaceStore implements PayloadOwner {
 }
 
 /** L1 bytes of a value filled from L2: what the namespace measures on `set` (its estimate of the live value). */
-function sizeOf(value: unknown, body: string): number {
+function sizeOf(value: unknown, body: string | Buffer): number {
   try {
     return estimateValueSize(value);
   } catch {

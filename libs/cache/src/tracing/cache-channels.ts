@@ -16,7 +16,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { channel, Channel, tracingChannel, TracingChannel } from 'node:diagnostics_channel';
-import { CACHE_OPERATIONS, CacheOperationName } from '../metrics/cache-operations';
+import { CACHE_OPERATIONS, CacheOperationName } from './cache-operations';
 
 export const CHANNEL_PREFIX = 'nest-cachekit';
 

@@ -71,11 +71,11 @@ export class WarmupService implements OnApplicationBootstrap {
     const failOnError = this.options.warmup?.failOnError === true;
     // The library's own start-up work: the system principal, explicitly (outside any scope is anonymous).
     const { access } = this.registry;
-    for (const { report, error } of await access.runAsSystem(() => this.execute(tasks.filter((t) => t.blocking)))) {
+    for (const { report, error } of await access.runAsSystemWhile(() => this.execute(tasks.filter((t) => t.blocking)))) {
       if (!report.ok && failOnError) throw new WarmupFailedError(report, error);
     }
     const later = tasks.filter((t) => !t.blocking);
-    if (later.length > 0) this.background = access.runAsSystem(() => this.run(later)).then(() => undefined);
+    if (later.length > 0) this.background = access.runAsSystemWhile(() => this.run(later)).then(() => undefined);
   }
 
   /** Every `@Warmup` method, highest priority first (ties by name, for a stable order). */
@@ -123,7 +123,7 @@ export class WarmupService implements OnApplicationBootstrap {
       let report: WarmupReport;
       let failure: unknown;
       try {
-        const entries = await access.runAsSystem(async () => this.store(task, await task.run()));
+        const entries = await access.runAsSystemWhile(async () => this.store(task, await task.run()));
         report = { ...describe(task), ok: true, entries, durationMs: performance.now() - started };
         this.logger.log(`${task.name}: ${entries ?? 'some'} entries into "${task.namespace}" in ${report.durationMs.toFixed(0)} ms`);
       } catch (error) {

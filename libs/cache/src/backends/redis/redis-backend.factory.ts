@@ -41,7 +41,7 @@ export class RedisBackendFactory implements CacheBackendFactory {
   }
 
   create(context: BackendContext): CacheBackend {
-    return new RedisBackend(this.pool, context.keyPrefix, context.namespace, context.maxPayloadBytes ?? 0);
+    return new RedisBackend(this.pool, context.keyPrefix, context.namespace, context.maxPayloadBytes ?? 0, context.payloadFormat === 'binary');
   }
 
   /**

@@ -19,7 +19,7 @@ const GLOB_SPECIAL = /[*?[\]\\]/g;
 /**
  * One namespace on a shared ioredis client. Every key is `keyPrefix + key`, so namespaces on one
  * Redis cannot address each other's entries, and clearing a namespace SCANs only its prefix
- * (never KEYS, which blocks the server). Values are the serializer's strings; TTLs use PX.
+ * (never KEYS, which blocks the server). Values are the codec's payloads (strings, or Buffers: below); TTLs use PX.
  * Tags: each tag is a set of entry keys at `keyPrefix + "\x1ftag:" + tag`, written together with the
  * entry by one Lua script and invalidated by another. A tag an entry carried in an earlier version
  * stays on it until invalidated or expired: over-invalidation, never a stale read.
@@ -30,10 +30,15 @@ const GLOB_SPECIAL = /[*?[\]\\]/g;
  * planted under a namespace key is never sent whole: a batch first deletes, unread, every entry over
  * the limit (STRLEN in a Lua script) and answers it as an `OversizedPayload`; a single get reads at
  * most one byte past the limit (GETRANGE).
+ * Binary payloads (`binary`: the namespace's `payloadFormat` is `'binary'`): values are written as
+ * the codec's Buffers and read with the `…Buffer` commands (GETRANGE, MGET, the scripts), so sealed
+ * and compressed bytes are never base64-encoded; payloads of the earlier text format come back as
+ * bytes too and the codec reads them as text.
  */
 export class RedisBackend implements CacheBackend {
   readonly name = 'redis';
   readonly storesLiveValues = false;
+  readonly storesBytes: boolean;
   /** Gets issued in the same tick, sent as one MGET (see `get`). */
   private batch: GetBatch | null = null;
   /** MGET needs every key in one Cluster slot: only prefixes with a `{hash tag}` guarantee it. */
@@ -46,7 +51,10 @@ export class RedisBackend implements CacheBackend {
     private readonly namespace: string,
     /** The largest payload a read returns, in bytes (`BackendContext.maxPayloadBytes`); 0 = any (plain GET/MGET). */
     private readonly maxPayloadBytes = 0,
+    /** Reads answer Buffers (binary payloads); strings otherwise. */
+    private readonly binary = false,
   ) {
+    this.storesBytes = binary;
     this.connections = asConnectionSource(connection);
     this.batchable = prefixPinsSlot(keyPrefix);
   }
@@ -69,7 +77,7 @@ export class RedisBackend implements CacheBackend {
    * Concurrent gets of one tick (e.g. 64 requests in flight) are coalesced into one MGET round trip:
    * at high concurrency a Node Redis client is bound by its own per-command CPU, not by Redis.
    */
-  get(key: string): Promise<string | OversizedPayload | undefined> {
+  get(key: string): Promise<Payload | OversizedPayload | undefined> {
     if (!this.batchable) return this.getOne(this.keyPrefix + key);
     let batch = this.batch;
     if (batch === null) {
@@ -80,8 +88,10 @@ export class RedisBackend implements CacheBackend {
   }
 
   /** Atomically reads an entry and resets its TTL to `ttlMs` (sliding expiry), in one Lua script. */
-  async getAndRefreshTtl(key: string, ttlMs: number): Promise<string | OversizedPayload | undefined> {
-    const value = await this.run('get', () => this.client.cachekitGetAndRefreshTtl(1, this.keyPrefix + key, ttlMs, this.maxPayloadBytes));
+  async getAndRefreshTtl(key: string, ttlMs: number): Promise<Payload | OversizedPayload | undefined> {
+    const value = await this.run<Payload | number | null>('get', () => this.binary
+      ? this.client.cachekitGetAndRefreshTtlBuffer(1, this.keyPrefix + key, ttlMs, this.maxPayloadBytes)
+      : this.client.cachekitGetAndRefreshTtl(1, this.keyPrefix + key, ttlMs, this.maxPayloadBytes));
     return payloadOf(value);
   }
 
@@ -89,8 +99,14 @@ export class RedisBackend implements CacheBackend {
    * GET, or with a bound GETRANGE 0..limit: at most one byte more than the limit crosses the network,
    * and a value that fills it is answered as oversized (one the namespace wrote never does).
    */
-  private async getOne(redisKey: string): Promise<string | OversizedPayload | undefined> {
+  private async getOne(redisKey: string): Promise<Payload | OversizedPayload | undefined> {
     const limit = this.maxPayloadBytes;
+    if (this.binary) {
+      if (limit === 0) return (await this.run('get', () => this.client.getBuffer(redisKey))) ?? undefined;
+      const bytes = await this.run('get', () => this.client.getrangeBuffer(redisKey, 0, limit));
+      if (bytes.length === 0) return undefined;
+      return bytes.length > limit ? new OversizedPayload(limit + 1) : bytes;
+    }
     if (limit === 0) return (await this.run('get', () => this.client.get(redisKey))) ?? undefined;
     const value = await this.run('get', () => this.client.getrange(redisKey, 0, limit));
     // GETRANGE answers '' for a missing key; the namespace never writes an empty payload.
@@ -98,17 +114,21 @@ export class RedisBackend implements CacheBackend {
     return overByteLimit(value, limit) ? new OversizedPayload(limit + 1) : value;
   }
 
+  /** MGET, of Buffers for binary payloads. */
+  private readonly mgetOf = (client: ScriptedClient, redisKeys: string[]): Promise<(Payload | null)[]> =>
+    this.binary ? client.mgetBuffer(redisKeys) : client.mget(redisKeys);
+
   /**
    * MGET of keys in one slot; with a bound, preceded on the same connection by the script that deletes
    * the entries over it (unread), whose sizes then stand in for their values. Both go out in the same
    * tick; a value planted over the limit in between the two is still refused by the namespace.
    */
-  private readonly readMany = async (client: ScriptedClient, redisKeys: string[]): Promise<(string | number | null)[]> => {
-    if (this.maxPayloadBytes === 0) return client.mget(redisKeys);
+  private readonly readMany = async (client: ScriptedClient, redisKeys: string[]): Promise<(Payload | number | null)[]> => {
+    if (this.maxPayloadBytes === 0) return this.mgetOf(client, redisKeys);
     const [dropped, values] = await Promise.all([
       client.cachekitDropOversized(redisKeys.length, redisKeys, this.maxPayloadBytes),
-      client.mget(redisKeys),
-    ]) as [number[], (string | number | null)[]];
+      this.mgetOf(client, redisKeys),
+    ]) as [number[], (Payload | number | null)[]];
     for (let i = 0; i < dropped.length; i += 2) values[dropped[i] - 1] = dropped[i + 1];
     return values;
   };
@@ -132,7 +152,7 @@ export class RedisBackend implements CacheBackend {
 
   async set(key: string, value: unknown, ttlMs: number, _size?: number, tags?: readonly string[]): Promise<void> {
     const redisKey = this.keyPrefix + key;
-    const payload = value as string;
+    const payload = value as Payload;
     if (tags !== undefined && tags.length > 0) {
       const client = this.taggingClient('set');
       const tagKeys = tags.map((t) => this.keyPrefix + TAG_MARK + t);
@@ -151,7 +171,7 @@ export class RedisBackend implements CacheBackend {
 
   async replaceIfUnchanged(key: string, expected: unknown, replacement: unknown): Promise<boolean> {
     const replaced = await this.run('replaceIfUnchanged', () =>
-      this.client.cachekitReplaceIfUnchanged(1, this.keyPrefix + key, expected as string, replacement as string));
+      this.client.cachekitReplaceIfUnchanged(1, this.keyPrefix + key, expected as Payload, replacement as Payload));
     return replaced === 1;
   }
 
@@ -163,10 +183,11 @@ export class RedisBackend implements CacheBackend {
   async deleteIfUnchanged(key: string, expected: unknown): Promise<boolean> {
     const redisKey = this.keyPrefix + key;
     const limit = this.maxPayloadBytes;
-    if (expected instanceof OversizedPayload || (limit > 0 && typeof expected === 'string' && overByteLimit(expected, limit))) {
+    const over = typeof expected === 'string' ? overByteLimit(expected, limit) : Buffer.isBuffer(expected) && expected.length > limit;
+    if (expected instanceof OversizedPayload || (limit > 0 && over)) {
       return (await this.run('deleteIfUnchanged', () => this.client.cachekitDeleteIfOversized(1, redisKey, this.maxPayloadBytes))) === 1;
     }
-    return (await this.run('deleteIfUnchanged', () => this.client.cachekitDeleteIfUnchanged(1, redisKey, expected as string))) === 1;
+    return (await this.run('deleteIfUnchanged', () => this.client.cachekitDeleteIfUnchanged(1, redisKey, expected as Payload))) === 1;
   }
 
   async delete(key: string): Promise<boolean> {
@@ -177,11 +198,11 @@ export class RedisBackend implements CacheBackend {
     return (await this.run('has', () => this.client.exists(this.keyPrefix + key))) > 0;
   }
 
-  async mget(keys: readonly string[]): Promise<(string | OversizedPayload | undefined)[]> {
+  async mget(keys: readonly string[]): Promise<(Payload | OversizedPayload | undefined)[]> {
     if (keys.length === 0) return [];
     const redisKeys = keys.map((k) => this.keyPrefix + k);
     const values = await this.run('mget', () =>
-      this.maxPayloadBytes === 0 ? mgetAcrossSlots(this.client, redisKeys) : readAcrossSlots(this.client, redisKeys, this.readMany));
+      this.maxPayloadBytes === 0 && !this.binary ? mgetAcrossSlots(this.client, redisKeys) : readAcrossSlots(this.client, redisKeys, this.readMany));
     return values.map(payloadOf);
   }
 
@@ -222,9 +243,9 @@ export class RedisBackend implements CacheBackend {
         const redisKey = this.keyPrefix + e.key;
         if (e.tags !== undefined && e.tags.length > 0) {
           const tagKeys = e.tags.map((t) => this.keyPrefix + TAG_MARK + t);
-          tx.cachekitSetWithTags(1 + tagKeys.length, redisKey, ...tagKeys, e.value as string, e.ttlMs);
-        } else if (e.ttlMs > 0) tx.set(redisKey, e.value as string, 'PX', e.ttlMs);
-        else tx.set(redisKey, e.value as string);
+          tx.cachekitSetWithTags(1 + tagKeys.length, redisKey, ...tagKeys, e.value as Payload, e.ttlMs);
+        } else if (e.ttlMs > 0) tx.set(redisKey, e.value as Payload, 'PX', e.ttlMs);
+        else tx.set(redisKey, e.value as Payload);
       }
       return tx.exec();
     });
@@ -278,18 +299,21 @@ export function refusedDuringMigration(error: unknown): boolean {
   return messages.some((m) => /^(TRYAGAIN|ASK|MOVED)\b/.test(m));
 }
 
+/** What the namespace writes and reads: text, or bytes (binary payloads). */
+type Payload = string | Buffer;
+
 /** A read's answer for one key: the payload, a miss, or (an integer from the bounded script) the size of a value over the limit. */
-function payloadOf(value: string | number | null): string | OversizedPayload | undefined {
+function payloadOf(value: Payload | number | null): Payload | OversizedPayload | undefined {
   if (value === null) return undefined;
   return typeof value === 'number' ? new OversizedPayload(value) : value;
 }
 
 class GetBatch {
   readonly keys: string[] = [];
-  readonly resolves: ((value: string | OversizedPayload | undefined) => void)[] = [];
+  readonly resolves: ((value: Payload | OversizedPayload | undefined) => void)[] = [];
   readonly rejects: ((error: unknown) => void)[] = [];
 
-  add(redisKey: string): Promise<string | OversizedPayload | undefined> {
+  add(redisKey: string): Promise<Payload | OversizedPayload | undefined> {
     return new Promise((resolve, reject) => {
       this.keys.push(redisKey);
       this.resolves.push(resolve);

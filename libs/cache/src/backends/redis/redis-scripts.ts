@@ -128,7 +128,7 @@ if redis.call('STRLEN', KEYS[1]) > tonumber(ARGV[1]) then return redis.call('UNL
 return 0`;
 
 export interface CacheScripts {
-  cachekitSetWithTags(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>;
+  cachekitSetWithTags(numKeys: number, ...keysAndArgs: (string | Buffer | number)[]): Promise<number>;
   cachekitInvalidateTag(numKeys: number, tagKey: string): Promise<number>;
   cachekitLockAcquire(numKeys: 1, lockKey: string, token: string, ttlMs: number): Promise<number>;
   cachekitLockRelease(numKeys: 1, lockKey: string, token: string): Promise<number>;
@@ -136,8 +136,10 @@ export interface CacheScripts {
   /** Deletes the entries over `limit`, unread; `[index (1-based), size, …]` of those. */
   cachekitDropOversized(numKeys: number, keys: string[], limit: number): Promise<number[]>;
   cachekitGetAndRefreshTtl(numKeys: 1, key: string, ttlMs: number, limit: number): Promise<string | number | null>;
-  cachekitReplaceIfUnchanged(numKeys: number, key: string, expected: string, replacement: string): Promise<number>;
-  cachekitDeleteIfUnchanged(numKeys: 1, key: string, expected: string): Promise<number>;
+  /** The same, the value as bytes (ioredis defines a `…Buffer` twin of every script). */
+  cachekitGetAndRefreshTtlBuffer(numKeys: 1, key: string, ttlMs: number, limit: number): Promise<Buffer | number | null>;
+  cachekitReplaceIfUnchanged(numKeys: number, key: string, expected: string | Buffer, replacement: string | Buffer): Promise<number>;
+  cachekitDeleteIfUnchanged(numKeys: 1, key: string, expected: string | Buffer): Promise<number>;
   cachekitDeleteIfOversized(numKeys: 1, key: string, limit: number): Promise<number>;
 }
 
@@ -146,7 +148,7 @@ export type ScriptedCluster = Cluster & CacheScripts;
 /** A command connection of any topology, with the scripts defined. */
 export type ScriptedClient = ScriptedRedis | ScriptedCluster;
 export type ScriptedPipeline = ChainableCommander & {
-  cachekitSetWithTags(numKeys: number, ...keysAndArgs: (string | number)[]): ChainableCommander;
+  cachekitSetWithTags(numKeys: number, ...keysAndArgs: (string | Buffer | number)[]): ChainableCommander;
 };
 
 export function defineCacheScripts(client: Redis): ScriptedRedis;

@@ -35,6 +35,9 @@ export function toTlsOptions(tls: boolean | RedisTlsOptions | undefined): TlsCon
  * - `lazyConnect`: the module decides when to connect (at start-up); the app can start while Redis is down.
  * - no ioredis `keyPrefix`: it is not applied to SCAN patterns, so the backend prefixes keys itself.
  * - reconnects forever, so the cache recovers by itself.
+ * - RESP3 (`HELLO 3`; ioredis falls back to RESP2 on a server without it) with replies in the RESP2
+ *   shapes the backend reads (`replyMapping: 'legacy'`): stated here, not left to the client's
+ *   defaults, so that the wire protocol and the reply shapes change only with this file.
  *
  * Standalone: `maxRetriesPerRequest: 1` and a 2 s command timeout, so a dead Redis fails a call
  * within about a second (the loader runs) instead of queueing it for ~20 reconnect attempts.
@@ -63,6 +66,8 @@ export function createTopologyClient(options: RedisConnectionOptions, purpose: C
     enableOfflineQueue: true,
     connectTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     connectionName: purpose === 'commands' ? 'nest-cachekit' : `nest-cachekit:${purpose}`,
+    protocol: 3,
+    replyMapping: 'legacy',
   };
   // A blocking command (BLPOP, XREAD BLOCK, WAIT) legitimately waits longer than any command timeout;
   // a subscriber holds no caller's request, so its SUBSCRIBE waits for the server as long as it takes.

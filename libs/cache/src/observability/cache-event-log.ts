@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CacheEvents } from '../events/cache-events';
-import { logLine } from './log-line';
+import { logLine } from '../logging/log-line';
 
 const EVENT_LOG_INTERVAL_MS = 10_000;
 
