@@ -164,10 +164,8 @@ export class ValueCodec {
    * as an `OversizedPayload`, or longer than `maxStoredBytes`), one that does not authenticate, that
    * the serializer cannot read (corrupt, written by something else, or with own `__proto__`/
    * `constructor`/`prototype` properties), or whose value fails the `valueSchema`. `owner` drops it.
-   * A sound text payload is answered as its value, without a promise (a read pays for one promise, the
-   * store's); a promise of it when the payload needs more (a binary frame, a drop, a re-seal).
    */
-  decode(key: string, stored: unknown, envelope: string, owner: PayloadOwner): unknown {
+  async decode(key: string, stored: unknown, envelope: string, owner: PayloadOwner): Promise<unknown> {
     if (Buffer.isBuffer(stored)) {
       if (isFrame(stored)) return this.decodeFrame(key, stored, envelope, owner);
       // A payload of the earlier text format, read by a backend that returns bytes: read as text,
@@ -177,11 +175,14 @@ export class ValueCodec {
     }
     if (typeof stored !== 'string') return this.unreadable(key, stored, stored instanceof OversizedPayload ? 'oversized' : 'not-a-string', owner);
     if (overByteLimit(stored, this.maxStored)) return this.unreadable(key, stored, 'oversized', owner);
-    if (this.stages.length === 0) return this.value(key, stored, stored, owner);
-    const text = stored;
-    const unwrapped = this.unwrap(key, text, envelope, owner);
-    if (typeof unwrapped === 'string') return this.value(key, text, unwrapped, owner);
-    return unwrapped.then((opened) => (opened === undefined ? undefined : this.value(key, text, opened, owner)));
+    let text = stored;
+    if (this.stages.length > 0) {
+      const unwrapped = this.unwrap(key, stored, envelope, owner);
+      const opened = typeof unwrapped === 'string' ? unwrapped : await unwrapped;
+      if (opened === undefined) return undefined;
+      text = opened;
+    }
+    return this.value(key, stored, text, owner);
   }
 
   /**

@@ -26,29 +26,18 @@ export class ReadPath {
     return this.lookup(stored);
   }
 
-  /**
-   * A lookup of a stored (checked, canonical, scoped) key, counted as a hit or a miss. One `then` on
-   * the store's promise, not an async function: at high concurrency each promise of a read counts.
-   */
-  lookup(key: StoredKey): Promise<unknown> {
-    let read: unknown;
+  /** A lookup of a stored (checked, canonical, scoped) key, counted as a hit or a miss. */
+  async lookup(key: StoredKey): Promise<unknown> {
+    let value: unknown;
     try {
-      read = this.store.get(key);
+      value = await this.store.get(key);
     } catch (error) {
-      return Promise.reject(this.context.fail('get', error));
+      throw this.context.fail('get', error);
     }
-    return Promise.resolve(read).then(this.counted, this.failed);
-  }
-
-  private readonly counted = (value: unknown): unknown => {
     if (value === undefined) this.counters.misses++;
     else this.counters.hits++;
     return value;
-  };
-
-  private readonly failed = (error: unknown): never => {
-    throw this.context.fail('get', error);
-  };
+  }
 
   /** A `getOrSet` hit whose entry should be reloaded in the background (two tiers with `earlyRefresh`). */
   refreshDue(_key: StoredKey): boolean {

@@ -24,15 +24,9 @@ export class ByteStore extends NamespaceStore implements PayloadOwner {
     return this.codec.encode(value, path, key);
   }
 
-  /** One `then` on the backend's read; the codec answers a sound payload without a promise of its own. */
-  get(key: string): Promise<unknown> {
-    let read: unknown;
-    try {
-      read = this.backend.get(key);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return Promise.resolve(read).then((stored) => (stored === undefined ? undefined : this.codec.decode(key, stored, '', this)));
+  async get(key: string): Promise<unknown> {
+    const stored = await this.backend.get(key);
+    return stored === undefined ? undefined : await this.codec.decode(key, stored, '', this);
   }
 
   async mget(keys: readonly string[]): Promise<unknown[]> {
