@@ -57,20 +57,6 @@ const LOCK_EXTEND = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2])) end
 return 0`;
 
-/**
- * STRLEN (O(1): the value is not read), with a key of another type as -1: such a key reads as missing,
- * as MGET has it. Any other refusal (an ACL without STRLEN) fails the script: a read is never unbounded.
- */
-const SIZE_OF = `
-local function size_of(key)
-  local size = redis.pcall('STRLEN', key)
-  if type(size) == 'table' then
-    if string.find(size.err, 'WRONGTYPE', 1, true) == 1 then return -1 end
-    error(size)
-  end
-  return size
-end`;
-
 /*
  * Bounded reads. An entry over the limit cannot be one the namespace wrote (it refuses such values),
  * so a batched read deletes it on the spot, atomically, and answers its size instead of its bytes.
@@ -81,13 +67,19 @@ end`;
  * the limit, without reading it, and returns `{ index, size, … }` of those (1-based). Sent just before
  * the batch's MGET on the same connection, so the MGET does not find them: the values cross Redis's
  * own MGET reply instead of being copied through the script, which costs a third of it.
+ * Sizes by STRLEN (O(1): the value is not read); a key of another type is skipped, and reads as
+ * missing, as MGET has it. Any other refusal (an ACL without STRLEN) fails the script: a read is never
+ * unbounded. The loop calls no Lua function of its own: at 64 keys that costs a tenth of the script's time.
  */
-const DROP_OVERSIZED = `${SIZE_OF}
+const DROP_OVERSIZED = `
 local limit = tonumber(ARGV[1])
+local pcall = redis.pcall
 local dropped = {}
 for i = 1, #KEYS do
-  local size = size_of(KEYS[i])
-  if size > limit then
+  local size = pcall('STRLEN', KEYS[i])
+  if type(size) == 'table' then
+    if string.find(size.err, 'WRONGTYPE', 1, true) ~= 1 then error(size) end
+  elseif size > limit then
     redis.call('UNLINK', KEYS[i])
     dropped[#dropped + 1] = i
     dropped[#dropped + 1] = size
