@@ -125,8 +125,7 @@ export class AdaptiveStrategy implements EvictionStrategy {
       this.pushHead(PROTECTED, slot);
       this.fitProtected();
     } else if (this.heads[segment] !== slot) {
-      this.unlink(segment, slot);
-      this.pushHead(segment, slot);
+      this.moveToHead(segment, slot);
     }
   }
 
@@ -283,6 +282,22 @@ export class AdaptiveStrategy implements EvictionStrategy {
     else this.tails[segment] = slot;
     this.heads[segment] = slot;
     this.counts[segment]++;
+  }
+
+  /** A hit within its segment: relinked at the head; its segment, meta and the counts stay (the hit path). */
+  private moveToHead(segment: number, slot: number): void {
+    const slots = this.slots;
+    const at = slot * STRIDE;
+    const p = slots[at + PREV]; // not NONE: the slot is not the head
+    const n = slots[at + NEXT];
+    slots[p * STRIDE + NEXT] = n;
+    if (n !== NONE) slots[n * STRIDE + PREV] = p;
+    else this.tails[segment] = p;
+    const head = this.heads[segment];
+    slots[at + PREV] = NONE;
+    slots[at + NEXT] = head;
+    slots[head * STRIDE + PREV] = slot;
+    this.heads[segment] = slot;
   }
 
   private unlink(segment: number, slot: number): void {
