@@ -68,6 +68,7 @@ export class GetSetHandler {
     }
     try {
       await store.set(key, prepared.stored, ttlMs, prepared.size, tags);
+      flight.stored = true;
       counters.sets++;
       if (this.events.has('set')) this.events.emit('set', { namespace: name, key, ttlMs });
     } catch (error) {

@@ -4,6 +4,8 @@ import { describeError } from '../logging/error-fields';
 /** A running `getOrSet` load. `superseded` is set when its key is written, invalidated or cleared meanwhile. */
 export class Flight {
   superseded = false;
+  /** Its value reached the store (not refused by `cacheIf`, not too large, the backend up). */
+  stored = false;
   promise!: Promise<unknown>;
   /** An early refresh of a value still fresh: callers that hit the cache do not wait for it. */
   constructor(readonly refresh = false) {}
@@ -21,7 +23,7 @@ export class SingleFlight {
   coalesced = 0;
   private readonly inflight = new Map<string, Flight>();
   /**
-   * Loads stored in the current turn of the event loop, kept until it ends. A caller whose read was
+   * Loads whose value was stored in the current turn of the event loop, kept until it ends. A caller whose read was
    * sent before such a load's write can get its miss in the same socket chunk as the write's reply,
    * and run its continuation after the load has left `inflight`: it joins the load here instead of
    * loading again (its read overlapped the load, so the load's value is one it may see).
@@ -63,7 +65,7 @@ export class SingleFlight {
     };
     running.then(() => {
       settle();
-      if (!flight.superseded) this.keepForThisTurn(key, flight);
+      if (flight.stored && !flight.superseded) this.keepForThisTurn(key, flight);
     }, settle);
     return running;
   }
