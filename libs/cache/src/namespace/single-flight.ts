@@ -23,10 +23,10 @@ export class SingleFlight {
   coalesced = 0;
   private readonly inflight = new Map<string, Flight>();
   /**
-   * Loads whose value was stored in the current turn of the event loop, kept until it ends. A caller whose read was
-   * sent before such a load's write can get its miss in the same socket chunk as the write's reply,
-   * and run its continuation after the load has left `inflight`: it joins the load here instead of
-   * loading again (its read overlapped the load, so the load's value is one it may see).
+   * Loads whose value was stored in the current turn of the event loop, kept until it ends. A caller
+   * whose read was sent before such a load's write can get its miss in the same socket chunk as the
+   * write's reply, and run its continuation after the load has left `inflight`: it joins the load
+   * here instead of loading again (its read overlapped the load, so the load's value is one it may see).
    */
   private readonly settledThisTurn = new Map<string, Flight>();
   private clearScheduled = false;
