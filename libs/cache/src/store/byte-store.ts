@@ -1,6 +1,6 @@
-import { BackendEntry, BackendStats, CacheBackend, MaybePromise } from '../backends/cache-backend.interface';
+import { CacheBackend } from '../backends/cache-backend.interface';
 import { PayloadOwner, PreparedValue, ValueCodec } from '../codec/value-codec';
-import { NamespaceStore } from './namespace-store';
+import { SingleBackendStore } from './single-backend-store';
 
 /**
  * One backend that keeps payloads (Redis, a cache-manager store, your own): values go through the
@@ -8,15 +8,11 @@ import { NamespaceStore } from './namespace-store';
  * way out is dropped here, only if it still holds what was read where the backend can tell
  * (`deleteIfUnchanged`); one sealed with an older key is swapped with `replaceIfUnchanged`.
  */
-export class ByteStore extends NamespaceStore implements PayloadOwner {
-  readonly name: string;
-  readonly tags: boolean;
+export class ByteStore extends SingleBackendStore implements PayloadOwner {
   readonly replace?: (key: string, payload: string | Buffer, replacement: string | Buffer) => Promise<boolean>;
 
-  constructor(readonly backend: CacheBackend, codec: ValueCodec) {
-    super(codec);
-    this.name = backend.name;
-    this.tags = typeof backend.invalidateTag === 'function';
+  constructor(backend: CacheBackend, codec: ValueCodec) {
+    super(backend, codec);
     if (typeof backend.replaceIfUnchanged === 'function') this.replace = async (key, payload, replacement) => backend.replaceIfUnchanged!(key, payload, replacement);
   }
 
@@ -40,37 +36,5 @@ export class ByteStore extends NamespaceStore implements PayloadOwner {
   async drop(key: string, payload: unknown): Promise<void> {
     if (typeof this.backend.deleteIfUnchanged === 'function') await this.backend.deleteIfUnchanged(key, payload);
     else await this.backend.delete(key);
-  }
-
-  set(key: string, value: unknown, ttlMs: number, sizeBytes: number, tags?: readonly string[]): MaybePromise<void> {
-    return this.backend.set(key, value, ttlMs, sizeBytes, tags);
-  }
-
-  mset(entries: readonly BackendEntry[]): MaybePromise<void> {
-    return this.backend.mset(entries);
-  }
-
-  has(key: string): MaybePromise<boolean> {
-    return this.backend.has(key);
-  }
-
-  delete(key: string): MaybePromise<boolean> {
-    return this.backend.delete(key);
-  }
-
-  clear(): MaybePromise<number> {
-    return this.backend.clear();
-  }
-
-  invalidateTag(tag: string): MaybePromise<number> {
-    return this.backend.invalidateTag!(tag);
-  }
-
-  stats(): BackendStats {
-    return this.backend.stats?.() ?? {};
-  }
-
-  strategyState(): Record<string, number | string> | undefined {
-    return this.backend.strategyState?.();
   }
 }
