@@ -69,8 +69,8 @@ export function isFrame(payload: Buffer): boolean {
 export function textOf(inner: Buffer, maxBytes: number): string {
   if (inner.length === 0) throw new PayloadCodingError('malformed');
   const coding = inner[0];
+  if (coding === 0) return inner.toString('utf8', 1);
   const data = inner.subarray(1);
-  if (coding === 0) return data.toString('utf8');
   const options = { maxOutputLength: Math.max(1, maxBytes) };
   let out: Buffer;
   try {

@@ -191,7 +191,7 @@ export class ValueCodec {
    * decompression bounded by `maxValueBytes`, then the serializer and the schema. One sealed with an
    * older key is re-sealed in the binary format when `reencryptOnRead` is on.
    */
-  private async decodeFrame(key: string, frame: Buffer, envelope: string, owner: PayloadOwner): Promise<unknown> {
+  private decodeFrame(key: string, frame: Buffer, envelope: string, owner: PayloadOwner): unknown {
     if (frame.length > this.maxStored) return this.unreadable(key, frame, 'oversized', owner);
     const cipher = this.cipher;
     if (frame[1] !== FRAME_VERSION) return cipher === null ? this.unreadable(key, frame, 'unknown-version', owner) : this.tamper(key, frame, 'unknown-version', owner);
@@ -218,15 +218,21 @@ export class ValueCodec {
     } catch (error) {
       return this.unreadable(key, frame, error instanceof PayloadCodingError ? error.reason : (error as Error).name, owner);
     }
-    if (stale !== undefined) {
-      let replaced = false;
-      try {
-        replaced = await owner.replace!(key, frame, frameOf(cipher!.sealBytes(staleInner!, context)));
-      } catch {
-        // The read itself succeeded; the next read tries again.
-      }
-      if (replaced) cipher!.rotated(key, stale);
+    // The common case (authentic, current key) answers without a promise of its own.
+    if (stale !== undefined) return this.resealed(key, frame, text, staleInner!, context, stale, owner);
+    return this.value(key, frame, text, owner);
+  }
+
+  /** A frame sealed with an older key: sealed again and swapped if still unchanged, reported once replaced (`keyRotated`). */
+  private async resealed(key: string, frame: Buffer, text: string, inner: Buffer, context: string, opened: { readonly keyId?: string }, owner: PayloadOwner): Promise<unknown> {
+    const cipher = this.cipher!;
+    let replaced = false;
+    try {
+      replaced = await owner.replace!(key, frame, frameOf(cipher.sealBytes(inner, context)));
+    } catch {
+      // The read itself succeeded; the next read tries again.
     }
+    if (replaced) cipher.rotated(key, opened);
     return this.value(key, frame, text, owner);
   }
 
