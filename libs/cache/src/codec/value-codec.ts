@@ -164,8 +164,10 @@ export class ValueCodec {
    * as an `OversizedPayload`, or longer than `maxStoredBytes`), one that does not authenticate, that
    * the serializer cannot read (corrupt, written by something else, or with own `__proto__`/
    * `constructor`/`prototype` properties), or whose value fails the `valueSchema`. `owner` drops it.
+   * A readable payload sealed with the current key answers synchronously (no promise of its own on
+   * the read path); one that has to be dropped or swapped answers a promise: callers await either.
    */
-  async decode(key: string, stored: unknown, envelope: string, owner: PayloadOwner): Promise<unknown> {
+  decode(key: string, stored: unknown, envelope: string, owner: PayloadOwner): unknown {
     if (Buffer.isBuffer(stored)) {
       if (isFrame(stored)) return this.decodeFrame(key, stored, envelope, owner);
       // A payload of the earlier text format, read by a backend that returns bytes: read as text,
@@ -175,14 +177,11 @@ export class ValueCodec {
     }
     if (typeof stored !== 'string') return this.unreadable(key, stored, stored instanceof OversizedPayload ? 'oversized' : 'not-a-string', owner);
     if (overByteLimit(stored, this.maxStored)) return this.unreadable(key, stored, 'oversized', owner);
-    let text = stored;
-    if (this.stages.length > 0) {
-      const unwrapped = this.unwrap(key, stored, envelope, owner);
-      const opened = typeof unwrapped === 'string' ? unwrapped : await unwrapped;
-      if (opened === undefined) return undefined;
-      text = opened;
-    }
-    return this.value(key, stored, text, owner);
+    if (this.stages.length === 0) return this.value(key, stored, stored, owner);
+    const unwrapped = this.unwrap(key, stored, envelope, owner);
+    if (typeof unwrapped === 'string') return this.value(key, stored, unwrapped, owner);
+    const text = stored;
+    return unwrapped.then((opened) => (opened === undefined ? undefined : this.value(key, text, opened, owner)));
   }
 
   /**

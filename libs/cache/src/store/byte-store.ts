@@ -22,7 +22,8 @@ export class ByteStore extends SingleBackendStore implements PayloadOwner {
 
   async get(key: string): Promise<unknown> {
     const stored = await this.backend.get(key);
-    return stored === undefined ? undefined : await this.codec.decode(key, stored, '', this);
+    // The codec's answer (a value, or a promise when the entry is dropped or swapped) is returned, not awaited here.
+    return stored === undefined ? undefined : this.codec.decode(key, stored, '', this);
   }
 
   async mget(keys: readonly string[]): Promise<unknown[]> {
