@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors/invalid-argument.error';
 import { BinarySerializer } from './binary-serializer.interface';
-import { binaryKind, TYPED_ARRAYS } from './binary-types';
+import { binaryKind, TYPED_ARRAYS, TypedArrayName } from './binary-types';
 import { CorruptPayloadError } from './corrupt-payload.error';
 import { loadMsgpackr, Msgpackr } from './msgpackr';
 import { isPrototypeKey, PrototypeKeyError } from './prototype-keys';
@@ -119,12 +119,11 @@ class PackWalk {
     ancestors.push(value);
     let out: unknown;
     if (Array.isArray(value)) out = this.prepareArray(value, depth);
-    else if (proto === Object.prototype || proto === null) out = this.prepareProps(value, depth);
     else if (value instanceof Map) out = this.prepareMap(value, depth);
     else if (value instanceof Set) out = this.prepareSet(value, depth);
-    // Decimal, Luxon, Mongo ObjectId…: their own JSON form, as tagged JSON stores them.
+    // Decimal, Luxon, Mongo ObjectId…: their own JSON form, as JSON.stringify and tagged JSON take it.
     else if (typeof (value as { toJSON?: unknown }).toJSON === 'function') out = this.prepare((value as { toJSON(): unknown }).toJSON(), depth + 1);
-    // Other class instances: their own enumerable properties (an Error would otherwise be msgpackr's Error extension).
+    // Plain objects, and class instances as their own enumerable properties (an Error would otherwise be msgpackr's Error extension).
     else out = this.prepareProps(value, depth, value instanceof Error);
     ancestors.pop();
     return out;
@@ -197,14 +196,15 @@ class PackWalk {
     return changed ? new Set(items) : value;
   }
 
-  /** Buffers, Uint8Arrays and the typed arrays tagged JSON takes; a subclass as its built-in class (msgpackr names the class). */
+  /**
+   * Buffers and Uint8Arrays as MessagePack binary data (a subclass as a Uint8Array); the other typed
+   * arrays tagged JSON takes as a tag around their bytes, which reads back whatever realm wrote them.
+   */
   private prepareView(view: ArrayBufferView): unknown {
     const kind = binaryKind(view);
     if (kind === undefined) throw this.unsupported(`a ${view.constructor.name}, which is not supported`);
-    const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-    if (kind === 'Buffer') return Buffer.isBuffer(view) || view.constructor === Uint8Array ? view : bytes.slice();
-    const ctor = TYPED_ARRAYS[kind];
-    return view.constructor === ctor ? view : new ctor(bytes.slice().buffer);
+    if (kind === 'Buffer') return Buffer.isBuffer(view) || view.constructor === Uint8Array ? view : new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice();
+    return { [TAG]: 'TypedArray', c: kind, v: Buffer.from(view.buffer, view.byteOffset, view.byteLength) };
   }
 
   private checkDepth(depth: number): void {
@@ -281,6 +281,16 @@ function restoreTagged(record: Record<string, unknown>, depth: number): unknown 
     case 'Number':
       if (v === '-0') return -0;
       break;
+    case 'TypedArray': {
+      const name = record.c;
+      if (!(v instanceof Uint8Array) || typeof name !== 'string' || !hasOwn(TYPED_ARRAYS, name)) break;
+      const ctor = TYPED_ARRAYS[name as TypedArrayName];
+      if (v.byteLength % ctor.BYTES_PER_ELEMENT !== 0) break;
+      // Copied into a fresh, aligned buffer.
+      const copy = new Uint8Array(v.byteLength);
+      copy.set(v);
+      return new ctor(copy.buffer);
+    }
   }
   throw new CorruptPayloadError(`bad tagged value ${JSON.stringify(String(record[TAG])).slice(0, 40)}`);
 }
