@@ -42,7 +42,7 @@ describe('ValueCodec with a byte serializer', () => {
   const reasons = (): string[] => warn.mock.calls.map(([line]) => String(/reason=(\S+)/.exec(String(line))?.[1] ?? line));
 
   it('is refused at start-up where payloads cannot be binary frames, naming the serializer field', () => {
-    const textOnly: EncryptionProvider = { name: 'text-only', encrypt: (t) => t, decrypt: (p) => ({ plaintext: p }) };
+    const textOnly: EncryptionProvider = { name: 'text-only', encrypt: (t) => t, decrypt: (p) => ({ plaintext: p, stale: false }) };
     for (const [settings, bytes] of [
       [{}, false], // a backend that stores strings
       [{ payloadFormat: 'text' as const }, true],
