@@ -217,6 +217,14 @@ describe('MsgpackSerializer', () => {
       expect(readError(planted({ $t: 'Map', v: ['k', { constructor: 1 }] }))).toBeInstanceOf(PrototypeKeyError);
     });
 
+    it('msgpackr\'s record structures (which it never writes, but decodes) go through the same checks', () => {
+      const records = new Packr({ useRecords: true });
+      expect(serializer.deserializeBytes(Buffer.from(records.pack([{ ok: 1 }, { ok: 2 }])))).toStrictEqual([{ ok: 1 }, { ok: 2 }]);
+      expect(readError(Buffer.from(records.pack(JSON.parse('{"__proto__":{"isAdmin":true}}'))))).toBeInstanceOf(PrototypeKeyError);
+      expect(readError(Buffer.from(records.pack({ constructor: 1 })))).toBeInstanceOf(PrototypeKeyError);
+      expect(Object.prototype).not.toHaveProperty('isAdmin');
+    });
+
     it('nesting deeper than 256 levels, and far deeper (no stack overflow escapes; the decoder still works after)', () => {
       expect(serializer.deserializeBytes(planted(nest(256, 1)))).toStrictEqual(nest(256, 1));
       expect(readError(planted(nest(257, 1)))).toBeInstanceOf(CorruptPayloadError);
