@@ -23,9 +23,9 @@ const k2 = { id: 'k2', key: randomBytes(32).toString('base64') };
 const msgpack = new MsgpackSerializer();
 const sealedWith = (keys = [k1], reencryptOnRead = false) => ({ provider: new AesGcmEncryptionProvider({ keys }), reencryptOnRead });
 
-/** A codec of a byte store (`bytes`: the backend stores Buffers, as Redis with binary payloads). */
+/** A codec of a byte store (`bytes`: the backend stores Buffers, as Redis with binary payloads; else a string store, "map"). */
 function codecOf(settings: Partial<CodecOptions> = {}, bytes = true, payloads = true): ValueCodec {
-  return new ValueCodec({ name: 'users', serializer: msgpack, maxValueBytes: 64 * 1024, maxKeyLength: 64, payloadFormat: 'binary', ...settings }, 'redis', new CacheEvents(), payloads, bytes);
+  return new ValueCodec({ name: 'users', serializer: msgpack, maxValueBytes: 64 * 1024, maxKeyLength: 64, payloadFormat: 'binary', ...settings }, bytes ? 'redis' : 'map', new CacheEvents(), payloads, bytes);
 }
 
 function owner(replace?: PayloadOwner['replace']): PayloadOwner & { dropped: unknown[] } {
@@ -43,13 +43,13 @@ describe('ValueCodec with a byte serializer', () => {
 
   it('is refused at start-up where payloads cannot be binary frames, naming the serializer field', () => {
     const textOnly: EncryptionProvider = { name: 'text-only', encrypt: (t) => t, decrypt: (p) => ({ plaintext: p, stale: false }) };
-    for (const [settings, bytes] of [
-      [{}, false], // a backend that stores strings
-      [{ payloadFormat: 'text' as const }, true],
-      [{ encryption: { provider: textOnly, reencryptOnRead: false } }, true], // a provider that seals text only
+    for (const [settings, bytes, reason] of [
+      [{}, false, 'a backend that stores bytes \\("redis"; "map" does not\\)'], // a backend that stores strings
+      [{ payloadFormat: 'text' as const }, true, 'payloadFormat "binary"'],
+      [{ encryption: { provider: textOnly, reencryptOnRead: false } }, true, 'a provider that seals bytes \\("text-only" seals text only\\)'],
     ] as const) {
       expect(() => codecOf(settings, bytes)).toThrow(InvalidOptionsError);
-      expect(() => codecOf(settings, bytes)).toThrow(/namespaces\.users\.serializer: "msgpack" writes bytes and needs binary payloads/);
+      expect(() => codecOf(settings, bytes)).toThrow(new RegExp(`namespaces\\.users\\.serializer: "msgpack" writes bytes and needs binary payloads: ${reason}`));
     }
     // Live-value stores (memory, a tier's L1) never serialize: nothing to refuse.
     expect(() => codecOf({}, false, false)).not.toThrow();

@@ -106,7 +106,9 @@ export class ValueCodec {
     this.sealed = cipher !== null;
     this.maxStored = maxStoredBytes(options);
     const binary = payloads && bytes && options.payloadFormat === 'binary' && (cipher === null || cipher.sealsBytes);
-    const needsBinary = `needs binary payloads: a backend that stores bytes ("redis"; "${backendName}" does not), payloadFormat "binary" and a provider that seals bytes`;
+    const needsBinary = `needs binary payloads: ${!bytes ? `a backend that stores bytes ("redis"; "${backendName}" does not)`
+      : options.payloadFormat !== 'binary' ? 'payloadFormat "binary"'
+        : `a provider that seals bytes ("${cipher?.providerName}" seals text only)`}`;
     if (payloads && options.compression !== undefined && !binary) {
       throw new InvalidOptionsError([{ path: `namespaces.${options.name}.compression`, reason: needsBinary }]);
     }
