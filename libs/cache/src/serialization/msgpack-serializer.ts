@@ -13,7 +13,8 @@ const TAG = '$t';
 /** msgpackr decodes a `__proto__` map key as this key (it never assigns a prototype): refused both ways, like `__proto__` itself. */
 const RENAMED_PROTO = '__proto_';
 const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
-const isRefusedKey = (key: string): boolean => isPrototypeKey(key) || key === RENAMED_PROTO;
+/** The prototype keys and `__proto_` are 8 to 11 characters long: most keys are settled by their length. */
+const isRefusedKey = (key: string): boolean => key.length >= 8 && key.length <= 11 && (isPrototypeKey(key) || key === RENAMED_PROTO);
 
 /**
  * MessagePack on the optional `msgpackr` package: values become bytes, for namespaces with binary
