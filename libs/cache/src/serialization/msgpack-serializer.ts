@@ -24,8 +24,8 @@ const isRefusedKey = (key: string): boolean => key.length >= 8 && key.length <= 
  * with a `toJSON` method are stored as what it returns, like JSON (Decimal, Luxon…).
  *
  * Every entry is readable by any instance: no shared record structures (`useRecords: false`), no
- * structured-clone references, objects as MessagePack maps. Maps (and -0, and objects that own a
- * `$t` key) are tagged objects, as in tagged JSON.
+ * structured-clone references, objects as MessagePack maps. Maps, -0, typed arrays other than
+ * Uint8Array and objects that own a `$t` key are tagged objects, as in tagged JSON.
  *
  * Safety rules as in tagged JSON: a value with an own `__proto__`, `constructor`, `prototype` (or
  * `__proto_`, the name msgpackr gives a `__proto__` key it reads) property is refused on write
@@ -64,11 +64,20 @@ export class MsgpackSerializer implements BinarySerializer {
     try {
       decoded = this.unpackr.unpack(payload);
     } catch (error) {
-      throw new CorruptPayloadError(`not a MessagePack value (${String((error as Error)?.message).slice(0, 60)})`);
+      // msgpackr's messages may quote the data: the error says what went wrong, not what was read.
+      throw new CorruptPayloadError(`not a MessagePack value it reads (${unpackProblem(error)})`, { cause: error });
     }
     if (decoded === undefined) throw new CorruptPayloadError('a top-level undefined');
     return restore(decoded, 0);
   }
+}
+
+function unpackProblem(error: unknown): string {
+  const message = String((error as Error | undefined)?.message);
+  if (message.startsWith('Data read, but end of buffer not reached')) return 'trailing bytes';
+  if (/^Unexpected end/.test(message)) return 'truncated';
+  if (error instanceof RangeError && /call stack/i.test(message)) return 'nested too deep';
+  return 'malformed';
 }
 
 /** A step of the path to the part of a value being walked: a key, an index, or a Map or Set entry. */
@@ -76,8 +85,8 @@ type Step = string | number | { readonly entry: string };
 
 /**
  * The write side: checks a value against the rules and returns what msgpackr packs, the value itself
- * unless something in it needs a tag (Map, -0, an own `$t` key) or a replacement (`toJSON`, Error,
- * typed-array subclasses); then only the objects on the way to it are copied.
+ * unless something in it needs a tag (Map, -0, typed arrays, an own `$t` key) or a replacement
+ * (`toJSON`, Error, Uint8Array subclasses); then only the objects on the way to it are copied.
  */
 class PackWalk {
   private readonly ancestors: object[] = [];
