@@ -20,8 +20,9 @@ const isRefusedKey = (key: string): boolean => key.length >= 8 && key.length <= 
  * MessagePack on the optional `msgpackr` package: values become bytes, for namespaces with binary
  * payloads (Redis). It round-trips what `TaggedJsonSerializer` does: Date, BigInt (any size), Map,
  * Set, Buffer, Uint8Array and the other typed arrays, ArrayBuffer, RegExp, undefined, NaN, ±Infinity
- * and -0. Differences: a Uint8Array comes back as a Uint8Array (a Buffer as a Buffer), and objects
- * with a `toJSON` method are stored as what it returns, like JSON (Decimal, Luxon…).
+ * and -0; objects with a `toJSON` method are stored as what it returns (Decimal, Luxon…). Differences:
+ * a Uint8Array comes back as a Uint8Array (a Buffer as a Buffer), and an own `__proto_` property is
+ * refused (below).
  *
  * Every entry is readable by any instance: no shared record structures (`useRecords: false`), no
  * structured-clone references, objects as MessagePack maps. Maps, -0, typed arrays other than
