@@ -1,12 +1,16 @@
 // npm run bench:crypto — what encryption at rest and compression cost, side by side:
 //   a. Redis GET of a 1 KB value at concurrency 64 through CacheNamespace.get: encryption off, and on
-//      with every provider (xchacha20-poly1305 and AES-256-GCM, binary and text payloads; Fernet), on a
-//      private redis-server this script starts (loopback, free port)
+//      with every provider (xchacha20-poly1305 and AES-256-GCM, binary and text payloads; Fernet), and
+//      xchacha20-poly1305 with the msgpack serializer, on a private redis-server this script starts
+//      (loopback, free port)
 //   b. our Fernet vs the `fernet` npm package: encrypt + decrypt of 1 KB; single-message references
 //   c. compression off vs on (xchacha20-poly1305 sealing both) on a 50 KB JSON document and on the demo's
 //      recommendation lists: Redis memory per entry (MEMORY USAGE) and get throughput at concurrency 64
+//   d. serializers: TaggedJsonSerializer vs MsgpackSerializer, serialize + deserialize (single thread)
+//      of the 1 KB value, a recommendation list and the 50 KB document
 // Ratios: redisGetEncryptedVsPlain (the recommended provider, xchacha20-poly1305 with binary payloads:
-// >= 0.75), one per other provider, fernetVsFernetNpm (>= 10), compression's memory and get ratios.
+// >= 0.75), one per other provider (and redisGetMsgpackXChaChaVsPlain), fernetVsFernetNpm (>= 10),
+// compression's memory and get ratios, msgpackVsTaggedJson1k/Recommendations/50k.
 'use strict';
 require('reflect-metadata');
 const { createCipheriv, createDecipheriv, createSecretKey, randomBytes } = require('node:crypto');
@@ -27,6 +31,7 @@ const PROVIDERS = [
   { ns: 'gcmBinary', name: 'CacheNamespace.get, AES-256-GCM, binary payloads', ratio: 'redisGetAesGcmBinaryVsPlain', payloadFormat: 'binary', encryption: { provider: 'aes-256-gcm' } },
   { ns: 'gcm', name: 'CacheNamespace.get, AES-256-GCM, text payloads (the default when no provider is named)', ratio: 'redisGetAesGcmVsPlain', encryption: { provider: 'aes-256-gcm' } },
   { ns: 'fernet', name: 'CacheNamespace.get, Fernet', ratio: 'redisGetFernetVsPlain', encryption: { provider: 'fernet' } },
+  { ns: 'xchachaMsgpack', name: 'CacheNamespace.get, xchacha20-poly1305, binary payloads, msgpack serializer', ratio: 'redisGetMsgpackXChaChaVsPlain', encryption: { provider: 'xchacha20-poly1305' }, msgpack: true },
 ];
 
 async function startCache(lib, server, namespaces) {
@@ -39,7 +44,10 @@ async function redisGets(lib, server) {
   const namespaces = {};
   for (const p of PROVIDERS) {
     const keys = p.encryption?.provider === 'fernet' ? [{ key: lib.Fernet.generateKey() }] : [{ id: 'k1', key: randomBytes(32).toString('base64') }];
-    namespaces[p.ns] = { backend: 'redis', ...(p.payloadFormat && { payloadFormat: p.payloadFormat }), ...(p.encryption && { encryption: { ...p.encryption, keys } }) };
+    namespaces[p.ns] = {
+      backend: 'redis', ...(p.payloadFormat && { payloadFormat: p.payloadFormat }), ...(p.encryption && { encryption: { ...p.encryption, keys } }),
+      ...(p.msgpack && { serializer: new lib.MsgpackSerializer() }),
+    };
   }
   const { app, cache } = await startCache(lib, server, namespaces);
   const raw = new Redis(server.port, '127.0.0.1');
@@ -173,6 +181,31 @@ function aesTasks(lib) {
   ];
 }
 
+// ---- d. serializers ----------------------------------------------------------------------------
+
+/** Per value kind, tagged JSON (the baseline of its pair) then msgpack: one serialize + deserialize of one of 64 values per call. */
+function serializerTasks(lib) {
+  const json = new lib.TaggedJsonSerializer();
+  const msgpack = new lib.MsgpackSerializer();
+  const kinds = [
+    { label: '1 KB value', make: value1k, ratio: 'msgpackVsTaggedJson1k' },
+    { label: 'recommendation list (5 tracks)', make: recommendations, ratio: 'msgpackVsTaggedJsonRecommendations' },
+    { label: '50 KB document', make: document50k, ratio: 'msgpackVsTaggedJson50k' },
+  ];
+  const tasks = [];
+  for (const kind of kinds) {
+    const values = Array.from({ length: 64 }, (_, i) => kind.make(i));
+    kind.textBytes = Buffer.byteLength(json.serialize(values[0]));
+    kind.msgpackBytes = msgpack.serializeBytes(values[0]).length;
+    tasks.push(
+      { name: `${kind.label}: TaggedJsonSerializer serialize + deserialize (baseline)`, run(n) { for (let i = 0; i < n; i++) json.deserialize(json.serialize(values[i & 63])); } },
+      // msgpackr's output is a Buffer, as deserializeBytes takes it.
+      { name: `${kind.label}: MsgpackSerializer serializeBytes + deserializeBytes`, run(n) { for (let i = 0; i < n; i++) msgpack.deserializeBytes(msgpack.serializeBytes(values[i & 63])); } },
+    );
+  }
+  return { tasks, kinds };
+}
+
 function rowsOf(tasks, results, baseline = 0) {
   return tasks.map((t, i) => ({
     task: t.name,
@@ -226,9 +259,16 @@ async function main() {
   const aesRows = rowsOf(aes, aesResults).map((r) => ({ ...r, vsBaseline: NaN }));
   print('b. Fernet encrypt + decrypt of 1 KB (single thread), and single-message references', [...fernetRows, ...aesRows]);
 
+  const serializers = serializerTasks(lib);
+  const serializerResults = await measure(serializers.tasks);
+  // Each msgpack row against the tagged-JSON row of its value.
+  const serializerRows = serializers.tasks.map((t, i) => rowsOf([t], [serializerResults[i]])[0]);
+  serializers.kinds.forEach((_, k) => { serializerRows[2 * k + 1].vsBaseline = ratioOfRounds(serializerResults[2 * k + 1], serializerResults[2 * k]); });
+
   const ratios = {};
   PROVIDERS.forEach((p, i) => { if (p.ratio) ratios[p.ratio] = redisRows[i].vsBaseline; });
   ratios.fernetVsFernetNpm = fernetRows[1].vsBaseline;
+  serializers.kinds.forEach((kind, k) => { ratios[kind.ratio] = serializerRows[2 * k + 1].vsBaseline; });
   const compressionTable = [];
   for (const c of compression) {
     const rows = rowsOf(c.tasks, c.results);
@@ -246,11 +286,12 @@ async function main() {
       rows.map((r) => [r.task, r.memoryBytesPerEntry.toFixed(0), `${r.memoryVsOff.toFixed(2)}×`, formatOps(r.opsPerSec), r.usPerOp.toFixed(2), formatSpread(r.spread), `${r.vsBaseline.toFixed(2)}×`]));
     compressionTable.push(...rows);
   }
+  print(`d. Serializers, serialize + deserialize (single thread; stored bytes, tagged JSON / msgpack: ${serializers.kinds.map((k) => `${k.label} ${k.textBytes} / ${k.msgpackBytes}`).join(', ')})`, serializerRows);
   console.log('');
   for (const [name, value] of Object.entries(ratios)) console.log(`${name}: ${value.toFixed(2)}`);
   console.log('targets: redisGetEncryptedVsPlain >= 0.75, fernetVsFernetNpm >= 10');
   console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  writeResults('crypto', [...redisRows, ...fernetRows, ...aesRows, ...compressionTable], ratios);
+  writeResults('crypto', [...redisRows, ...fernetRows, ...aesRows, ...serializerRows, ...compressionTable], ratios);
 }
 
 runBench(main);

@@ -58,7 +58,9 @@ export { LfuStrategy } from './eviction/lfu-strategy';
 export { AdaptiveStrategy } from './eviction/adaptive/adaptive-strategy';
 
 export type { Serializer } from './serialization/serializer.interface';
+export type { BinarySerializer, NamespaceSerializer } from './serialization/binary-serializer.interface';
 export { TaggedJsonSerializer } from './serialization/tagged-json-serializer';
+export { MsgpackSerializer } from './serialization/msgpack-serializer';
 export { UnsupportedValueError } from './serialization/unsupported-value.error';
 
 export { EncryptionProvider } from './security/encryption-provider.interface';

@@ -7,16 +7,22 @@ import { CompressionAlgorithm, ResolvedCompression } from './payload-options';
  *
  *     0xC1 ‖ format version (0x01) ‖ body
  *     body = sealed ? provider.encryptBytes(inner) : inner
- *     inner = coding (0 none, 1 gzip, 2 brotli, 3 zstd) ‖ data
+ *     inner = coding ‖ data
+ *     coding = what data holds (0x00 UTF-8 text of a `Serializer`, 0x10 the bytes of a `BinarySerializer`)
+ *            | its compression (0 none, 1 gzip, 2 brotli, 3 zstd)
  *
  * 0xC1 never begins UTF-8 text, so a payload of an earlier version (text: a JSON document, a
  * base64url seal, a Fernet token) is told apart by its first byte and still read. The coding byte is
- * inside the seal: it is authenticated with the data.
+ * inside the seal: it is authenticated with the data. A namespace reads only the kind of data its
+ * serializer writes: a frame of the other kind is refused (`serializer-mismatch`), never misread.
  */
 export const FRAME_MARK = 0xc1;
 export const FRAME_VERSION = 0x01;
 /** Mark, version, coding. */
 export const FRAME_OVERHEAD = 3;
+/** The coding byte's flag for a byte serializer's output (earlier versions refuse it as an unknown coding). */
+export const SERIALIZED_BYTES = 0x10;
+const COMPRESSION_BITS = 0x0f;
 
 const CODINGS: Record<CompressionAlgorithm, number> = { gzip: 1, brotli: 2, zstd: 3 };
 
@@ -47,6 +53,23 @@ export function innerBytes(text: string, bytes: number, compression: ResolvedCom
   return inner;
 }
 
+/** `inner` for a byte serializer's `data`: flagged as such, compressed under the same rule as text. */
+export function innerOfBytes(data: Uint8Array, compression: ResolvedCompression | undefined): Buffer {
+  if (compression !== undefined && data.length >= compression.thresholdBytes) {
+    const packed = compress(compression, data);
+    if (packed.length + FRAME_OVERHEAD <= data.length) {
+      const inner = Buffer.allocUnsafe(1 + packed.length);
+      inner[0] = SERIALIZED_BYTES | CODINGS[compression.algorithm];
+      packed.copy(inner, 1);
+      return inner;
+    }
+  }
+  const inner = Buffer.allocUnsafe(1 + data.length);
+  inner[0] = SERIALIZED_BYTES;
+  inner.set(data, 1);
+  return inner;
+}
+
 /** The frame around a body. */
 export function frameOf(body: Buffer): Buffer {
   const frame = Buffer.allocUnsafe(2 + body.length);
@@ -64,35 +87,48 @@ export function isFrame(payload: Buffer): boolean {
 /**
  * The text of `inner`, decompressed into at most `maxBytes` bytes: a stream that would inflate past
  * the namespace's `maxValueBytes` (a planted "zip bomb") stops there with a `PayloadCodingError`
- * ('oversized') instead of filling memory.
+ * ('oversized') instead of filling memory. A byte serializer's frame is a `serializer-mismatch`.
  */
 export function textOf(inner: Buffer, maxBytes: number): string {
   if (inner.length === 0) throw new PayloadCodingError('malformed');
   const coding = inner[0];
   if (coding === 0) return inner.toString('utf8', 1);
-  const data = inner.subarray(1);
+  if ((coding & SERIALIZED_BYTES) !== 0) throw new PayloadCodingError('serializer-mismatch');
+  return inflate(coding, inner.subarray(1), maxBytes).toString('utf8');
+}
+
+/**
+ * The byte serializer's data in `inner` (a view of it when not compressed), decompressed as `textOf`
+ * does; a text serializer's frame is a `serializer-mismatch`.
+ */
+export function bytesOf(inner: Buffer, maxBytes: number): Buffer {
+  if (inner.length === 0) throw new PayloadCodingError('malformed');
+  const coding = inner[0];
+  if ((coding & ~COMPRESSION_BITS) !== SERIALIZED_BYTES) throw new PayloadCodingError(coding <= COMPRESSION_BITS ? 'serializer-mismatch' : 'unknown-coding');
+  const compression = coding & COMPRESSION_BITS;
+  return compression === 0 ? inner.subarray(1) : inflate(compression, inner.subarray(1), maxBytes);
+}
+
+function inflate(coding: number, data: Buffer, maxBytes: number): Buffer {
   const options = { maxOutputLength: Math.max(1, maxBytes) };
-  let out: Buffer;
   try {
-    if (coding === CODINGS.gzip) out = zlib.gunzipSync(data, options);
-    else if (coding === CODINGS.brotli) out = zlib.brotliDecompressSync(data, options);
-    else if (coding === CODINGS.zstd && zstd !== undefined) out = zstd.zstdDecompressSync(data, options);
-    else throw new PayloadCodingError('unknown-coding');
+    if (coding === CODINGS.gzip) return zlib.gunzipSync(data, options);
+    if (coding === CODINGS.brotli) return zlib.brotliDecompressSync(data, options);
+    if (coding === CODINGS.zstd && zstd !== undefined) return zstd.zstdDecompressSync(data, options);
   } catch (error) {
-    if (error instanceof PayloadCodingError) throw error;
     throw new PayloadCodingError((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ? 'oversized' : 'corrupt-compression');
   }
-  return out.toString('utf8');
+  throw new PayloadCodingError('unknown-coding');
 }
 
 interface ZstdZlib {
-  zstdCompressSync(data: Buffer, options: object): Buffer;
+  zstdCompressSync(data: Uint8Array, options: object): Buffer;
   zstdDecompressSync(data: Buffer, options: object): Buffer;
 }
 /** Node 22.15+; absent on Node 20 (the options refuse "zstd" there). */
 const zstd = typeof (zlib as Partial<ZstdZlib>).zstdCompressSync === 'function' ? (zlib as unknown as ZstdZlib) : undefined;
 
-function compress({ algorithm, level }: ResolvedCompression, data: Buffer): Buffer {
+function compress({ algorithm, level }: ResolvedCompression, data: Uint8Array): Buffer {
   if (algorithm === 'gzip') return zlib.gzipSync(data, { level });
   if (algorithm === 'brotli') {
     return zlib.brotliCompressSync(data, {

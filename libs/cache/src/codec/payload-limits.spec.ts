@@ -11,7 +11,10 @@ import { EncryptionProvider } from '../security/encryption-provider.interface';
 import { FernetEncryptionProvider } from '../security/fernet-encryption-provider';
 import { Fernet } from '../security/fernet/fernet';
 import { CacheNamespace } from '../namespace/cache-namespace';
+import { MsgpackSerializer } from '../serialization/msgpack-serializer';
 import { overByteLimit } from '../serialization/over-byte-limit';
+import { TaggedJsonSerializer } from '../serialization/tagged-json-serializer';
+import { FRAME_OVERHEAD } from './payload-frame';
 import { maxPayloadBytes, maxStoredBytes, TIER_ENVELOPE_MAX_BYTES } from './payload-limits';
 
 const KIB = 1024;
@@ -25,6 +28,11 @@ describe('maxStoredBytes / maxPayloadBytes', () => {
     expect(maxStoredBytes({ name: 'users', maxValueBytes: 4 * KIB, maxKeyLength: 1024 })).toBe(4 * KIB);
     expect(maxPayloadBytes({ name: 'users', maxValueBytes: 4 * KIB, maxKeyLength: 1024 })).toBe(4 * KIB);
     expect(maxPayloadBytes({ name: 'users', maxValueBytes: 4 * KIB, maxKeyLength: 1024, resilience: {} })).toBe(4 * KIB + TIER_ENVELOPE_MAX_BYTES);
+  });
+
+  it('allows an unsealed byte serializer\'s frame (its bytes and the 3 of the frame)', () => {
+    expect(maxStoredBytes({ name: 'users', maxValueBytes: 4 * KIB, maxKeyLength: 1024, serializer: new MsgpackSerializer() })).toBe(4 * KIB + FRAME_OVERHEAD);
+    expect(maxStoredBytes({ name: 'users', maxValueBytes: 4 * KIB, maxKeyLength: 1024, serializer: new TaggedJsonSerializer() })).toBe(4 * KIB);
   });
 
   // The worst case for each built-in provider: a value of exactly maxValueBytes, multi-byte text, the

@@ -67,16 +67,25 @@ export function resolveCompression(input: unknown, path: string, problems: Optio
   return { algorithm, thresholdBytes, level: level ?? range.default };
 }
 
-/** The format a namespace writes: as configured, else binary for what earlier versions never wrote (xchacha20-poly1305, compression). */
+/**
+ * The format a namespace writes: as configured, else binary for what earlier versions never wrote
+ * (xchacha20-poly1305, compression, a byte serializer: `byteSerializer` is its name).
+ */
 export function resolvePayloadFormat(
-  input: unknown, path: string, provider: string | undefined, compression: ResolvedCompression | undefined, problems: OptionProblem[],
+  input: unknown, path: string, provider: string | undefined, compression: ResolvedCompression | undefined, problems: OptionProblem[], byteSerializer?: string,
 ): PayloadFormat {
   if (input !== undefined && !PAYLOAD_FORMATS.includes(input as PayloadFormat)) {
     problems.push({ path, reason: 'must be "binary" or "text"' });
     return 'text';
   }
-  const format = (input as PayloadFormat | undefined) ?? (compression !== undefined || provider === 'xchacha20-poly1305' ? 'binary' : 'text');
-  if (format === 'binary' && provider === 'fernet') {
+  const format = (input as PayloadFormat | undefined) ?? (compression !== undefined || provider === 'xchacha20-poly1305' || byteSerializer !== undefined ? 'binary' : 'text');
+  if (byteSerializer !== undefined) {
+    const serializerPath = path.replace(/payloadFormat$/, 'serializer');
+    if (format === 'text') problems.push({ path: serializerPath, reason: `"${byteSerializer}" writes bytes, which need binary payloads: leave payloadFormat unset or "binary"` });
+    if (provider === 'fernet') problems.push({ path: serializerPath, reason: `"${byteSerializer}" writes bytes, which Fernet tokens cannot carry: pick "xchacha20-poly1305" or "aes-256-gcm", or a text serializer` });
+  }
+  // A byte serializer with Fernet is reported once, on the serializer.
+  if (format === 'binary' && provider === 'fernet' && !(input === undefined && byteSerializer !== undefined)) {
     problems.push({ path, reason: 'Fernet tokens are text (a Python service reads them as they are): leave payloadFormat unset or "text"' });
   }
   if (compression !== undefined && format === 'text') problems.push({ path, reason: 'is "text", but compression needs binary payloads' });

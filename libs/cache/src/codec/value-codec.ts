@@ -10,11 +10,12 @@ import { ResolvedEncryption } from '../security/encryption-options';
 import { ValueSchemaCheck } from '../security/value-schema/value-schema';
 import { estimateValueSize } from '../serialization/estimate-value-size';
 import { overByteLimit } from '../serialization/over-byte-limit';
+import { BinarySerializer, isBinarySerializer, NamespaceSerializer } from '../serialization/binary-serializer.interface';
 import { Serializer } from '../serialization/serializer.interface';
 import { UnsupportedValueError } from '../serialization/unsupported-value.error';
 import { InvalidOptionsError } from '../errors/invalid-options.error';
 import { NamespaceCipher } from '../security/namespace-cipher';
-import { frameOf, innerBytes, isFrame, FRAME_VERSION, PayloadCodingError, textOf } from './payload-frame';
+import { bytesOf, frameOf, innerBytes, innerOfBytes, isFrame, FRAME_VERSION, PayloadCodingError, textOf } from './payload-frame';
 import { PayloadFormat, ResolvedCompression } from './payload-options';
 import { PayloadStage, Rewrap } from './payload-stage';
 import { maxStoredBytes } from './payload-limits';
@@ -23,7 +24,7 @@ import { SealStage } from './seal-stage';
 /** The namespace settings the codec reads. */
 export interface CodecOptions {
   readonly name: string;
-  readonly serializer: Serializer;
+  readonly serializer: NamespaceSerializer;
   readonly maxValueBytes: number;
   readonly maxKeyLength: number;
   readonly encryption?: ResolvedEncryption;
@@ -62,6 +63,9 @@ export interface PayloadOwner {
  * With binary payloads (a backend that stores bytes, `payloadFormat: 'binary'`) the seal and the
  * compression work on bytes and the payload is a frame (`payload-frame.ts`): text → UTF-8 →
  * compression (above the threshold) → seal → frame. Payloads of the earlier text format still read.
+ * A byte serializer (`BinarySerializer`, e.g. `MsgpackSerializer`) needs binary payloads: its bytes
+ * take the text's place in every frame (size check on the bytes), flagged so that a namespace whose
+ * serializer writes the other kind refuses the entry (a miss, dropped).
  *
  * A payload that comes back oversized, tampered or unreadable is a miss: the codec counts it, reports
  * it (`tamper` event, or an `unreadable_dropped` warning) and asks the store that read it to drop it
@@ -78,6 +82,8 @@ export class ValueCodec {
   private readonly stages: readonly PayloadStage[];
   private readonly cipher: NamespaceCipher | null;
   private readonly compression?: ResolvedCompression;
+  /** The namespace's serializer when it writes bytes: every payload is then a frame. */
+  private readonly byteSerializer: BinarySerializer | null;
   /** The largest payload read or written (serialized text, or its sealed form): see `payload-limits.ts`. */
   private readonly maxStored: number;
   private readonly logger = new Logger('CacheNamespace');
@@ -100,16 +106,23 @@ export class ValueCodec {
     this.sealed = cipher !== null;
     this.maxStored = maxStoredBytes(options);
     const binary = payloads && bytes && options.payloadFormat === 'binary' && (cipher === null || cipher.sealsBytes);
+    const needsBinary = `needs binary payloads: ${!bytes ? `a backend that stores bytes ("redis"; "${backendName}" does not)`
+      : options.payloadFormat !== 'binary' ? 'payloadFormat "binary"'
+        : `a provider that seals bytes ("${cipher?.providerName}" seals text only)`}`;
     if (payloads && options.compression !== undefined && !binary) {
-      throw new InvalidOptionsError([{ path: `namespaces.${options.name}.compression`, reason: `needs binary payloads: a backend that stores bytes ("redis"; "${backendName}" does not) and a provider that seals bytes` }]);
+      throw new InvalidOptionsError([{ path: `namespaces.${options.name}.compression`, reason: needsBinary }]);
+    }
+    this.byteSerializer = isBinarySerializer(options.serializer) ? options.serializer : null;
+    if (payloads && this.byteSerializer !== null && !binary) {
+      throw new InvalidOptionsError([{ path: `namespaces.${options.name}.serializer`, reason: `"${options.serializer.name}" writes bytes and ${needsBinary}` }]);
     }
     this.compression = binary ? options.compression : undefined;
-    this.framed = binary && (cipher !== null || this.compression !== undefined);
+    this.framed = binary && (cipher !== null || this.compression !== undefined || this.byteSerializer !== null);
     // Which provider seals this namespace's payloads, and how they are stored, once at start-up (names only).
     if (payloads) {
       this.logger.log(logLine('cache.payloads', {
         namespace: options.name, backend: backendName, encryption: cipher?.providerName ?? 'off',
-        format: this.framed ? 'binary' : 'text', compression: this.compression?.algorithm ?? 'off',
+        format: this.framed ? 'binary' : 'text', compression: this.compression?.algorithm ?? 'off', serializer: options.serializer.name,
       }));
     }
   }
@@ -133,7 +146,8 @@ export class ValueCodec {
    */
   encode(value: unknown, path: string, key: string, envelope = ''): PreparedValue {
     if (value === undefined) throw this.undefinedValue(path);
-    const { serializer, maxValueBytes, name } = this.options;
+    if (this.byteSerializer !== null) return this.encodeBytes(this.byteSerializer, value, path, contextOf(key, envelope));
+    const { serializer, maxValueBytes, name } = this.options as { serializer: Serializer; maxValueBytes: number; name: string };
     let text: unknown;
     try {
       text = serializer.serialize(value);
@@ -158,6 +172,24 @@ export class ValueCodec {
     return new PreparedValue(payload, payload.length);
   }
 
+  /** `encode` with a byte serializer: its bytes (size-checked) → compression → seal → frame. */
+  private encodeBytes(serializer: BinarySerializer, value: unknown, path: string, context: string): PreparedValue {
+    const { maxValueBytes, name } = this.options;
+    let data: unknown;
+    try {
+      data = serializer.serializeBytes(value);
+      if (!(data instanceof Uint8Array)) throw new UnsupportedValueError(path, `serialized by "${serializer.name}" to a ${typeof data}, not a Uint8Array`);
+    } catch (error) {
+      throw this.invalid(error, path);
+    }
+    const bytes = data as Uint8Array;
+    if (bytes.length > maxValueBytes) throw new ValueTooLargeError(name, bytes.length, maxValueBytes, 'maxValueBytes');
+    const inner = innerOfBytes(bytes, this.compression);
+    const frame = frameOf(this.cipher === null ? inner : this.cipher.sealBytes(inner, context));
+    if (frame.length > this.maxStored) throw new ValueTooLargeError(name, frame.length, this.maxStored, 'maxValueBytes');
+    return new PreparedValue(frame, frame.length);
+  }
+
   /**
    * The value of a payload read under `key` (`envelope`: the tier's expiry times it was sealed with),
    * or undefined when it cannot be one: an entry over the size limit (answered by a bounded backend
@@ -170,12 +202,15 @@ export class ValueCodec {
   decode(key: string, stored: unknown, envelope: string, owner: PayloadOwner): unknown {
     if (Buffer.isBuffer(stored)) {
       if (isFrame(stored)) return this.decodeFrame(key, stored, envelope, owner);
+      // A byte serializer writes frames only: anything else was written by another serializer or something else.
+      if (this.byteSerializer !== null) return this.unreadable(key, stored, 'serializer-mismatch', owner);
       // A payload of the earlier text format, read by a backend that returns bytes: read as text,
       // dropped or swapped as the bytes it was (its text may not be their exact UTF-8).
       owner = asBytes(owner, stored);
       stored = stored.toString('utf8');
     }
     if (typeof stored !== 'string') return this.unreadable(key, stored, stored instanceof OversizedPayload ? 'oversized' : 'not-a-string', owner);
+    if (this.byteSerializer !== null) return this.unreadable(key, stored, 'serializer-mismatch', owner);
     if (overByteLimit(stored, this.maxStored)) return this.unreadable(key, stored, 'oversized', owner);
     if (this.stages.length === 0) return this.value(key, stored, stored, owner);
     const unwrapped = this.unwrap(key, stored, envelope, owner);
@@ -204,26 +239,27 @@ export class ValueCodec {
         inner = opened.plaintext;
         if (opened.stale && cipher.reencryptOnRead && owner.replace !== undefined) {
           stale = opened;
-          // The provider may reuse its plaintext buffer on the next call: keep a copy to seal again.
+          // The provider may reuse its plaintext buffer on the next call: keep a copy to seal again (and to read).
           staleInner = Buffer.from(inner);
+          inner = staleInner;
         }
       } catch (error) {
         return this.tamper(key, frame, error instanceof DecryptionFailedError ? error.reason : 'authentication-failed', owner);
       }
     }
-    let text: string;
+    let data: string | Buffer;
     try {
-      text = textOf(inner, this.options.maxValueBytes);
+      data = this.byteSerializer === null ? textOf(inner, this.options.maxValueBytes) : bytesOf(inner, this.options.maxValueBytes);
     } catch (error) {
       return this.unreadable(key, frame, error instanceof PayloadCodingError ? error.reason : (error as Error).name, owner);
     }
     // The common case (authentic, current key) answers without a promise of its own.
-    if (stale !== undefined) return this.resealed(key, frame, text, staleInner!, context, stale, owner);
-    return this.value(key, frame, text, owner);
+    if (stale !== undefined) return this.resealed(key, frame, data, staleInner!, context, stale, owner);
+    return typeof data === 'string' ? this.value(key, frame, data, owner) : this.valueOfBytes(key, frame, data, owner);
   }
 
   /** A frame sealed with an older key: sealed again and swapped if still unchanged, reported once replaced (`keyRotated`). */
-  private async resealed(key: string, frame: Buffer, text: string, inner: Buffer, context: string, opened: { readonly keyId?: string }, owner: PayloadOwner): Promise<unknown> {
+  private async resealed(key: string, frame: Buffer, data: string | Buffer, inner: Buffer, context: string, opened: { readonly keyId?: string }, owner: PayloadOwner): Promise<unknown> {
     const cipher = this.cipher!;
     let replaced = false;
     try {
@@ -232,7 +268,7 @@ export class ValueCodec {
       // The read itself succeeded; the next read tries again.
     }
     if (replaced) cipher.rotated(key, opened);
-    return this.value(key, frame, text, owner);
+    return typeof data === 'string' ? this.value(key, frame, data, owner) : this.valueOfBytes(key, frame, data, owner);
   }
 
   /** The serializer's text checked (size), deserialized and checked against the schema; undefined (dropped) when it cannot be a value. */
@@ -242,7 +278,24 @@ export class ValueCodec {
       problem = 'oversized';
     } else {
       try {
-        const value = this.options.serializer.deserialize(text);
+        const value = (this.options.serializer as Serializer).deserialize(text);
+        if (this.options.valueSchema?.(value) === undefined) return value;
+        problem = 'valueSchema';
+      } catch (error) {
+        problem = (error as Error).name;
+      }
+    }
+    return this.unreadable(key, stored, problem, owner);
+  }
+
+  /** A byte serializer's data checked (size), deserialized and checked against the schema, as `value` does for text. */
+  private valueOfBytes(key: string, stored: unknown, data: Buffer, owner: PayloadOwner): unknown {
+    let problem: string;
+    if (data.length > this.options.maxValueBytes) {
+      problem = 'oversized';
+    } else {
+      try {
+        const value = this.byteSerializer!.deserializeBytes(data);
         if (this.options.valueSchema?.(value) === undefined) return value;
         problem = 'valueSchema';
       } catch (error) {

@@ -11,7 +11,7 @@ import { MapBackendFactory } from '../../test/map-backend.fixture';
 import {
   CacheAccessDeniedError, CacheAdminModule, Cacheable, CacheDecoratorError, CacheError, CacheManagerStoreBackendFactory, CacheModule,
   CacheService, CachekitKeyvStore, ContractViolationError, EncryptionProvider, encodeKeyPart, FaultInjectionBackend, Fernet,
-  formatCacheKey, InvalidArgumentError, InvalidKeyError, LruStrategy, MemoryBackend, TaggedJsonSerializer, UnsupportedValueError,
+  formatCacheKey, InvalidArgumentError, InvalidKeyError, LruStrategy, MemoryBackend, MsgpackSerializer, TaggedJsonSerializer, UnsupportedValueError,
   Warmup, WarmupService,
 } from '../index';
 
@@ -123,6 +123,23 @@ describe('every error the library throws is a CacheError with a stable code', ()
       expect(error).toMatchObject({ name, code });
     }
     expect(await caught(cases[0][0])).toBeInstanceOf(UnsupportedValueError);
+  });
+
+  it('the msgpack serializer refuses and fails with the same CacheErrors, whatever msgpackr throws', async () => {
+    const serializer = new MsgpackSerializer();
+    const packed = Buffer.from(serializer.serializeBytes({ a: 1 }));
+    const cases: [() => unknown, string, string][] = [
+      [() => serializer.serializeBytes({ s: Symbol('s') }), 'UnsupportedValueError', 'CACHE_UNSUPPORTED_VALUE'],
+      // { constructor: 1 } as MessagePack: fixmap of one, fixstr "constructor", 1
+      [() => serializer.deserializeBytes(Buffer.from([0x81, 0xab, ...Buffer.from('constructor'), 0x01])), 'PrototypeKeyError', 'CACHE_PROTOTYPE_KEY'],
+      [() => serializer.deserializeBytes(packed.subarray(0, 2)), 'CorruptPayloadError', 'CACHE_CORRUPT_PAYLOAD'],
+      [() => serializer.deserializeBytes(Buffer.alloc(100_000, 0x91)), 'CorruptPayloadError', 'CACHE_CORRUPT_PAYLOAD'],
+    ];
+    for (const [run, name, code] of cases) {
+      const error = await caught(run);
+      expect(error).toBeInstanceOf(CacheError);
+      expect(error).toMatchObject({ name, code });
+    }
   });
 
   it('CacheAccessDeniedError stays a Nest ForbiddenException (403) and is a CacheError', () => {

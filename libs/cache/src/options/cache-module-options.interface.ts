@@ -7,7 +7,7 @@ import { CompressionOptions, PayloadFormat } from '../codec/payload-options';
 import { EncryptionProvider } from '../security/encryption-provider.interface';
 import { EvictionPolicy } from '../eviction/create-eviction-strategy';
 import { ObservabilityOptions } from '../observability/observability-options';
-import { Serializer } from '../serialization/serializer.interface';
+import { NamespaceSerializer } from '../serialization/binary-serializer.interface';
 import { AuditOptions } from '../audit/audit-options';
 import { KeyCharset } from '../keys/canonical-key';
 import { KeyScope } from '../keys/scoped-key';
@@ -33,8 +33,12 @@ export interface NamespaceOptions {
   eviction?: EvictionPolicy;
   /** Longest key accepted, in characters. Default 1024. */
   maxKeyLength?: number;
-  /** Serializer for backends that store bytes. Default `TaggedJsonSerializer`. */
-  serializer?: Serializer;
+  /**
+   * Serializer for backends that store bytes. Default `TaggedJsonSerializer`. A byte serializer
+   * (`MsgpackSerializer`, or your `BinarySerializer`) needs binary payloads: a backend that stores
+   * bytes (`redis`) and a provider that seals bytes (not Fernet); `payloadFormat` then defaults to `'binary'`.
+   */
+  serializer?: NamespaceSerializer;
   /** An in-process L1 in front of this namespace's shared backend (`redis`): see docs/resilience-and-tiers.md. */
   l1?: L1Options;
   /** Grace period and loader timeouts (needs `l1`). */
@@ -45,8 +49,9 @@ export interface NamespaceOptions {
   encryption?: NamespaceEncryptionOptions | false;
   /**
    * How payloads are stored in Redis: `'binary'` (sealed and compressed bytes as bytes) or `'text'`
-   * (what earlier versions wrote: base64url seals). Default: `'binary'` with `xchacha20-poly1305` or
-   * `compression`, `'text'` otherwise. Both formats are always read.
+   * (what earlier versions wrote: base64url seals). Default: `'binary'` with `xchacha20-poly1305`,
+   * `compression` or a byte serializer, `'text'` otherwise. Both formats are always read (a byte
+   * serializer reads binary payloads only).
    */
   payloadFormat?: PayloadFormat;
   /** Compression of values above a size threshold, before sealing (binary payloads). Default: off. */

@@ -1,5 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { InvalidOptionsError } from '../errors/invalid-options.error';
 import { LruStrategy } from '../eviction/lru-strategy';
+import { Fernet } from '../security/fernet/fernet';
+import { MsgpackSerializer } from '../serialization/msgpack-serializer';
 import { CacheModuleOptions } from './cache-module-options.interface';
 import { resolveCacheOptions } from './resolve-cache-options';
 
@@ -58,7 +61,8 @@ describe('resolveCacheOptions', () => {
     [{ namespaces: { users: { backend: 'redis' } } }, /^namespaces\.users\.backend: is "redis" but no "redis" connection options are set/],
     [{ namespaces: { users: { keyPrefix: 'a*' } } }, /^namespaces\.users\.keyPrefix: must not contain whitespace/],
     [{ namespaces: { users: { tll: 5 } } }, /^namespaces\.users\.tll: is not a known option/],
-    [{ namespaces: { users: { serializer: {} } } }, /^namespaces\.users\.serializer: must be an object with serialize\(\) and deserialize\(\)/],
+    [{ namespaces: { users: { serializer: {} } } }, /^namespaces\.users\.serializer: must be an object with serialize\(\) and deserialize\(\), or serializeBytes\(\) and deserializeBytes\(\)/],
+    [{ namespaces: { users: { serializer: { serializeBytes: () => Buffer.alloc(0) } } } }, /^namespaces\.users\.serializer: must be an object with serialize\(\) and deserialize\(\), or/],
     [{ namespaces: { 'bad name': {} } }, /^namespaces\."bad name": a namespace name must be/],
     [{ namespaces: { users: 'yes' } }, /^namespaces\.users: must be an object/],
     [{ defaults: { ttl: 'soon' } }, /^defaults\.ttl: "soon" is not a duration string/],
@@ -109,5 +113,24 @@ describe('resolveCacheOptions', () => {
       namespaces: { users: { keyPrefix: 'u:' }, admins: { keyPrefix: 'u:admin:' } },
     });
     expect(problems).toEqual([expect.stringMatching(/^namespaces\.admins\.keyPrefix: key prefix "cache:u:admin:" starts with namespace "users"/)]);
+  });
+
+  describe('a byte serializer (namespaces.x.serializer: new MsgpackSerializer())', () => {
+    const redis = { url: 'redis://127.0.0.1:9' };
+    it('is accepted, and makes binary payloads the default', () => {
+      const serializer = new MsgpackSerializer();
+      const users = resolveCacheOptions({ redis, namespaces: { users: { backend: 'redis', serializer } } }).namespaces.get('users')!;
+      expect(users.serializer).toBe(serializer);
+      expect(users.payloadFormat).toBe('binary');
+      const sealed = resolveCacheOptions({ redis, namespaces: { users: { backend: 'redis', serializer, encryption: { provider: 'aes-256-gcm', keys: [{ id: 'k1', key: randomBytes(32).toString('base64') }] } } } });
+      expect(sealed.namespaces.get('users')!.payloadFormat).toBe('binary');
+    });
+
+    it('is refused with text payloads or Fernet, once, on the serializer field', () => {
+      expect(problemsOf({ redis, namespaces: { users: { backend: 'redis', serializer: new MsgpackSerializer(), payloadFormat: 'text' } } }))
+        .toEqual([expect.stringMatching(/^namespaces\.users\.serializer: "msgpack" writes bytes, which need binary payloads/)]);
+      expect(problemsOf({ redis, namespaces: { users: { backend: 'redis', serializer: new MsgpackSerializer(), encryption: { provider: 'fernet', keys: [{ key: Fernet.generateKey() }] } } } }))
+        .toEqual([expect.stringMatching(/^namespaces\.users\.serializer: "msgpack" writes bytes, which Fernet tokens cannot carry/)]);
+    });
   });
 });

@@ -2,6 +2,7 @@ import { InvalidOptionsError, OptionProblem } from '../errors/invalid-options.er
 import { BUILT_IN_EVICTION_POLICIES, EvictionPolicy, evictionStrategyFactory } from '../eviction/create-eviction-strategy';
 import { resolveCompression, resolvePayloadFormat } from '../codec/payload-options';
 import { checkEncryptionProviders, leavesKeyUnbound, NamespaceEncryptionOptionsDto, resolveNamespaceEncryption } from '../security/encryption-options';
+import { BinarySerializer, isBinarySerializer, NamespaceSerializer } from '../serialization/binary-serializer.interface';
 import { Serializer } from '../serialization/serializer.interface';
 import { TaggedJsonSerializer } from '../serialization/tagged-json-serializer';
 import { parseTtl } from '../ttl/parse-ttl';
@@ -139,7 +140,8 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
     const compression = resolveCompression(merged.compression, `${path}compression`, problems);
     const encryptionOptions = (Object.hasOwn(own, 'encryption') ? own.encryption : defaults.encryption) as { provider?: string; enabled?: boolean } | false | undefined;
     const provider = encryption === undefined || !encryptionOptions ? undefined : (encryptionOptions.provider ?? 'aes-256-gcm');
-    const payloadFormat = resolvePayloadFormat(merged.payloadFormat, `${path}payloadFormat`, provider, compression, problems);
+    const serializer: NamespaceSerializer = merged.serializer ?? new TaggedJsonSerializer();
+    const payloadFormat = resolvePayloadFormat(merged.payloadFormat, `${path}payloadFormat`, provider, compression, problems, isBinarySerializer(serializer) ? serializer.name : undefined);
     namespaces.set(name, {
       name,
       backend,
@@ -152,7 +154,7 @@ export function resolveCacheOptions(raw: CacheModuleOptions): ResolvedCacheOptio
       evictionName: typeof eviction === 'string' ? eviction : 'custom',
       eviction: evictionStrategyFactory(eviction),
       maxKeyLength: merged.maxKeyLength ?? DEFAULT_MAX_KEY_LENGTH,
-      serializer: merged.serializer ?? new TaggedJsonSerializer(),
+      serializer,
       ...(resilience ? { resilience } : {}),
       ...(encryption && { encryption }),
       payloadFormat,
@@ -184,9 +186,11 @@ function checkNamespace(options: object, path: string, problems: OptionProblem[]
     problems.push({ path: `${path}eviction`, reason: `must be ${BUILT_IN_EVICTION_POLICIES.map((p) => `"${p}"`).join(', ')} or a function returning an EvictionStrategy (got ${describe(eviction)})` });
   }
   if (isObject(ns.encryption)) check(NamespaceEncryptionOptionsDto, ns.encryption, `${path}encryption.`, problems);
-  const serializer = ns.serializer as Partial<Serializer> | undefined;
-  if (serializer !== undefined && (!isObject(serializer) || typeof serializer.serialize !== 'function' || typeof serializer.deserialize !== 'function')) {
-    problems.push({ path: `${path}serializer`, reason: 'must be an object with serialize() and deserialize()' });
+  const serializer = ns.serializer as Partial<Serializer & BinarySerializer> | undefined;
+  if (serializer !== undefined && (!isObject(serializer) || !(
+    (typeof serializer.serialize === 'function' && typeof serializer.deserialize === 'function')
+    || (typeof serializer.serializeBytes === 'function' && typeof serializer.deserializeBytes === 'function')))) {
+    problems.push({ path: `${path}serializer`, reason: 'must be an object with serialize() and deserialize(), or serializeBytes() and deserializeBytes()' });
   }
   const schema = ns.valueSchema as { dto?: unknown; each?: unknown; nullable?: unknown } | undefined;
   if (schema !== undefined && (!isObject(schema) || typeof schema.dto !== 'function'

@@ -2,7 +2,7 @@ import { ResolvedResilienceOptions } from '../tiers/tier-options';
 import { EvictionStrategyFactory } from '../eviction/eviction-strategy.interface';
 import { ResolvedEncryption } from '../security/encryption-options';
 import { PayloadFormat, ResolvedCompression } from '../codec/payload-options';
-import { Serializer } from '../serialization/serializer.interface';
+import { NamespaceSerializer } from '../serialization/binary-serializer.interface';
 import { KeyCharset } from '../keys/canonical-key';
 import { KeyScope } from '../keys/scoped-key';
 import { ValueSchemaCheck } from '../security/value-schema/value-schema';
@@ -20,7 +20,7 @@ export interface ResolvedNamespaceOptions {
   readonly evictionName: string;
   readonly eviction: EvictionStrategyFactory;
   readonly maxKeyLength: number;
-  readonly serializer: Serializer;
+  readonly serializer: NamespaceSerializer;
   /** Set when the namespace has an `l1` (tiers, bus, fail-safe, lock). */
   readonly resilience?: ResolvedResilienceOptions;
   /** Absent when encryption is off. */

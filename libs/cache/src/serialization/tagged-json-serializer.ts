@@ -1,5 +1,5 @@
-import { CacheError } from '../errors/cache-error';
 import { binaryKind, TYPED_ARRAYS, TypedArrayName } from './binary-types';
+import { CorruptPayloadError } from './corrupt-payload.error';
 import { isPrototypeKey, PrototypeKeyError } from './prototype-keys';
 import { Serializer } from './serializer.interface';
 import { UnsupportedValueError } from './unsupported-value.error';
@@ -117,11 +117,6 @@ function encodeObject(value: object, path: string, ancestors: object[], depth: n
   }
   ancestors.pop();
   return out;
-}
-
-/** Thrown for a payload that is valid JSON but not a valid tagged value. */
-class CorruptPayloadError extends CacheError {
-  readonly code = 'CACHE_CORRUPT_PAYLOAD';
 }
 
 function decode(value: unknown, depth: number): unknown {
