@@ -215,8 +215,8 @@ export class ValueCodec {
     if (this.stages.length === 0) return this.value(key, stored, stored, owner);
     const unwrapped = this.unwrap(key, stored, envelope, owner);
     if (typeof unwrapped === 'string') return this.value(key, stored, unwrapped, owner);
-    const text = stored;
-    return unwrapped.then((opened) => (opened === undefined ? undefined : this.value(key, text, opened, owner)));
+    const payload = stored;
+    return unwrapped.then((opened) => (opened === undefined ? undefined : this.value(key, payload, opened, owner)));
   }
 
   /**
@@ -255,7 +255,7 @@ export class ValueCodec {
     }
     // The common case (authentic, current key) answers without a promise of its own.
     if (stale !== undefined) return this.resealed(key, frame, data, staleInner!, context, stale, owner);
-    return typeof data === 'string' ? this.value(key, frame, data, owner) : this.valueOfBytes(key, frame, data, owner);
+    return this.value(key, frame, data, owner);
   }
 
   /** A frame sealed with an older key: sealed again and swapped if still unchanged, reported once replaced (`keyRotated`). */
@@ -268,34 +268,21 @@ export class ValueCodec {
       // The read itself succeeded; the next read tries again.
     }
     if (replaced) cipher.rotated(key, opened);
-    return typeof data === 'string' ? this.value(key, frame, data, owner) : this.valueOfBytes(key, frame, data, owner);
+    return this.value(key, frame, data, owner);
   }
 
-  /** The serializer's text checked (size), deserialized and checked against the schema; undefined (dropped) when it cannot be a value. */
-  private value(key: string, stored: unknown, text: string, owner: PayloadOwner): unknown {
+  /**
+   * The serializer's data (text, or a byte serializer's bytes) checked (size), deserialized and
+   * checked against the schema; undefined (dropped) when it cannot be a value.
+   */
+  private value(key: string, stored: unknown, data: string | Buffer, owner: PayloadOwner): unknown {
     let problem: string;
-    if (overByteLimit(text, this.options.maxValueBytes)) {
+    const text = typeof data === 'string';
+    if (text ? overByteLimit(data, this.options.maxValueBytes) : data.length > this.options.maxValueBytes) {
       problem = 'oversized';
     } else {
       try {
-        const value = (this.options.serializer as Serializer).deserialize(text);
-        if (this.options.valueSchema?.(value) === undefined) return value;
-        problem = 'valueSchema';
-      } catch (error) {
-        problem = (error as Error).name;
-      }
-    }
-    return this.unreadable(key, stored, problem, owner);
-  }
-
-  /** A byte serializer's data checked (size), deserialized and checked against the schema, as `value` does for text. */
-  private valueOfBytes(key: string, stored: unknown, data: Buffer, owner: PayloadOwner): unknown {
-    let problem: string;
-    if (data.length > this.options.maxValueBytes) {
-      problem = 'oversized';
-    } else {
-      try {
-        const value = this.byteSerializer!.deserializeBytes(data);
+        const value = text ? (this.options.serializer as Serializer).deserialize(data) : this.byteSerializer!.deserializeBytes(data);
         if (this.options.valueSchema?.(value) === undefined) return value;
         problem = 'valueSchema';
       } catch (error) {
