@@ -7,7 +7,8 @@
  *
  * Defended: the tagged-JSON serializer refuses such payloads (a miss; the entry is dropped and counted),
  * and `valueSchema` refuses them again whatever the serializer, so the handler never sees them; on the
- * L2 of a tiered namespace too. The app's job: keep untrusted clients off its Redis (ACLs on the key
+ * L2 of a tiered namespace too, and the MessagePack serializer refuses the same keys in planted
+ * MessagePack frames. The app's job: keep untrusted clients off its Redis (ACLs on the key
  * prefix), and not deep-merge untrusted data anywhere else.
  */
 import { randomBytes } from 'node:crypto';
@@ -15,7 +16,8 @@ import { Controller, Get, INestApplication, Param, Query } from '@nestjs/common'
 import { Test } from '@nestjs/testing';
 import { Allow, IsString } from 'class-validator';
 import Keyv from 'keyv';
-import { CachekitKeyvStore, CacheModule, CacheService, InvalidValueError, Serializer } from 'nest-cachekit';
+import { Packr } from 'msgpackr';
+import { CachekitKeyvStore, CacheModule, CacheService, InvalidValueError, MsgpackSerializer, Serializer } from 'nest-cachekit';
 import request from 'supertest';
 import { useRedisServer } from '../support/redis-server';
 
@@ -93,6 +95,7 @@ describe('planted entries with __proto__ / constructor / prototype properties ar
           tiered: { backend: 'redis', l1: { maxEntries: 100 } },
           checked: { backend: 'redis', serializer: plainJson, valueSchema: { dto: ProfileDto } },
           kv: { backend: 'redis' },
+          msgpack: { backend: 'redis', serializer: new MsgpackSerializer() },
         },
       })],
       controllers: [ProfileController],
@@ -107,7 +110,7 @@ describe('planted entries with __proto__ / constructor / prototype properties ar
   });
 
   let attacks = 0;
-  const attack = async (ns: string, payload: string): Promise<void> => {
+  const attack = async (ns: string, payload: string | Buffer): Promise<void> => {
     // A key of its own per case: a tiered namespace's L1 keeps what an earlier case loaded.
     const id = `mallory${++attacks}`;
     await redis.admin.set(`cache:{${ns}}:${id}`, payload);
@@ -118,7 +121,8 @@ describe('planted entries with __proto__ / constructor / prototype properties ar
     expect(loads).toBe(before + 1);
     expect(cache.namespace(ns).stats().unreadableDropped).toBe(dropped + 1);
     // The planted entry was dropped; what the key holds now is the app's own value.
-    expect(await redis.admin.get(`cache:{${ns}}:${id}`)).not.toBe(payload);
+    const now = await redis.admin.getBuffer(`cache:{${ns}}:${id}`);
+    expect(now !== null && now.equals(Buffer.from(payload))).toBe(false);
     await request(app.getHttpServer()).get(`/profiles/${id}?ns=${ns}`).expect(200, { name: 'loaded', admin: false, everyObjectIsAdmin: false });
     expect(loads).toBe(before + 1);
   };
@@ -130,6 +134,12 @@ describe('planted entries with __proto__ / constructor / prototype properties ar
   // (An own `prototype` at the top level is an unknown property, which the schema refused already.)
   it.each(PLANTED.filter(([what]) => what.endsWith('(plain JSON)') && what !== 'an own prototype (plain JSON)'))(
     'refused by valueSchema behind a serializer that lets it through: %s', (_, payload) => attack('checked', payload));
+
+  // Written as any MessagePack writer would (a plain msgpackr), in the frame a byte serializer's entries use.
+  const packr = new Packr({ useRecords: false });
+  const msgpackFrame = (json: string): Buffer => Buffer.concat([Buffer.from([0xc1, 0x01, 0x10]), packr.pack(JSON.parse(json))]);
+  it.each(PLANTED.filter(([what]) => what.endsWith('(plain JSON)')))(
+    'refused by the MessagePack serializer, planted as MessagePack: %s', (_, payload) => attack('msgpack', msgpackFrame(payload)));
 
   it('refused for a Keyv store over a namespace, with Keyv\'s own (re-parsing) serializer off', async () => {
     const keyv = new Keyv({ store: new CachekitKeyvStore(cache.namespace('kv')), serialize: undefined, deserialize: undefined });
